@@ -1,0 +1,94 @@
+package org.certkit.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.certkit.attack.PgdAttack;
+import org.certkit.data.ImageDataset;
+import org.certkit.data.Split;
+import org.certkit.eval.RobustnessEvaluator;
+import org.certkit.eval.RobustnessReport;
+import org.certkit.io.Checkpoint;
+import org.certkit.io.Json;
+import org.certkit.net.Network;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Options and the run shared by {@code eval}, {@code certify} and {@code attack}. */
+final class EvaluationOptions {
+
+  @Mixin DataOptions data;
+
+  @Option(names = "--model", required = true, description = "A certkit checkpoint (model.ckpt).")
+  Path model;
+
+  @Option(names = "--eps", defaultValue = "0.1",
+      description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
+  double eps;
+
+  @Option(names = "--n", description = "Evaluate the first N test images (default: all).")
+  Integer n;
+
+  @Option(names = "--batch-size", defaultValue = "500",
+      description = "Examples per batch (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--json", description = "Also write the results to this JSON file.")
+  Path json;
+
+  /** Runs the evaluation with the given attack (or none) and prints and writes the report. */
+  RobustnessReport run(PgdAttack attack, boolean certify) throws Exception {
+    if (!(eps >= 0 && eps <= 1)) {
+      throw new IllegalArgumentException("--eps must be in [0, 1] (pixel space), got " + eps);
+    }
+    if (n != null && n < 1) {
+      throw new IllegalArgumentException("--n must be >= 1, got " + n);
+    }
+    ImageDataset test = data.load(Split.TEST);
+    int count = n == null ? test.size() : Math.min(n, test.size());
+    try (NDManager manager = NDManager.newBaseManager();
+        Network network = Checkpoint.load(model, manager).network();
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
+            .setStyle(ProgressBarStyle.ASCII).setConsumer(
+                new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+      checkInput(network, test);
+      RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize)
+          .evaluate(network, test, count, eps, manager, bar::stepTo);
+      bar.close();
+      print(report);
+      if (json != null) {
+        Json.write(json, report);
+      }
+      return report;
+    }
+  }
+
+  static void checkInput(Network network, ImageDataset data) {
+    long[] shape = network.inputShape().getShape();
+    if (shape[0] != data.channels() || shape[1] != data.height() || shape[2] != data.width()) {
+      throw new IllegalArgumentException("the model expects inputs of shape "
+          + network.inputShape() + " but " + data.name() + " has " + data.channels() + "x"
+          + data.height() + "x" + data.width());
+    }
+  }
+
+  static void print(RobustnessReport r) {
+    System.out.printf("samples %d, eps %.4f%n", r.samples(), r.eps());
+    System.out.printf("  clean accuracy          %6.2f%%%n", 100 * r.cleanAccuracy());
+    if (!Double.isNaN(r.pgdAccuracy())) {
+      System.out.printf("  PGD accuracy            %6.2f%%  (%d steps, %d restarts)%n",
+          100 * r.pgdAccuracy(), r.pgdSteps(), r.pgdRestarts());
+    }
+    if (!Double.isNaN(r.certifiedAccuracy())) {
+      System.out.printf("  IBP-certified accuracy  %6.2f%%  (%s)%n", 100 * r.certifiedAccuracy(),
+          r.soundness());
+    }
+    if (r.certifiedButAttacked() > 0) {
+      System.out.printf("  WARNING: %d examples certified yet attacked: please report this%n",
+          r.certifiedButAttacked());
+    }
+    System.out.printf("  %.1f s%n", r.seconds());
+  }
+}

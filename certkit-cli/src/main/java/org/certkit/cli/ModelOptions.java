@@ -1,0 +1,25 @@
+package org.certkit.cli;
+
+import org.certkit.net.Architectures;
+import picocli.CommandLine.Option;
+
+/** Options that choose an architecture. */
+final class ModelOptions {
+
+  @Option(names = "--arch", defaultValue = "cnn3",
+      description = "Architecture: fc, cnn3, cnn3-bn, cnn7, dm-small, dm-medium, dm-large"
+          + " (default: ${DEFAULT-VALUE}).")
+  String arch;
+
+  @Option(names = "--width-multiplier", defaultValue = "1",
+      description = "Scales the convolution channels of cnn3 and cnn7 (default: ${DEFAULT-VALUE}).")
+  double widthMultiplier;
+
+  @Option(names = "--hidden", split = ",", defaultValue = "256,256",
+      description = "Hidden widths of fc, comma separated (default: ${DEFAULT-VALUE}).")
+  int[] hidden;
+
+  Architectures.Spec spec() {
+    return new Architectures.Spec(arch, widthMultiplier, hidden);
+  }
+}

@@ -1,0 +1,48 @@
+package org.certkit.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.certkit.train.EpochMetrics;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** PNG charts of certkit results. */
+final class Plots {
+
+  private Plots() {}
+
+  /** Accuracy curves per epoch: train, test and certified accuracy, and epsilon. */
+  static void trainingCurves(List<EpochMetrics> history, Path png) throws IOException {
+    XYSeries train = new XYSeries("train accuracy");
+    XYSeries robust = new XYSeries("train robust (method's bound)");
+    XYSeries test = new XYSeries("test accuracy");
+    XYSeries certified = new XYSeries("test IBP-certified");
+    for (EpochMetrics m : history) {
+      int epoch = m.epoch() + 1;
+      train.add(epoch, 100 * m.trainAccuracy());
+      addIfKnown(robust, epoch, m.trainRobustAccuracy());
+      addIfKnown(test, epoch, m.testAccuracy());
+      addIfKnown(certified, epoch, m.testCertifiedAccuracy());
+    }
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (XYSeries s : List.of(train, robust, test, certified)) {
+      if (s.getItemCount() > 0) {
+        data.addSeries(s);
+      }
+    }
+    JFreeChart chart = ChartFactory.createXYLineChart("Training", "epoch", "accuracy (%)", data,
+        PlotOrientation.VERTICAL, true, false, false);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
+  }
+
+  private static void addIfKnown(XYSeries series, int x, double fraction) {
+    if (!Double.isNaN(fraction)) {
+      series.add(x, 100 * fraction);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package org.certkit.cli;
+
+import java.io.PrintStream;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.certkit.train.EpochMetrics;
+import org.certkit.train.TrainingListener;
+
+/** Shows a progress bar per epoch (loss, running accuracy, epsilon) and a line per finished epoch. */
+final class ProgressListener implements TrainingListener {
+
+  private final int epochs;
+  private final PrintStream out;
+  private ProgressBar bar;
+
+  ProgressListener(int epochs, PrintStream out) {
+    this.epochs = epochs;
+    this.out = out;
+  }
+
+  @Override
+  public void epochStarted(int epoch, int batches) {
+    bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, epochs))
+        .setInitialMax(batches).setStyle(ProgressBarStyle.ASCII).setConsumer(
+            new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+        .setUpdateIntervalMillis(System.console() != null ? 500 : 30_000).build();
+  }
+
+  @Override
+  public void stepFinished(int epoch, int batch, double loss, double accuracy, double eps) {
+    bar.stepTo(batch + 1);
+    bar.setExtraMessage(String.format(" loss %.4f acc %.2f%% eps %.4f", loss, 100 * accuracy,
+        eps));
+  }
+
+  @Override
+  public void epochFinished(EpochMetrics m) {
+    bar.close();
+    out.printf("epoch %3d  eps %.4f  lr %.2e  loss %.4f  train acc %6.2f%%  train robust %s"
+            + "  test acc %s  test certified %s  |grad| %.2f  %.1fs%n",
+        m.epoch() + 1, m.eps(), m.learningRate(), m.loss(), 100 * m.trainAccuracy(),
+        percent(m.trainRobustAccuracy()), percent(m.testAccuracy()),
+        percent(m.testCertifiedAccuracy()), m.gradientNorm(), m.seconds());
+  }
+
+  static String percent(double value) {
+    return Double.isNaN(value) ? "   -  " : String.format("%6.2f%%", 100 * value);
+  }
+}

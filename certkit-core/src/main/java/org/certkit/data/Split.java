@@ -1,0 +1,7 @@
+package org.certkit.data;
+
+/** One of the two standard partitions of a data set. */
+public enum Split {
+  TRAIN,
+  TEST
+}

@@ -1,0 +1,42 @@
+package org.certkit.domain;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * An axis-aligned box in centre-radius form: every coordinate lies in
+ * {@code [centre - radius, centre + radius]}.
+ *
+ * @param centre batch-first centre, any shape
+ * @param radius same shape, non-negative
+ */
+public record Box(NDArray centre, NDArray radius) {
+
+  /** The box {@code [lower, upper]}. */
+  public static Box fromBounds(NDArray lower, NDArray upper) {
+    return new Box(lower.add(upper).divi(2), upper.sub(lower).divi(2));
+  }
+
+  /**
+   * The L-infinity ball of radius {@code eps} around {@code x}, intersected with the pixel range
+   * [0, 1].
+   *
+   * @param x inputs in [0, 1], any batch-first shape
+   * @param eps radius in [0, 1] pixel space, at least 0
+   */
+  public static Box linfBall(NDArray x, double eps) {
+    if (!(eps >= 0)) {
+      throw new IllegalArgumentException("eps must be >= 0, got " + eps);
+    }
+    return fromBounds(x.sub(eps).clip(0, 1), x.add(eps).clip(0, 1));
+  }
+
+  /** {@code centre - radius}. */
+  public NDArray lower() {
+    return centre.sub(radius);
+  }
+
+  /** {@code centre + radius}. */
+  public NDArray upper() {
+    return centre.add(radius);
+  }
+}

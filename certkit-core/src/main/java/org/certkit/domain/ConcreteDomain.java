@@ -1,0 +1,91 @@
+package org.certkit.domain;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Activation;
+import java.util.List;
+import org.certkit.internal.LayerOps;
+import org.certkit.net.BatchNorm;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Flatten;
+import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.Normalize;
+import org.certkit.net.Relu;
+
+/**
+ * The concrete domain: the ordinary forward pass of a network on a batch of points.
+ *
+ * <p>Differentiable when gradients are being collected. Results belong to the manager of the input.
+ */
+public final class ConcreteDomain {
+
+  private ConcreteDomain() {}
+
+  /**
+   * Logits of a batch.
+   *
+   * @param x inputs {@code [N, C, H, W]} in [0, 1] pixel space, float32 or float64
+   * @param stats which BatchNorm statistics to use (and, in training, where to record them)
+   * @return {@code [N, classes]}
+   */
+  public static NDArray forward(Network network, NDArray x, BatchStatistics stats) {
+    return forward(network.layers(), 0, x, stats);
+  }
+
+  /**
+   * Runs {@code layers} on {@code x}; {@code firstIndex} is the network index of the first layer,
+   * used to key BatchNorm statistics.
+   */
+  public static NDArray forward(
+      List<Layer> layers, int firstIndex, NDArray x, BatchStatistics stats) {
+    NDArray h = x;
+    for (int i = 0; i < layers.size(); i++) {
+      h = apply(layers.get(i), firstIndex + i, h, stats);
+    }
+    return h;
+  }
+
+  /** One layer on a concrete batch. */
+  public static NDArray apply(Layer layer, int index, NDArray h, BatchStatistics stats) {
+    return switch (layer) {
+      case Linear l -> LayerOps.linear(h, l.weight(), l.bias());
+      case Conv2d c -> LayerOps.conv2d(h, c.weight(), c.bias(), c.stride(), c.padding());
+      case Relu r -> Activation.relu(h);
+      case Flatten f -> h.reshape(h.getShape().get(0), -1);
+      case Normalize n -> h.sub(LayerOps.perChannel(n.mean(), h))
+          .divi(LayerOps.perChannel(n.std(), h));
+      case BatchNorm b -> {
+        BatchStatistics.MeanVar mv = stats.forConcreteInput(index, b, h);
+        yield batchNormAffine(b, mv, h);
+      }
+    };
+  }
+
+  /** {@code gamma (h - mean) / sqrt(var + eps) + beta} with the given statistics. */
+  static NDArray batchNormAffine(BatchNorm b, BatchStatistics.MeanVar mv, NDArray h) {
+    NDArray[] scaleShift = scaleAndShift(b, mv, h);
+    return h.mul(scaleShift[0]).addi(scaleShift[1]);
+  }
+
+  /**
+   * BatchNorm as {@code h * scale + shift}, both broadcastable against {@code like}:
+   * {@code scale = gamma / sqrt(var + eps)}, {@code shift = beta - mean * scale}.
+   */
+  static NDArray[] scaleAndShift(BatchNorm b, BatchStatistics.MeanVar mv, NDArray like) {
+    NDManager m = like.getManager();
+    // Operands that may be long-lived (parameters, running statistics) come first only where the
+    // result is moved to the batch's manager at once.
+    NDArray variance = LayerOps.cast(mv.variance(), like, m);
+    NDArray invStd = LayerOps.owned(variance.add(b.epsilon()), m).pow(-0.5);
+    NDArray scale = LayerOps.owned(LayerOps.cast(b.gamma(), like, m).mul(invStd), m);
+    NDArray meanTimesScale = scale.mul(LayerOps.cast(mv.mean(), like, m));
+    NDArray shift = LayerOps.owned(LayerOps.cast(b.beta(), like, m).sub(meanTimesScale), m);
+    return new NDArray[] {
+      BatchStatistics.reshapeForChannels(scale, like.getShape()),
+      BatchStatistics.reshapeForChannels(shift, like.getShape())
+    };
+  }
+}

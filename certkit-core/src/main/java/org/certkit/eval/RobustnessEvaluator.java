@@ -1,0 +1,88 @@
+package org.certkit.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.function.IntConsumer;
+import org.certkit.attack.PgdAttack;
+import org.certkit.certify.IbpCertifier;
+import org.certkit.certify.Verdict;
+import org.certkit.data.ImageDataset;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+
+/**
+ * Measures clean, PGD and IBP-certified accuracy of a network on the first {@code n} examples of a
+ * dataset, in evaluation mode (BatchNorm running statistics), one sub-manager per batch.
+ *
+ * @param attack the PGD attack, or null to skip the attack (PGD accuracy is then NaN)
+ * @param certify whether to certify with IBP (certified accuracy is NaN otherwise)
+ * @param batchSize examples per batch
+ */
+public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSize) {
+
+  /**
+   * Evaluates the network.
+   *
+   * @param n number of examples from the start of the dataset (all when larger)
+   * @param eps radius in pixel space
+   * @param progress receives the number of examples finished after each batch
+   */
+  public RobustnessReport evaluate(Network network, ImageDataset data, int n, double eps,
+      NDManager manager, IntConsumer progress) {
+    long start = System.nanoTime();
+    int total = Math.min(n, data.size());
+    IbpCertifier certifier = new IbpCertifier();
+    int clean = 0;
+    int robust = 0;
+    int certified = 0;
+    int inconsistent = 0;
+    BatchStatistics eval = BatchStatistics.evaluation();
+    for (int from = 0; from < total; from += batchSize) {
+      int size = Math.min(batchSize, total - from);
+      int[] indices = new int[size];
+      for (int i = 0; i < size; i++) {
+        indices[i] = from + i;
+      }
+      try (NDManager batch = manager.newSubManager()) {
+        NDArray x = data.images(batch, indices);
+        NDArray y = data.labels(batch, indices);
+        boolean[] correct = matches(ConcreteDomain.forward(network, x, eval), y);
+        boolean[] survives = correct;
+        if (attack != null) {
+          NDArray adversarial = attack.attack(network, x, y, eps, eval);
+          boolean[] adv = matches(ConcreteDomain.forward(network, adversarial, eval), y);
+          survives = new boolean[size];
+          for (int i = 0; i < size; i++) {
+            survives[i] = correct[i] && adv[i];
+          }
+        }
+        Verdict[] verdicts = certify ? certifier.certify(network, x, y, eps) : null;
+        for (int i = 0; i < size; i++) {
+          clean += correct[i] ? 1 : 0;
+          robust += survives[i] ? 1 : 0;
+          boolean isCertified = verdicts != null && verdicts[i] == Verdict.CERTIFIED;
+          certified += isCertified ? 1 : 0;
+          inconsistent += isCertified && !survives[i] ? 1 : 0;
+        }
+      }
+      progress.accept(from + size);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new RobustnessReport(total, eps, (double) clean / total,
+        attack == null ? Double.NaN : (double) robust / total,
+        certify ? (double) certified / total : Double.NaN,
+        inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
+        certify ? IbpCertifier.soundnessNote() : "not certified", seconds);
+  }
+
+  private static boolean[] matches(NDArray logits, NDArray labels) {
+    long[] predicted = logits.argMax(1).toLongArray();
+    long[] label = labels.toLongArray();
+    boolean[] out = new boolean[predicted.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = predicted[i] == label[i];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,216 @@
+package org.certkit.net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * The named architectures of the literature, built for a given {@link InputFormat}.
+ *
+ * <p>Every network starts with a {@link Normalize} layer so that perturbations stay in [0, 1]
+ * pixel space. Sizes follow the reference codebases:
+ *
+ * <ul>
+ *   <li>{@code fc}: Flatten, then Linear+ReLU for each hidden width, then Linear to the classes.
+ *   <li>{@code cnn3}: Conv(16,5,s2,p2)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear; {@code cnn3-bn} adds
+ *       BatchNorm after each convolution. The width multiplier scales 16 and 32.
+ *   <li>{@code cnn7}: Conv(w,3,1,1)-Conv(w,3,1,1)-Conv(2w,3,2,1)-Conv(2w,3,1,1)-Conv(2w,3,1,1),
+ *       each with BatchNorm and ReLU, then Linear(512)+BatchNorm+ReLU and Linear; {@code w = 64}
+ *       times the width multiplier (0.5x to 16x in the first paper's Table 1).
+ *   <li>{@code dm-small}, {@code dm-medium}, {@code dm-large}: the small, medium and large models
+ *       of Gowal et al. as used in the second paper's Table 5 (unpadded convolutions for small and
+ *       medium; padding 1 and a 200-unit dense layer for large).
+ * </ul>
+ */
+public final class Architectures {
+
+  /** Names accepted by {@link #build}. */
+  public static final List<String> NAMES =
+      List.of("fc", "cnn3", "cnn3-bn", "cnn7", "dm-small", "dm-medium", "dm-large");
+
+  private Architectures() {}
+
+  /**
+   * Options of a named architecture.
+   *
+   * @param name one of {@link #NAMES}
+   * @param widthMultiplier scales convolution channels of {@code cnn3} and {@code cnn7}
+   * @param hiddenWidths hidden layer widths of {@code fc}
+   */
+  public record Spec(String name, double widthMultiplier, int[] hiddenWidths) {
+
+    /** Validates the name and options. */
+    public Spec {
+      name = name.toLowerCase(Locale.ROOT);
+      if (!NAMES.contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown architecture '" + name + "'; known: " + String.join(", ", NAMES));
+      }
+      if (!(widthMultiplier > 0)) {
+        throw new IllegalArgumentException("width multiplier must be positive, got "
+            + widthMultiplier);
+      }
+      hiddenWidths = hiddenWidths.clone();
+      for (int w : hiddenWidths) {
+        if (w < 1) {
+          throw new IllegalArgumentException("hidden widths must be positive, got " + w);
+        }
+      }
+    }
+
+    /** A spec with width multiplier 1 and the default hidden widths (256, 256 for fc). */
+    public static Spec of(String name) {
+      return new Spec(name, 1.0, new int[] {256, 256});
+    }
+
+    @Override
+    public int[] hiddenWidths() {
+      return hiddenWidths.clone();
+    }
+  }
+
+  /**
+   * Builds a freshly initialised network; its arrays live in a new sub-manager of {@code parent}.
+   *
+   * @param seed seeds the Java random generator used for the weights, so builds are repeatable
+   */
+  public static Network build(
+      Spec spec, InputFormat format, Initialization init, long seed, NDManager parent) {
+    NDManager manager = parent.newSubManager();
+    try {
+      Builder b = new Builder(format, init, new Random(seed), manager);
+      switch (spec.name()) {
+        case "fc" -> {
+          b.flatten();
+          for (int w : spec.hiddenWidths()) {
+            b.linear(w, false).relu();
+          }
+        }
+        case "cnn3", "cnn3-bn" -> {
+          boolean bn = spec.name().endsWith("-bn");
+          int w = scaled(16, spec.widthMultiplier());
+          b.conv(w, 5, 2, 2).bnIf(bn).relu().conv(2 * w, 4, 2, 1).bnIf(bn).relu().flatten();
+        }
+        case "cnn7" -> {
+          int w = scaled(64, spec.widthMultiplier());
+          b.conv(w, 3, 1, 1).bn().relu().conv(w, 3, 1, 1).bn().relu()
+              .conv(2 * w, 3, 2, 1).bn().relu().conv(2 * w, 3, 1, 1).bn().relu()
+              .conv(2 * w, 3, 1, 1).bn().relu().flatten().linear(512, false).bn().relu();
+        }
+        case "dm-small" -> b.conv(16, 4, 2, 0).relu().conv(32, 4, 1, 0).relu().flatten()
+            .linear(100, false).relu();
+        case "dm-medium" -> b.conv(32, 3, 1, 0).relu().conv(32, 4, 2, 0).relu()
+            .conv(64, 3, 1, 0).relu().conv(64, 4, 2, 0).relu().flatten()
+            .linear(512, false).relu().linear(512, false).relu();
+        case "dm-large" -> b.conv(64, 3, 1, 1).relu().conv(64, 3, 1, 1).relu()
+            .conv(128, 3, 2, 1).relu().conv(128, 3, 1, 1).relu().conv(128, 3, 1, 1).relu()
+            .flatten().linear(200, false).relu();
+        default -> throw new IllegalStateException("unhandled architecture " + spec.name());
+      }
+      b.linear(format.numClasses(), true);
+      return new Network(spec.name(), format.shape(), b.layers, manager);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  private static int scaled(int base, double multiplier) {
+    return Math.max(1, (int) Math.round(base * multiplier));
+  }
+
+  /** Appends layers while tracking the running shape. */
+  private static final class Builder {
+    private final List<Layer> layers = new ArrayList<>();
+    private final Initialization init;
+    private final Random random;
+    private final NDManager manager;
+    private int channels;
+    private int height;
+    private int width;
+    private boolean flat;
+
+    Builder(InputFormat format, Initialization init, Random random, NDManager manager) {
+      this.init = init;
+      this.random = random;
+      this.manager = manager;
+      this.channels = format.channels();
+      this.height = format.height();
+      this.width = format.width();
+      layers.add(new Normalize(format.mean(), format.std()));
+    }
+
+    Builder conv(int out, int kernel, int stride, int padding) {
+      int fanIn = channels * kernel * kernel;
+      NDArray weight = weights(new Shape(out, channels, kernel, kernel), fanIn, false);
+      NDArray bias = uniform(new Shape(out), fanIn);
+      Conv2d conv = new Conv2d(weight, bias, stride, padding);
+      height = conv.outputSize(height);
+      width = conv.outputSize(width);
+      if (height < 1 || width < 1) {
+        throw new IllegalArgumentException("input too small for " + conv.describe());
+      }
+      channels = out;
+      layers.add(conv);
+      return this;
+    }
+
+    Builder linear(int out, boolean last) {
+      int in = flat ? channels : channels * height * width;
+      NDArray weight = weights(new Shape(out, in), in, last);
+      layers.add(new Linear(weight, uniform(new Shape(out), in)));
+      channels = out;
+      flat = true;
+      return this;
+    }
+
+    Builder bn() {
+      layers.add(new BatchNorm(manager.ones(new Shape(channels)), manager.zeros(new Shape(channels)),
+          manager.zeros(new Shape(channels)), manager.ones(new Shape(channels)), 1e-5f, 0.1f));
+      return this;
+    }
+
+    Builder bnIf(boolean condition) {
+      return condition ? bn() : this;
+    }
+
+    Builder relu() {
+      layers.add(new Relu());
+      return this;
+    }
+
+    Builder flatten() {
+      layers.add(new Flatten());
+      channels = channels * height * width;
+      height = 1;
+      width = 1;
+      flat = true;
+      return this;
+    }
+
+    private NDArray weights(Shape shape, int fanIn, boolean last) {
+      if (init == Initialization.IBP && !last) {
+        double std = Math.sqrt(2 * Math.PI) / fanIn;
+        float[] values = new float[(int) shape.size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) (random.nextGaussian() * std);
+        }
+        return manager.create(values, shape);
+      }
+      return uniform(shape, fanIn);
+    }
+
+    private NDArray uniform(Shape shape, int fanIn) {
+      double bound = 1 / Math.sqrt(fanIn);
+      float[] values = new float[(int) shape.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) ((2 * random.nextDouble() - 1) * bound);
+      }
+      return manager.create(values, shape);
+    }
+  }
+}

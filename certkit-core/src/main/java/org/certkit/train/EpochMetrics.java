@@ -1,0 +1,28 @@
+package org.certkit.train;
+
+/**
+ * What one training epoch measured.
+ *
+ * @param epoch 0-indexed epoch
+ * @param eps epsilon at the end of the epoch
+ * @param learningRate learning rate during the epoch
+ * @param loss mean training loss
+ * @param trainAccuracy running clean accuracy on the training batches
+ * @param trainRobustAccuracy running share the method counted robust (IBP bound or PGD), or NaN
+ * @param testAccuracy clean accuracy on the evaluation subset, or NaN when none
+ * @param testCertifiedAccuracy sound IBP-certified accuracy at the target epsilon on the
+ *     evaluation subset, or NaN when none
+ * @param gradientNorm mean gradient L2 norm before clipping
+ * @param seconds wall-clock time of the epoch, evaluation included
+ */
+public record EpochMetrics(
+    int epoch,
+    double eps,
+    double learningRate,
+    double loss,
+    double trainAccuracy,
+    double trainRobustAccuracy,
+    double testAccuracy,
+    double testCertifiedAccuracy,
+    double gradientNorm,
+    double seconds) {}

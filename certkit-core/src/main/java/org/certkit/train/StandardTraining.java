@@ -1,0 +1,20 @@
+package org.certkit.train;
+
+import ai.djl.ndarray.NDArray;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.loss.Losses;
+
+/** Standard (nominal) training: cross-entropy on the clean batch; epsilon is ignored. */
+public final class StandardTraining implements TrainingMethod {
+
+  @Override
+  public String name() {
+    return "standard";
+  }
+
+  @Override
+  public StepLoss loss(StepInput step, NDArray prepared) {
+    NDArray logits = ConcreteDomain.forward(step.network(), step.x(), step.stats());
+    return new StepLoss(Losses.crossEntropy(logits, step.labels()), logits, -1);
+  }
+}

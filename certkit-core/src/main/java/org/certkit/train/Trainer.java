@@ -1,0 +1,190 @@
+package org.certkit.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.certkit.data.ImageDataset;
+import org.certkit.eval.RobustnessEvaluator;
+import org.certkit.eval.RobustnessReport;
+import org.certkit.io.Checkpoint;
+import org.certkit.io.Json;
+import org.certkit.io.Provenance;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+
+/**
+ * The one training loop of certkit: epochs of shuffled mini-batches, the epsilon ramp, the
+ * learning-rate schedule, Adam, gradient clipping, per-epoch evaluation, checkpoints and metrics.
+ *
+ * <p>Memory: every step runs in its own sub-manager that is closed at the end of the step; the
+ * only long-lived arrays are the network's and the optimiser's. Determinism: the shuffle of epoch
+ * {@code e} and the engine's random numbers are seeded from {@code (seed, e)}, so a run resumed
+ * from the checkpoint of epoch {@code e} continues as the uninterrupted run would.
+ */
+public final class Trainer {
+
+  private final TrainingConfig config;
+  private final TrainingMethod method;
+  private final TrainingListener listener;
+  private final ImageDataset evaluationSet;
+  private final Path checkpoint;
+  private final Path metricsFile;
+
+  /**
+   * A trainer.
+   *
+   * @param evaluationSet examples for the per-epoch clean and certified accuracy, or null
+   * @param checkpoint file rewritten after every epoch, or null
+   * @param metricsFile JSON file rewritten after every epoch with config, provenance and all
+   *     epochs so far, or null
+   */
+  public Trainer(TrainingConfig config, TrainingListener listener, ImageDataset evaluationSet,
+      Path checkpoint, Path metricsFile) {
+    this.config = config;
+    this.method = config.newMethod();
+    this.listener = listener;
+    this.evaluationSet = evaluationSet;
+    this.checkpoint = checkpoint;
+    this.metricsFile = metricsFile;
+  }
+
+  /** Metadata stored in a checkpoint so that training can resume. */
+  public record ResumeState(int completedEpochs, long optimizerStep, List<EpochMetrics> history) {}
+
+  /** Trains a fresh network from epoch 0. */
+  public List<EpochMetrics> train(Network network, ImageDataset trainSet) throws IOException {
+    return train(network, trainSet, null, new ResumeState(0, 0, List.of()));
+  }
+
+  /**
+   * Continues training from a checkpoint written by this trainer.
+   *
+   * @param saved a checkpoint whose network is the one to train
+   */
+  public List<EpochMetrics> resume(Checkpoint saved, ImageDataset trainSet) throws IOException {
+    JsonNode training = saved.metadata() == null ? null : saved.metadata().get("training");
+    if (training == null) {
+      throw new IllegalArgumentException("the checkpoint holds no training state to resume");
+    }
+    ResumeState state = Json.MAPPER.treeToValue(training, ResumeState.class);
+    return train(saved.network(), trainSet, saved.extraArrays(), state);
+  }
+
+  private List<EpochMetrics> train(Network network, ImageDataset trainSet,
+      Map<String, NDArray> optimizerState, ResumeState state) throws IOException {
+    List<EpochMetrics> history = new ArrayList<>(state.history());
+    network.requireGradients();
+    List<Network.NamedArray> parameters = network.parameters();
+    EpsilonSchedule schedule = config.epsilonSchedule();
+    NDManager base = network.manager().newSubManager();
+    try (AdamOptimizer adam = new AdamOptimizer(network); base) {
+      if (optimizerState != null) {
+        adam.restore(optimizerState, state.optimizerStep());
+      }
+      for (int epoch = state.completedEpochs(); epoch < config.epochs(); epoch++) {
+        long started = System.nanoTime();
+        Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + epoch));
+        int[][] batches = trainSet.batches(config.batchSize(),
+            new Random(config.seed() * 31 + epoch));
+        float lr = (float) config.learningRate().at(epoch);
+        listener.epochStarted(epoch, batches.length);
+        double lossSum = 0;
+        double gradNormSum = 0;
+        long seen = 0;
+        long correct = 0;
+        long robust = 0;
+        boolean robustKnown = false;
+        double eps = 0;
+        for (int b = 0; b < batches.length; b++) {
+          eps = schedule.at(epoch, b, batches.length);
+          try (NDManager step = base.newSubManager()) {
+            NDArray x = trainSet.images(step, batches[b]);
+            NDArray y = trainSet.labels(step, batches[b]);
+            StepInput input = new StepInput(network, x, y, eps, config.eps(),
+                BatchStatistics.training(), step);
+            NDArray prepared = method.prepare(input);
+            StepLoss result;
+            List<NDArray> gradients = new ArrayList<>();
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+              zeroGradients(parameters, step);
+              result = method.loss(input, prepared);
+              collector.backward(result.loss());
+            }
+            for (Network.NamedArray p : parameters) {
+              NDArray g = p.array().getGradient();
+              g.attach(step);
+              gradients.add(g);
+            }
+            double loss = result.loss().getFloat();
+            if (!Double.isFinite(loss)) {
+              throw new IllegalStateException("training diverged: loss " + loss + " at epoch "
+                  + epoch + ", batch " + b + " (eps " + eps + ", lr " + lr + ")");
+            }
+            gradNormSum += config.gradientClipNorm() > 0
+                ? GradientClipping.clipToNorm(gradients, config.gradientClipNorm()) : 0;
+            adam.update(parameters, gradients, lr);
+            int size = batches[b].length;
+            lossSum += loss * size;
+            seen += size;
+            correct += org.certkit.loss.Losses.correctCount(result.cleanLogits(), y);
+            if (result.robustCorrect() >= 0) {
+              robust += result.robustCorrect();
+              robustKnown = true;
+            }
+          }
+          listener.stepFinished(epoch, b, lossSum / seen, (double) correct / seen, eps);
+        }
+        double testAccuracy = Double.NaN;
+        double testCertified = Double.NaN;
+        if (evaluationSet != null) {
+          RobustnessReport report = new RobustnessEvaluator(null, true, 500).evaluate(network,
+              evaluationSet, evaluationSet.size(), config.eps(), base, done -> {});
+          testAccuracy = report.cleanAccuracy();
+          testCertified = report.certifiedAccuracy();
+        }
+        EpochMetrics metrics = new EpochMetrics(epoch, eps, lr, lossSum / seen,
+            (double) correct / seen, robustKnown ? (double) robust / seen : Double.NaN,
+            testAccuracy, testCertified, gradNormSum / batches.length,
+            (System.nanoTime() - started) / 1e9);
+        history.add(metrics);
+        ResumeState done = new ResumeState(epoch + 1, adam.step(), history);
+        if (checkpoint != null) {
+          Checkpoint.save(checkpoint, network, adam.state(), metadata(done));
+        }
+        if (metricsFile != null) {
+          Json.write(metricsFile, metadata(done));
+        }
+        listener.epochFinished(metrics);
+      }
+    }
+    return history;
+  }
+
+  private ObjectNode metadata(ResumeState state) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    root.set("config", Json.MAPPER.valueToTree(config));
+    root.set("provenance", Json.MAPPER.valueToTree(Provenance.current()));
+    root.set("training", Json.MAPPER.valueToTree(state));
+    return root;
+  }
+
+  /** Clears gradients left by an earlier step or by the method's preparation (an attack). */
+  private static void zeroGradients(List<Network.NamedArray> parameters, NDManager step) {
+    for (Network.NamedArray p : parameters) {
+      if (p.array().hasGradient()) {
+        NDArray g = p.array().getGradient();
+        g.attach(step);
+        g.subi(g);
+      }
+    }
+  }
+}

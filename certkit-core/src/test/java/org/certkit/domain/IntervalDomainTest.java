@@ -1,0 +1,188 @@
+package org.certkit.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.certkit.attack.PgdAttack;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.TinyNetworks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class IntervalDomainTest {
+
+  private static final IntervalDomain SOUND = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
+  private NDManager manager;
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(7);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /** Every box corner and 4000 uniform samples of a 4-pixel ball land inside the IBP box. */
+  @Test
+  void containsAllCornersAndDenseSamples() {
+    for (long seed = 0; seed < 5; seed++) {
+      try (Network net = TinyNetworks.fc(manager, seed)) {
+        NDArray x = TinyNetworks.inputs(manager, net, 1);
+        double eps = 0.15;
+        Box out = SOUND.propagate(net, Box.linfBall(x, eps), BatchStatistics.evaluation());
+        NDArray points = samplesAndCorners(x, eps, 4000);
+        NDArray outputs = ConcreteDomain.forward(net, points, BatchStatistics.evaluation());
+        assertInside(outputs, out);
+      }
+    }
+  }
+
+  /** PGD's strongest points, on a conv net with BatchNorm, land inside the IBP box. */
+  @Test
+  void containsPgdPointsOnConvNet() {
+    try (Network net = TinyNetworks.convBn(manager, 3)) {
+      randomiseBatchNorm(net);
+      NDArray x = TinyNetworks.inputs(manager, net, 16);
+      NDArray labels = manager.arange(0, 16, 1, DataType.INT64).mod(4);
+      double eps = 0.05;
+      NDArray adversarial = new PgdAttack(20, 0.1, 2, true)
+          .attack(net, x, labels, eps, BatchStatistics.evaluation());
+      Box out = SOUND.propagate(net, Box.linfBall(x, eps), BatchStatistics.evaluation());
+      NDArray outputs = ConcreteDomain.forward(net, adversarial, BatchStatistics.evaluation());
+      assertInside(outputs, out);
+      NDArray margins = SOUND.marginLowerBounds(net, Box.linfBall(x, eps), labels,
+          BatchStatistics.evaluation());
+      NDArray target = org.certkit.loss.Losses.selected(outputs, labels).reshape(-1, 1);
+      NDArray actualMargins = target.sub(outputs);
+      assertTrue(actualMargins.gte(margins).all().getBoolean(),
+          "a PGD point has a margin below its certified lower bound");
+    }
+  }
+
+  /** With non-negative weights the network is monotone, so IBP gives the exact box. */
+  @Test
+  void nonNegativeWeightsGiveTheExactBox() {
+    try (Network net = TinyNetworks.fc(manager, 11)) {
+      for (Layer layer : net.layers()) {
+        if (layer instanceof Linear l) {
+          l.weight().set(l.weight().abs().toFloatArray());
+        }
+      }
+      NDArray x = TinyNetworks.inputs(manager, net, 8);
+      double eps = 0.2;
+      Box box = Box.linfBall(x, eps);
+      Box out = new IntervalDomain(IntervalDomain.Rounding.NEAREST)
+          .propagate(net, box, BatchStatistics.evaluation());
+      NDArray atLower = ConcreteDomain.forward(net, box.lower(), BatchStatistics.evaluation());
+      NDArray atUpper = ConcreteDomain.forward(net, box.upper(), BatchStatistics.evaluation());
+      assertEquals(0, out.lower().sub(atLower).abs().max().getDouble(), 1e-12);
+      assertEquals(0, out.upper().sub(atUpper).abs().max().getDouble(), 1e-12);
+    }
+  }
+
+  /** In training mode IBP uses the clean batch's statistics and still contains perturbed points. */
+  @Test
+  void trainingModeBatchNormBoundsContainPerturbedPoints() {
+    try (Network net = TinyNetworks.convBn(manager, 5)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 32);
+      double eps = 0.03;
+      BatchStatistics stats = BatchStatistics.training();
+      ConcreteDomain.forward(net, x, stats);
+      Box out = SOUND.propagate(net, Box.linfBall(x, eps), stats);
+      for (int trial = 0; trial < 20; trial++) {
+        NDArray noise = manager.randomUniform((float) -eps, (float) eps, x.getShape(),
+            DataType.FLOAT64);
+        NDArray perturbed = x.add(noise).clip(0, 1);
+        assertInside(ConcreteDomain.forward(net, perturbed, stats), out);
+      }
+    }
+  }
+
+  /** At eps = 0 the box collapses to the concrete output (up to the rounding allowance). */
+  @Test
+  void zeroRadiusGivesTheConcreteOutput() {
+    try (Network net = TinyNetworks.convBn(manager, 9)) {
+      randomiseBatchNorm(net);
+      NDArray x = TinyNetworks.inputs(manager, net, 4);
+      Box out = SOUND.propagate(net, Box.linfBall(x, 0), BatchStatistics.evaluation());
+      NDArray concrete = ConcreteDomain.forward(net, x, BatchStatistics.evaluation());
+      assertEquals(0, out.centre().sub(concrete).abs().max().getDouble(), 1e-10);
+      assertTrue(out.radius().max().getDouble() < 1e-10);
+    }
+  }
+
+  /** The radius grows with epsilon. */
+  @Test
+  void boundsGrowWithEpsilon() {
+    try (Network net = TinyNetworks.fc(manager, 2)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 8).mul(0.5).add(0.25);
+      NDArray previous = null;
+      for (double eps : new double[] {0.0, 0.01, 0.05, 0.2}) {
+        NDArray radius = SOUND.propagate(net, Box.linfBall(x, eps), BatchStatistics.evaluation())
+            .radius();
+        if (previous != null) {
+          assertTrue(radius.gte(previous).all().getBoolean());
+        }
+        previous = radius;
+      }
+    }
+  }
+
+  private void randomiseBatchNorm(Network net) {
+    for (Layer layer : net.layers()) {
+      if (layer instanceof org.certkit.net.BatchNorm b) {
+        Shape s = b.runningMean().getShape();
+        b.runningMean().set(manager.randomNormal(s).mul(0.1).toFloatArray());
+        b.runningVar().set(manager.randomUniform(0.5f, 2f, s).toFloatArray());
+        b.gamma().set(manager.randomUniform(-1.5f, 1.5f, s).toFloatArray());
+        b.beta().set(manager.randomNormal(s).mul(0.2).toFloatArray());
+      }
+      if (layer instanceof Conv2d) {
+        continue;
+      }
+    }
+  }
+
+  private NDArray samplesAndCorners(NDArray x, double eps, int samples) {
+    NDArray lower = x.sub(eps).clip(0, 1);
+    NDArray upper = x.add(eps).clip(0, 1);
+    int dims = (int) x.getShape().size();
+    int corners = 1 << dims;
+    double[] lo = lower.toDoubleArray();
+    double[] hi = upper.toDoubleArray();
+    double[] values = new double[(corners + samples) * dims];
+    for (int c = 0; c < corners; c++) {
+      for (int d = 0; d < dims; d++) {
+        values[c * dims + d] = ((c >> d) & 1) == 1 ? hi[d] : lo[d];
+      }
+    }
+    java.util.Random random = new java.util.Random(1);
+    for (int s = 0; s < samples; s++) {
+      for (int d = 0; d < dims; d++) {
+        values[(corners + s) * dims + d] = lo[d] + random.nextDouble() * (hi[d] - lo[d]);
+      }
+    }
+    long[] shape = x.getShape().getShape().clone();
+    shape[0] = corners + samples;
+    return manager.create(values, new Shape(shape));
+  }
+
+  private static void assertInside(NDArray outputs, Box box) {
+    NDArray lower = box.lower();
+    NDArray upper = box.upper();
+    assertTrue(outputs.gte(lower).all().getBoolean(), "a point lies below the lower bound");
+    assertTrue(outputs.lte(upper).all().getBoolean(), "a point lies above the upper bound");
+  }
+}
