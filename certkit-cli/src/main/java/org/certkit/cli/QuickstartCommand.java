@@ -20,6 +20,7 @@ import org.certkit.io.Provenance;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
 import org.certkit.train.EpochMetrics;
+import org.certkit.train.LearningRateSchedule;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
 import picocli.CommandLine.Command;
@@ -39,9 +40,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
-  @Option(names = "--arch", defaultValue = "cnn3",
-      description = "Architecture (default: ${DEFAULT-VALUE}).")
-  String arch;
+  @Mixin ModelOptions model;
 
   @Option(names = "--epochs", defaultValue = "12",
       description = "Training epochs (default: ${DEFAULT-VALUE}).")
@@ -54,6 +53,10 @@ final class QuickstartCommand implements Callable<Integer> {
   @Option(names = "--eps", defaultValue = "0.1",
       description = "Certified and attacked epsilon (default: ${DEFAULT-VALUE}).")
   double eps;
+
+  @Option(names = "--lr", defaultValue = "5e-4",
+      description = "Initial learning rate (default: ${DEFAULT-VALUE}).")
+  double lr;
 
   @Option(names = "--robust-weight", defaultValue = "1",
       description = "Weight of the IBP loss against the clean loss (default: ${DEFAULT-VALUE}).")
@@ -86,14 +89,15 @@ final class QuickstartCommand implements Callable<Integer> {
     ImageDataset test = data.load(Split.TEST);
     TrainingConfig base = TrainingConfig.mnist(TrainingConfig.Method.IBP, trainEps, epochs, seed);
     TrainingConfig config = new TrainingConfig(base.method(), base.eps(), base.epochs(),
-        base.batchSize(), base.learningRate(), base.epsRampStart(), base.epsRampEpochs(),
+        base.batchSize(), new LearningRateSchedule(lr, base.learningRate().decayEpochs(),
+            base.learningRate().factor()), base.epsRampStart(), base.epsRampEpochs(),
         base.gradientClipNorm(), seed, base.initialization(), base.pgd(), robustWeight,
         base.regularizerWeight());
     Files.createDirectories(out);
     RobustnessReport report;
     List<EpochMetrics> history;
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Architectures.build(Architectures.Spec.of(arch), Inputs.of(data.name()),
+        Network network = Architectures.build(model.spec(), Inputs.of(data.name()),
             config.initialization(), seed, manager)) {
       System.out.print(network.summary());
       System.out.printf("training with IBP at eps %.3f for %d epochs (ramp %d, lr decays at %s)%n",
@@ -126,7 +130,7 @@ final class QuickstartCommand implements Callable<Integer> {
       summary.put("test_samples", report.samples());
       summary.put("seconds", seconds);
       summary.put("epochs", epochs);
-      summary.put("architecture", arch);
+      summary.put("architecture", model.spec());
       summary.put("pgd_steps", pgdSteps);
       summary.put("certified_but_attacked", report.certifiedButAttacked());
       summary.put("soundness", report.soundness());

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
@@ -82,7 +83,7 @@ public final class IntervalDomain {
       Consumer<Box> preActivations) {
     checkType(input);
     // The input box itself was computed with rounding (x - eps, centre, radius): widen it first.
-    Box box = widened(input, input.centre().abs().add(input.radius()), 4);
+    Box box = widened(input, () -> input.centre().abs().add(input.radius()), 4);
     for (int i = 0; i < layers.size(); i++) {
       Layer layer = layers.get(i);
       if (layer instanceof Relu) {
@@ -118,14 +119,14 @@ public final class IntervalDomain {
         NDArray lower = Activation.relu(c.sub(r));
         NDArray upper = Activation.relu(c.add(r));
         Box out = Box.fromBounds(lower, upper);
-        yield widened(out, c.abs().addi(r), 8);
+        yield widened(out, () -> c.abs().addi(r), 8);
       }
       case Flatten f -> new Box(c.reshape(c.getShape().get(0), -1),
           r.reshape(r.getShape().get(0), -1));
       case Normalize n -> {
         NDArray std = LayerOps.perChannel(n.std(), c);
         Box out = new Box(c.sub(LayerOps.perChannel(n.mean(), c)).divi(std), r.div(std));
-        yield widened(out, out.centre().abs().add(out.radius()), 4);
+        yield widened(out, () -> out.centre().abs().add(out.radius()), 4);
       }
       case BatchNorm b -> {
         NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, stats.recordedOrRunning(index, b),
@@ -133,7 +134,7 @@ public final class IntervalDomain {
         NDArray absScale = scaleShift[0].abs();
         Box out = new Box(c.mul(scaleShift[0]).addi(scaleShift[1]), r.mul(absScale));
         // scale and shift carry their own rounding (a square root, a division, a product).
-        yield widened(out, c.abs().addi(r).muli(absScale).addi(scaleShift[1].abs()), 16);
+        yield widened(out, () -> c.abs().addi(r).muli(absScale).addi(scaleShift[1].abs()), 16);
       }
     };
   }
@@ -186,21 +187,22 @@ public final class IntervalDomain {
   }
 
   private Box affineAllowance(NDArray centre, NDArray radius,
-      java.util.function.Supplier<NDArray> magnitude, int terms) {
+      Supplier<NDArray> magnitude, int terms) {
     if (rounding == Rounding.NEAREST) {
       return new Box(centre, radius);
     }
     NDArray error = magnitude.get().muli(gamma(terms));
-    return widened(new Box(centre, radius.add(error)), centre.abs().add(radius), 4);
+    return widened(new Box(centre, radius.add(error)), () -> centre.abs().add(radius), 4);
   }
 
   /** Adds {@code ulps} unit roundoffs of {@code magnitude} to the radius in OUTWARD mode. */
-  private Box widened(Box box, NDArray magnitude, int ulps) {
+  private Box widened(Box box, Supplier<NDArray> magnitude, int ulps) {
     if (rounding == Rounding.NEAREST) {
       return box;
     }
     // The tiny absolute term covers underflow to subnormals.
-    NDArray radius = box.radius().add(magnitude.mul(ulps * UNIT_ROUNDOFF)).addi(Double.MIN_NORMAL);
+    NDArray radius = box.radius().add(magnitude.get().mul(ulps * UNIT_ROUNDOFF))
+        .addi(Double.MIN_NORMAL);
     return new Box(box.centre(), radius);
   }
 

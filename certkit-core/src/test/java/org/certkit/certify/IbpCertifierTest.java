@@ -1,0 +1,240 @@
+package org.certkit.certify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Random;
+import org.certkit.attack.PgdAttack;
+import org.certkit.domain.Box;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.net.BatchNorm;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.TinyNetworks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class IbpCertifierTest {
+
+  private static final BatchStatistics EVAL = BatchStatistics.evaluation();
+  private final IbpCertifier certifier = new IbpCertifier();
+  private NDManager manager;
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(21);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /**
+   * Every example certified on a random conv net with BatchNorm survives PGD with 50 steps and 3
+   * restarts; enough examples are certified, and PGD breaks some uncertified ones, for the check
+   * to be meaningful.
+   */
+  @Test
+  void certifiedExamplesSurviveStrongPgd() {
+    try (Network net = TinyNetworks.convBn(manager, 13)) {
+      randomiseBatchNorm(net, new Random(2));
+      int n = 48;
+      double eps = 0.01;
+      NDArray x = TinyNetworks.inputs(manager, net, n);
+      // The network's own predictions as labels: every example is correct, many are robust.
+      NDArray labels = ConcreteDomain.forward(net, x, EVAL).argMax(1);
+      Verdict[] verdicts = certifier.certify(net, x, labels, eps);
+      NDArray adversarial = new PgdAttack(50, 0.1, 3, true).attack(net, x, labels, eps, EVAL);
+      long[] predicted = ConcreteDomain.forward(net, adversarial, EVAL).argMax(1).toLongArray();
+      long[] label = labels.toLongArray();
+      int certified = 0;
+      int attacked = 0;
+      for (int i = 0; i < n; i++) {
+        if (verdicts[i] == Verdict.CERTIFIED) {
+          certified++;
+          assertEquals(label[i], predicted[i], "example " + i
+              + " is certified yet PGD changes its class");
+        } else if (predicted[i] != label[i]) {
+          attacked++;
+        }
+      }
+      assertTrue(certified >= 10, "too few certified examples to be meaningful: " + certified);
+      assertTrue(attacked > 0, "PGD should break some uncertified example");
+    }
+  }
+
+  /**
+   * At eps = 0 an example is certified exactly when its label's logit beats every other logit
+   * strictly (float64 forward pass as reference); a tie between two identical classes is not.
+   */
+  @Test
+  void zeroEpsilonCertifiesExactlyTheStrictlyCorrectExamples() {
+    try (Network net = TinyNetworks.convBn(manager, 7)) {
+      randomiseBatchNorm(net, new Random(3));
+      int n = 60;
+      NDArray x = TinyNetworks.inputs(manager, net, n);
+      NDArray labels = manager.randomInteger(0, 4, new Shape(n), DataType.INT64);
+      assertSameAsStrictMargin(net, x, labels);
+
+      // Make class 1 a copy of class 0: their margin is exactly 0, so neither can be certified.
+      Linear last = (Linear) net.layers().getLast();
+      float[] w = last.weight().toFloatArray();
+      float[] b = last.bias().toFloatArray();
+      int in = last.inFeatures();
+      System.arraycopy(w, 0, w, in, in);
+      b[1] = b[0];
+      last.weight().set(w);
+      last.bias().set(b);
+      Verdict[] verdicts = assertSameAsStrictMargin(net, x, labels);
+      long[] label = labels.toLongArray();
+      for (int i = 0; i < n; i++) {
+        if (label[i] <= 1) {
+          assertEquals(Verdict.UNKNOWN, verdicts[i], "example " + i + " ties classes 0 and 1");
+        }
+      }
+    }
+  }
+
+  /**
+   * The sound (OUTWARD) margin lower bounds never exceed the plain float64 (NEAREST) ones and stay
+   * within 1e-9 of them, relative to the size of the bounds: the rounding allowance is tiny.
+   */
+  @Test
+  void outwardBoundsAreBelowAndCloseToNearestOnes() {
+    try (Network net = TinyNetworks.convBn(manager, 5)) {
+      randomiseBatchNorm(net, new Random(4));
+      int n = 32;
+      NDArray x = TinyNetworks.inputs(manager, net, n);
+      NDArray labels = manager.arange(0, n, 1, DataType.INT64).mod(4);
+      for (double eps : new double[] {0, 0.01, 0.1}) {
+        Box box = Box.linfBall(x, eps);
+        double[] outward = new IntervalDomain(IntervalDomain.Rounding.OUTWARD)
+            .marginLowerBounds(net, box, labels, EVAL).toDoubleArray();
+        double[] nearest = new IntervalDomain(IntervalDomain.Rounding.NEAREST)
+            .marginLowerBounds(net, box, labels, EVAL).toDoubleArray();
+        boolean strictlyBelowSomewhere = false;
+        for (int i = 0; i < outward.length; i++) {
+          long label = i / 4 % 4;
+          if (i % 4 == label) {
+            continue; // the label's own entry
+          }
+          assertTrue(outward[i] <= nearest[i], "eps " + eps + ", entry " + i + ": outward "
+              + outward[i] + " > nearest " + nearest[i]);
+          strictlyBelowSomewhere |= outward[i] < nearest[i];
+          assertTrue(nearest[i] - outward[i] < 1e-9 * Math.max(1, Math.abs(nearest[i])),
+              "eps " + eps + ", entry " + i + ": allowance " + (nearest[i] - outward[i]));
+        }
+        assertTrue(strictlyBelowSomewhere, "OUTWARD should widen the bounds at all");
+      }
+    }
+  }
+
+  /** A NaN or infinite weight, bias or BatchNorm statistic gives UNKNOWN, never CERTIFIED. */
+  @Test
+  void nonFiniteParametersNeverCertify() {
+    float[] poisons = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+    String[] places = {"first conv weight", "BatchNorm running mean", "BatchNorm gamma",
+        "last bias", "last weight"};
+    try (Network net = TinyNetworks.convBn(manager, 7)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 16);
+      NDArray labels = ConcreteDomain.forward(net, x, EVAL).argMax(1);
+      double eps = 0.001;
+      assertTrue(count(certifier.certify(net, x, labels, eps)) > 0,
+          "the clean network should certify something");
+      for (float poison : poisons) {
+        for (int place = 0; place < places.length; place++) {
+          NDArray target = parameter(net, place);
+          float[] original = target.toFloatArray();
+          float[] poisoned = original.clone();
+          poisoned[poisoned.length / 2] = poison;
+          target.set(poisoned);
+          Verdict[] verdicts = certifier.certify(net, x, labels, eps);
+          target.set(original);
+          assertEquals(0, count(verdicts), poison + " in " + places[place] + " certified "
+              + count(verdicts) + " examples");
+        }
+      }
+    }
+  }
+
+  private Verdict[] assertSameAsStrictMargin(Network net, NDArray x, NDArray labels) {
+    Verdict[] verdicts = certifier.certify(net, x, labels, 0);
+    double[] logits = ConcreteDomain.forward(net, x.toType(DataType.FLOAT64, false), EVAL)
+        .toDoubleArray();
+    long[] label = labels.toLongArray();
+    int classes = net.numClasses();
+    int certified = 0;
+    for (int i = 0; i < verdicts.length; i++) {
+      boolean strictlyCorrect = true;
+      for (int k = 0; k < classes; k++) {
+        if (k != label[i]) {
+          strictlyCorrect &= logits[i * classes + (int) label[i]] - logits[i * classes + k] > 0;
+        }
+      }
+      assertEquals(strictlyCorrect ? Verdict.CERTIFIED : Verdict.UNKNOWN, verdicts[i],
+          "example " + i);
+      certified += strictlyCorrect ? 1 : 0;
+    }
+    assertTrue(certified > 0 && certified < verdicts.length,
+        "both verdicts should occur: " + certified + " of " + verdicts.length);
+    return verdicts;
+  }
+
+  private static int count(Verdict[] verdicts) {
+    int c = 0;
+    for (Verdict v : verdicts) {
+      c += v == Verdict.CERTIFIED ? 1 : 0;
+    }
+    return c;
+  }
+
+  /** The parameter array numbered as in {@code nonFiniteParametersNeverCertify}'s places. */
+  private static NDArray parameter(Network net, int place) {
+    NDArray target = null;
+    for (Layer layer : net.layers()) {
+      if (place == 0 && layer instanceof Conv2d c && target == null) {
+        target = c.weight();
+      } else if ((place == 1 || place == 2) && layer instanceof BatchNorm b && target == null) {
+        target = place == 1 ? b.runningMean() : b.gamma();
+      } else if (place == 3 && layer instanceof Linear l) {
+        target = l.bias();
+      } else if (place == 4 && layer instanceof Linear l) {
+        target = l.weight();
+      }
+    }
+    return target;
+  }
+
+  private static void randomiseBatchNorm(Network net, Random random) {
+    for (Layer layer : net.layers()) {
+      if (layer instanceof BatchNorm b) {
+        int c = b.channels();
+        float[] mean = new float[c];
+        float[] var = new float[c];
+        float[] gamma = new float[c];
+        float[] beta = new float[c];
+        for (int i = 0; i < c; i++) {
+          mean[i] = (float) (0.2 * random.nextGaussian());
+          var[i] = (float) (0.5 + 1.5 * random.nextDouble());
+          gamma[i] = (float) (3 * random.nextDouble() - 1.5);
+          beta[i] = (float) (0.2 * random.nextGaussian());
+        }
+        b.runningMean().set(mean);
+        b.runningVar().set(var);
+        b.gamma().set(gamma);
+        b.beta().set(beta);
+      }
+    }
+  }
+}

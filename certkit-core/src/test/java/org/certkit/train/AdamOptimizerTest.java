@@ -1,0 +1,207 @@
+package org.certkit.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.Map;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AdamOptimizerTest {
+
+  private static final float BETA1 = 0.9f;
+  private static final float BETA2 = 0.999f;
+  /** Large enough that where epsilon enters the denominator changes the result measurably. */
+  private static final float EPSILON = 1e-3f;
+  private static final float[] LEARNING_RATES = {0.1f, 0.05f};
+
+  private static final float[] WEIGHT = {0.5f, -0.25f, 1.0f, 0.75f, -1.5f, 0.125f};
+  private static final float[] BIAS = {0.2f, -0.3f};
+  /** Two steps of gradients, mixing magnitudes well above, near and below epsilon. */
+  private static final float[][] WEIGHT_GRADIENTS = {
+    {1.0f, -2e-3f, 5e-4f, -0.3f, 0f, 4.0f},
+    {-0.5f, 1e-3f, 5e-4f, 0.3f, 2e-4f, -1.0f}
+  };
+  private static final float[][] BIAS_GRADIENTS = {{0.7f, -1e-4f}, {0.7f, 3e-3f}};
+
+  private NDManager manager;
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /**
+   * Two updates match Adam computed by hand in double precision with epsilon added to
+   * {@code sqrt(v)} before the bias-corrected step {@code lr sqrt(1 - b2^t) / (1 - b1^t)}, and not
+   * the variant that adds epsilon to the bias-corrected {@code sqrt(v / (1 - b2^t))}.
+   */
+  @Test
+  void twoStepsMatchAdamByHand() {
+    try (Network net = linearNetwork(); AdamOptimizer adam = new AdamOptimizer(net, BETA1, BETA2,
+        EPSILON)) {
+      for (int t = 0; t < 2; t++) {
+        step(adam, net, t);
+      }
+      assertEquals(2, adam.step());
+      float[] w = net.parameters().get(0).array().toFloatArray();
+      float[] b = net.parameters().get(1).array().toFloatArray();
+      assertClose(adamByHand(WEIGHT, WEIGHT_GRADIENTS, false), w, "weight");
+      assertClose(adamByHand(BIAS, BIAS_GRADIENTS, false), b, "bias");
+      // The other epsilon placement gives clearly different weights, so the check above can fail.
+      double[] other = adamByHand(WEIGHT, WEIGHT_GRADIENTS, true);
+      double maxDifference = 0;
+      for (int i = 0; i < w.length; i++) {
+        maxDifference = Math.max(maxDifference, Math.abs(other[i] - w[i]));
+      }
+      assertTrue(maxDifference > 1e-3, "epsilon placement not distinguishable: " + maxDifference);
+    }
+  }
+
+  /** The moments after two steps are the exponential averages of g and g^2 (not bias-corrected). */
+  @Test
+  void momentsAreTheRawExponentialAverages() {
+    try (Network net = linearNetwork(); AdamOptimizer adam = new AdamOptimizer(net, BETA1, BETA2,
+        EPSILON)) {
+      step(adam, net, 0);
+      step(adam, net, 1);
+      Map<String, NDArray> state = adam.state();
+      float[] m = state.get("adam.m.0.weight").toFloatArray();
+      float[] v = state.get("adam.v.0.weight").toFloatArray();
+      for (int i = 0; i < WEIGHT.length; i++) {
+        double g1 = WEIGHT_GRADIENTS[0][i];
+        double g2 = WEIGHT_GRADIENTS[1][i];
+        double expectedM = BETA1 * (1 - BETA1) * g1 + (1 - BETA1) * g2;
+        double expectedV = BETA2 * (1 - BETA2) * g1 * g1 + (1 - BETA2) * g2 * g2;
+        assertEquals(expectedM, m[i], 1e-6 * Math.abs(expectedM) + 1e-12, "m[" + i + "]");
+        assertEquals(expectedV, v[i], 1e-5 * Math.abs(expectedV) + 1e-15, "v[" + i + "]");
+      }
+    }
+  }
+
+  /**
+   * A second optimiser restored from the first one's state and step count continues exactly as the
+   * first: after one more identical update both networks are bit-identical; without the restore
+   * they are not.
+   */
+  @Test
+  void stateAndRestoreContinueIdentically() {
+    try (Network first = linearNetwork();
+        AdamOptimizer adam = new AdamOptimizer(first, BETA1, BETA2, EPSILON)) {
+      step(adam, first, 0);
+      float[] weightAfterOne = first.parameters().get(0).array().toFloatArray();
+      float[] biasAfterOne = first.parameters().get(1).array().toFloatArray();
+      Map<String, NDArray> saved = adam.state();
+      assertEquals(List.of("adam.m.0.weight", "adam.m.0.bias", "adam.v.0.weight",
+          "adam.v.0.bias"), List.copyOf(saved.keySet()));
+      try (Network second = linearNetwork(weightAfterOne, biasAfterOne);
+          Network third = linearNetwork(weightAfterOne, biasAfterOne);
+          AdamOptimizer restored = new AdamOptimizer(second, BETA1, BETA2, EPSILON);
+          AdamOptimizer fresh = new AdamOptimizer(third, BETA1, BETA2, EPSILON)) {
+        restored.restore(saved, adam.step());
+        assertEquals(1, restored.step());
+        step(adam, first, 1);
+        step(restored, second, 1);
+        step(fresh, third, 1);
+        for (int p = 0; p < 2; p++) {
+          assertArrayEquals(first.parameters().get(p).array().toFloatArray(),
+              second.parameters().get(p).array().toFloatArray(), 0f, "parameter " + p);
+        }
+        for (Map.Entry<String, NDArray> e : adam.state().entrySet()) {
+          assertArrayEquals(e.getValue().toFloatArray(),
+              restored.state().get(e.getKey()).toFloatArray(), 0f, e.getKey());
+        }
+        assertFalse(java.util.Arrays.equals(first.parameters().get(0).array().toFloatArray(),
+            third.parameters().get(0).array().toFloatArray()),
+            "an optimiser without the restored state should differ");
+      }
+    }
+  }
+
+  /** Restoring from a state that lacks a moment is rejected, naming it. */
+  @Test
+  void restoreRejectsMissingState() {
+    try (Network net = linearNetwork(); AdamOptimizer adam = new AdamOptimizer(net)) {
+      Map<String, NDArray> partial = new java.util.LinkedHashMap<>(adam.state());
+      partial.remove("adam.v.0.bias");
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> adam.restore(partial, 3));
+      assertTrue(e.getMessage().contains("adam.v.0.bias"), e.getMessage());
+    }
+  }
+
+  /** Applies gradient step {@code t} (0 or 1) with its learning rate. */
+  private void step(AdamOptimizer adam, Network net, int t) {
+    try (NDManager step = manager.newSubManager()) {
+      NDArray gw = step.create(WEIGHT_GRADIENTS[t], new Shape(2, 3));
+      NDArray gb = step.create(BIAS_GRADIENTS[t], new Shape(2));
+      adam.update(net.parameters(), List.of(gw, gb), LEARNING_RATES[t]);
+    }
+  }
+
+  /**
+   * Adam in double precision. {@code epsilonAfterCorrection} false: {@code w -= lr sqrt(1-b2^t) /
+   * (1-b1^t) m / (sqrt(v) + eps)}; true: {@code w -= lr / (1-b1^t) m / (sqrt(v / (1-b2^t)) + eps)}
+   * (the form of torch.optim.Adam).
+   */
+  private static double[] adamByHand(float[] initial, float[][] gradients,
+      boolean epsilonAfterCorrection) {
+    double b1 = BETA1;
+    double b2 = BETA2;
+    double eps = EPSILON;
+    double[] w = new double[initial.length];
+    double[] m = new double[initial.length];
+    double[] v = new double[initial.length];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = initial[i];
+    }
+    for (int t = 1; t <= gradients.length; t++) {
+      double lr = LEARNING_RATES[t - 1];
+      double c1 = 1 - Math.pow(b1, t);
+      double c2 = 1 - Math.pow(b2, t);
+      for (int i = 0; i < w.length; i++) {
+        double g = gradients[t - 1][i];
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        w[i] -= epsilonAfterCorrection
+            ? lr / c1 * m[i] / (Math.sqrt(v[i] / c2) + eps)
+            : lr * Math.sqrt(c2) / c1 * m[i] / (Math.sqrt(v[i]) + eps);
+      }
+    }
+    return w;
+  }
+
+  private static void assertClose(double[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]),
+          what + "[" + i + "]");
+    }
+  }
+
+  private Network linearNetwork() {
+    return linearNetwork(WEIGHT, BIAS);
+  }
+
+  /** The network {@code x W^T + b} with W {@code [2, 3]}, arrays in a sub-manager it owns. */
+  private Network linearNetwork(float[] weight, float[] bias) {
+    NDManager sub = manager.newSubManager();
+    Linear linear = new Linear(sub.create(weight, new Shape(2, 3)), sub.create(bias, new Shape(2)));
+    return new Network("linear", new Shape(3), List.of(linear), sub);
+  }
+}
