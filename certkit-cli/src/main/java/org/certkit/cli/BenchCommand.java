@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
     result.put("batch_size", batchSize);
     try (NDManager root = NDManager.newBaseManager()) {
       root.getEngine().setRandomSeed(0);
-      try (Network network = Architectures.build(Architectures.Spec.of(arch), Inputs.of(shape),
+      try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
           Initialization.IBP, 0, root)) {
         System.out.print(network.summary());
         result.put("parameters", network.parameterCount());
@@ -99,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
             new LearningRateSchedule(5e-4, new int[0], 0.2), 0, 0, 10, 0,
             Initialization.IBP, config.pgd(), 1, 0.5);
         StepTimer timer = new StepTimer(root);
-        try (Network network = Architectures.build(Architectures.Spec.of(arch), Inputs.of(shape),
+        try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {
           new Trainer(config, timer, null, null, null).train(network, data);
         }

@@ -46,14 +46,20 @@ final class EvaluationOptions {
     if (n != null && n < 1) {
       throw new IllegalArgumentException("--n must be >= 1, got " + n);
     }
-    ImageDataset test = data.load(Split.TEST);
-    int count = n == null ? test.size() : Math.min(n, test.size());
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Checkpoint.load(model, manager).network();
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
+        Network network = Checkpoint.load(model, manager).network()) {
+      ImageDataset test = data.load(Split.TEST);
+      checkInput(network, test);
+      return evaluate(network, test, attack, certify, manager);
+    }
+  }
+
+  private RobustnessReport evaluate(Network network, ImageDataset test, PgdAttack attack,
+      boolean certify, NDManager manager) throws java.io.IOException {
+    int count = n == null ? test.size() : Math.min(n, test.size());
+    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
             .setStyle(ProgressBarStyle.ASCII).setConsumer(
                 new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
-      checkInput(network, test);
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize)
           .evaluate(network, test, count, eps, manager, bar::stepTo);
       bar.close();

@@ -97,7 +97,7 @@ final class QuickstartCommand implements Callable<Integer> {
     RobustnessReport report;
     List<EpochMetrics> history;
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Architectures.build(model.spec(), Inputs.of(data.name()),
+        Network network = Architectures.build(model.spec(), data.name().inputFormat(),
             config.initialization(), seed, manager)) {
       System.out.print(network.summary());
       System.out.printf("training with IBP at eps %.3f for %d epochs (ramp %d, lr decays at %s)%n",

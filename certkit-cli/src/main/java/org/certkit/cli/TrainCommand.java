@@ -95,6 +95,10 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TrainingConfig config = config();
+    model.spec();
+    if (resume && out == null) {
+      throw new IllegalArgumentException("--resume needs --out DIR holding model.ckpt");
+    }
     Path dir = out != null ? out
         : Path.of("runs", model.arch + "-" + config.method().id() + "-" + eps);
     Files.createDirectories(dir);
@@ -120,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
           history = trainer.resume(saved, train);
         }
       } else {
-        try (Network network = Architectures.build(model.spec(), Inputs.of(data.name()),
+        try (Network network = Architectures.build(model.spec(), data.name().inputFormat(),
             config.initialization(), config.seed(), manager)) {
           System.out.print(network.summary());
           history = trainer.train(network, train);

@@ -3,6 +3,7 @@ package org.certkit.data;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import org.certkit.net.InputFormat;
 
 /**
  * A supported data set, with its command-line id, image shape, class count, per-channel
@@ -105,6 +106,11 @@ public enum DatasetName {
   /** Number of images in the official {@code split}. */
   public int expectedSize(Split split) {
     return split == Split.TRAIN ? trainSize : testSize;
+  }
+
+  /** What a network for this dataset consumes: shape, normalisation and class count. */
+  public InputFormat inputFormat() {
+    return new InputFormat(channels(), height(), width(), mean(), std(), numClasses());
   }
 
   /** The split's name as used in data set names and messages, e.g. {@code "mnist-test"}. */
