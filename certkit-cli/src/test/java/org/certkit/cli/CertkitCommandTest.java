@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.certkit.net.Architectures;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -65,9 +64,6 @@ class CertkitCommandTest {
    * without needing any data.
    */
   @Test
-  @Disabled("main-code bug: TrainCommand.call() loads (and fetches) the training and test data and"
-      + " creates the output directory before model.spec() validates --arch, so without data the"
-      + " error is about the data directory (and with none cached it downloads MNIST first)")
   void trainRejectsUnknownArchitectureWithoutData() throws IOException {
     Run run = run("train", "--arch", "nosuch", "--data-dir", noData().toString(), "--out",
         dir.resolve("out").toString());
@@ -87,9 +83,6 @@ class CertkitCommandTest {
    * stack trace, without needing any data.
    */
   @Test
-  @Disabled("main-code bug: EvaluationOptions.run() loads (and fetches) the test set before it"
-      + " opens --model, so a wrong model path is reported only after the data step; without data"
-      + " the error is about the data directory (and with none cached it downloads MNIST first)")
   void evalReportsMissingModelWithoutData() throws IOException {
     Run run = run("eval", "--model", "/nonexistent/model.ckpt", "--data-dir",
         noData().toString());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -134,7 +135,7 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
         throw new IOException(file + ": not a certkit checkpoint (bad magic bytes)");
       }
       int length = in.readInt();
-      if (length <= 0 || length > all.length) {
+      if (length <= 0 || length > all.length - MAGIC.length - Integer.BYTES) {
         throw new IOException(file + ": corrupt checkpoint header length " + length);
       }
       header = (ObjectNode) JSON.readTree(in.readNBytes(length));
@@ -142,6 +143,10 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
     } catch (EOFException e) {
       manager.close();
       throw new IOException(file + ": truncated checkpoint", e);
+    } catch (JsonProcessingException e) {
+      manager.close();
+      throw new IOException(file + ": corrupt checkpoint header (" + e.getOriginalMessage() + ")",
+          e);
     } catch (IOException e) {
       manager.close();
       throw e;

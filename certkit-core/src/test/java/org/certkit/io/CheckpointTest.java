@@ -32,7 +32,6 @@ import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -171,9 +170,6 @@ class CheckpointTest {
    * still gives an IOException naming the file.
    */
   @Test
-  @Disabled("main-code bug: Checkpoint.load checks the header length against the whole file"
-      + " (length > all.length) instead of the bytes after the 12-byte prefix, and rethrows"
-      + " Jackson's JsonProcessingException (an IOException) without the file name")
   void truncationOrCorruptionInTheJsonHeaderNamesTheFile() throws IOException {
     byte[] all = savedFcCheckpoint();
     int headerEnd = headerEnd(all);
