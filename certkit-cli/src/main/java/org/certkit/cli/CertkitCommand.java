@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       CertifyCommand.class,
       AttackCommand.class,
+      TightnessCommand.class,
       DataCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** Options that pick a dataset and where its files live. */
 final class DataOptions {
 
-  @Option(names = "--dataset", defaultValue = "mnist",
+  @Option(names = {"--dataset", "--data"}, defaultValue = "mnist",
       description = "mnist, fashion-mnist or cifar10 (default: ${DEFAULT-VALUE}).")
   String dataset;
 

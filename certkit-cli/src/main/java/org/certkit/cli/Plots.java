@@ -22,21 +22,35 @@ final class Plots {
     XYSeries robust = new XYSeries("train robust (method's bound)");
     XYSeries test = new XYSeries("test accuracy");
     XYSeries certified = new XYSeries("test IBP-certified");
+    XYSeries tightness = new XYSeries("tightness x 100");
     for (EpochMetrics m : history) {
       int epoch = m.epoch() + 1;
       train.add(epoch, 100 * m.trainAccuracy());
       addIfKnown(robust, epoch, m.trainRobustAccuracy());
       addIfKnown(test, epoch, m.testAccuracy());
       addIfKnown(certified, epoch, m.testCertifiedAccuracy());
+      addIfKnown(tightness, epoch, m.testTightness());
     }
     XYSeriesCollection data = new XYSeriesCollection();
-    for (XYSeries s : List.of(train, robust, test, certified)) {
+    for (XYSeries s : List.of(train, robust, test, certified, tightness)) {
       if (s.getItemCount() > 0) {
         data.addSeries(s);
       }
     }
     JFreeChart chart = ChartFactory.createXYLineChart("Training", "epoch", "accuracy (%)", data,
         PlotOrientation.VERTICAL, true, false, false);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
+  }
+
+  /** Histogram of tightness values on a log10 axis. */
+  static void tightnessHistogram(double[] values, Path png) throws IOException {
+    double[] logs = java.util.Arrays.stream(values).filter(v -> v > 0).map(Math::log10)
+        .toArray();
+    org.jfree.data.statistics.HistogramDataset data =
+        new org.jfree.data.statistics.HistogramDataset();
+    data.addSeries("examples", logs, 40);
+    JFreeChart chart = ChartFactory.createHistogram("Local propagation tightness",
+        "log10(tightness)", "examples", data, PlotOrientation.VERTICAL, false, false, false);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
   }
 

@@ -38,10 +38,12 @@ final class ProgressListener implements TrainingListener {
   public void epochFinished(EpochMetrics m) {
     bar.close();
     out.printf("epoch %3d  eps %.4f  lr %.2e  loss %.4f  train acc %6.2f%%  train robust %s"
-            + "  test acc %s  test certified %s  |grad| %.2f  %.1fs%n",
+            + "  test acc %s  test certified %s  tightness %s  |grad| %.2f  %.1fs%n",
         m.epoch() + 1, m.eps(), m.learningRate(), m.loss(), 100 * m.trainAccuracy(),
         percent(m.trainRobustAccuracy()), percent(m.testAccuracy()),
-        percent(m.testCertifiedAccuracy()), m.gradientNorm(), m.seconds());
+        percent(m.testCertifiedAccuracy()),
+        Double.isNaN(m.testTightness()) ? "-" : String.format("%.3g", m.testTightness()),
+        m.gradientNorm(), m.seconds());
   }
 
   static String percent(double value) {

@@ -34,19 +34,20 @@ import picocli.CommandLine.Option;
 @Command(name = "quickstart", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Fetch MNIST, train a small CNN (CNN3) with IBP, certify it on the full test"
         + " set and print a summary.",
-        "The schedule is the MNIST recipe scaled to --epochs; training epsilon is larger than the"
-            + " certified one, as in the reference recipes (0.1 -> 0.2)."})
+        "The schedule is the MNIST recipe scaled to --epochs; the loss mixes the IBP loss and the"
+            + " clean loss equally (--robust-weight), which keeps a small CNN's clean accuracy"
+            + " above 97%."})
 final class QuickstartCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
   @Mixin ModelOptions model;
 
-  @Option(names = "--epochs", defaultValue = "12",
+  @Option(names = "--epochs", defaultValue = "30",
       description = "Training epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--train-eps", defaultValue = "0.2",
+  @Option(names = "--train-eps", defaultValue = "0.1",
       description = "Training epsilon (default: ${DEFAULT-VALUE}).")
   double trainEps;
 
@@ -58,7 +59,7 @@ final class QuickstartCommand implements Callable<Integer> {
       description = "Initial learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
-  @Option(names = "--robust-weight", defaultValue = "1",
+  @Option(names = "--robust-weight", defaultValue = "0.5",
       description = "Weight of the IBP loss against the clean loss (default: ${DEFAULT-VALUE}).")
   double robustWeight;
 

@@ -59,9 +59,17 @@ public final class ConcreteDomain {
           .divi(LayerOps.perChannel(n.std(), h));
       case BatchNorm b -> {
         BatchStatistics.MeanVar mv = stats.forConcreteInput(index, b, h);
-        yield batchNormAffine(b, mv, h);
+        yield stats.isTraining() ? batchNormAffine(b, mv, h) : batchNormFused(b, h);
       }
     };
+  }
+
+  /** BatchNorm with running statistics through the engine's fused kernel (one pass). */
+  static NDArray batchNormFused(BatchNorm b, NDArray h) {
+    NDManager m = h.getManager();
+    return ai.djl.nn.norm.BatchNorm.batchNorm(h, LayerOps.cast(b.runningMean(), h, m),
+        LayerOps.cast(b.runningVar(), h, m), LayerOps.cast(b.gamma(), h, m),
+        LayerOps.cast(b.beta(), h, m), 1, b.momentum(), b.epsilon(), false).singletonOrThrow();
   }
 
   /** {@code gamma (h - mean) / sqrt(var + eps) + beta} with the given statistics. */

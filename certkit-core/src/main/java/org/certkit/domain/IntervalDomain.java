@@ -132,7 +132,10 @@ public final class IntervalDomain {
         NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, stats.recordedOrRunning(index, b),
             c);
         NDArray absScale = scaleShift[0].abs();
-        Box out = new Box(c.mul(scaleShift[0]).addi(scaleShift[1]), r.mul(absScale));
+        NDArray centre = stats.isTraining() || rounding == Rounding.OUTWARD
+            ? c.mul(scaleShift[0]).addi(scaleShift[1])
+            : ConcreteDomain.batchNormFused(b, c);
+        Box out = new Box(centre, r.mul(absScale));
         // scale and shift carry their own rounding (a square root, a division, a product).
         yield widened(out, () -> c.abs().addi(r).muli(absScale).addi(scaleShift[1].abs()), 16);
       }

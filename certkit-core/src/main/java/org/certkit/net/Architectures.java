@@ -18,9 +18,15 @@ import java.util.Random;
  *   <li>{@code fc}: Flatten, then Linear+ReLU for each hidden width, then Linear to the classes.
  *   <li>{@code cnn3}: Conv(16,5,s2,p2)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear; {@code cnn3-bn} adds
  *       BatchNorm after each convolution. The width multiplier scales 16 and 32.
+ *   <li>{@code cnn2-bn}: Conv(16,3,1,1)-BatchNorm-ReLU-Linear, the shallowest net of the first
+ *       paper's depth study.
+ *   <li>{@code cnn5}, {@code cnn5-bn}: Conv(16,3,1,1)-Conv(16,4,2,1)-Conv(32,4,2,1)-Linear(512)-
+ *       Linear, each hidden layer followed by ReLU (and BatchNorm for {@code -bn}).
  *   <li>{@code cnn7}: Conv(w,3,1,1)-Conv(w,3,1,1)-Conv(2w,3,2,1)-Conv(2w,3,1,1)-Conv(2w,3,1,1),
  *       each with BatchNorm and ReLU, then Linear(512)+BatchNorm+ReLU and Linear; {@code w = 64}
  *       times the width multiplier (0.5x to 16x in the first paper's Table 1).
+ *   <li>{@code cnn9}, {@code cnn11}, {@code cnn13}: {@code cnn7} with 2, 4 or 6 more
+ *       Conv(2w,3,1,1)+BatchNorm+ReLU blocks after the fifth convolution (the depth study).
  *   <li>{@code dm-small}, {@code dm-medium}, {@code dm-large}: the small, medium and large models
  *       of Gowal et al. as used in the second paper's Table 5 (unpadded convolutions for small and
  *       medium; padding 1 and a 200-unit dense layer for large).
@@ -30,7 +36,8 @@ public final class Architectures {
 
   /** Names accepted by {@link #build}. */
   public static final List<String> NAMES =
-      List.of("fc", "cnn3", "cnn3-bn", "cnn7", "dm-small", "dm-medium", "dm-large");
+      List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn5", "cnn5-bn", "cnn7", "cnn9", "cnn11",
+          "cnn13", "dm-small", "dm-medium", "dm-large");
 
   private Architectures() {}
 
@@ -95,11 +102,24 @@ public final class Architectures {
           int w = scaled(16, spec.widthMultiplier());
           b.conv(w, 5, 2, 2).bnIf(bn).relu().conv(2 * w, 4, 2, 1).bnIf(bn).relu().flatten();
         }
-        case "cnn7" -> {
+        case "cnn2-bn" -> b.conv(scaled(16, spec.widthMultiplier()), 3, 1, 1).bn().relu()
+            .flatten();
+        case "cnn5", "cnn5-bn" -> {
+          boolean bn = spec.name().endsWith("-bn");
+          int w = scaled(16, spec.widthMultiplier());
+          b.conv(w, 3, 1, 1).bnIf(bn).relu().conv(w, 4, 2, 1).bnIf(bn).relu()
+              .conv(2 * w, 4, 2, 1).bnIf(bn).relu().flatten().linear(512, false).bnIf(bn).relu();
+        }
+        case "cnn7", "cnn9", "cnn11", "cnn13" -> {
           int w = scaled(64, spec.widthMultiplier());
           b.conv(w, 3, 1, 1).bn().relu().conv(w, 3, 1, 1).bn().relu()
               .conv(2 * w, 3, 2, 1).bn().relu().conv(2 * w, 3, 1, 1).bn().relu()
-              .conv(2 * w, 3, 1, 1).bn().relu().flatten().linear(512, false).bn().relu();
+              .conv(2 * w, 3, 1, 1).bn().relu();
+          int extra = Integer.parseInt(spec.name().substring(3)) - 7;
+          for (int i = 0; i < extra; i++) {
+            b.conv(2 * w, 3, 1, 1).bn().relu();
+          }
+          b.flatten().linear(512, false).bn().relu();
         }
         case "dm-small" -> b.conv(16, 4, 2, 0).relu().conv(32, 4, 1, 0).relu().flatten()
             .linear(100, false).relu();

@@ -12,6 +12,8 @@ package org.certkit.train;
  * @param testAccuracy clean accuracy on the evaluation subset, or NaN when none
  * @param testCertifiedAccuracy sound IBP-certified accuracy at the target epsilon on the
  *     evaluation subset, or NaN when none
+ * @param testTightness mean local propagation tightness (Definition 3.6 of Mao et al.) on up to
+ *     {@link Trainer#TIGHTNESS_SAMPLES} evaluation examples, or NaN when none
  * @param gradientNorm mean gradient L2 norm before clipping
  * @param seconds wall-clock time of the epoch, evaluation included
  */
@@ -24,5 +26,6 @@ public record EpochMetrics(
     double trainRobustAccuracy,
     double testAccuracy,
     double testCertifiedAccuracy,
+    double testTightness,
     double gradientNorm,
     double seconds) {}

@@ -20,6 +20,7 @@ import org.certkit.io.Json;
 import org.certkit.io.Provenance;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.tightness.TightnessSummary;
 
 /**
  * The one training loop of certkit: epochs of shuffled mini-batches, the epsilon ramp, the
@@ -31,6 +32,9 @@ import org.certkit.net.Network;
  * from the checkpoint of epoch {@code e} continues as the uninterrupted run would.
  */
 public final class Trainer {
+
+  /** Evaluation examples on which the per-epoch tightness is measured. */
+  public static final int TIGHTNESS_SAMPLES = 200;
 
   private final TrainingConfig config;
   private final TrainingMethod method;
@@ -145,15 +149,18 @@ public final class Trainer {
         }
         double testAccuracy = Double.NaN;
         double testCertified = Double.NaN;
+        double testTightness = Double.NaN;
         if (evaluationSet != null) {
           RobustnessReport report = new RobustnessEvaluator(null, true, 500).evaluate(network,
               evaluationSet, evaluationSet.size(), config.eps(), base, done -> {});
           testAccuracy = report.cleanAccuracy();
           testCertified = report.certifiedAccuracy();
+          testTightness = TightnessSummary.measure(network, evaluationSet,
+              Math.min(TIGHTNESS_SAMPLES, evaluationSet.size()), 0, 50, base).mean();
         }
         EpochMetrics metrics = new EpochMetrics(epoch, eps, lr, lossSum / seen,
             (double) correct / seen, robustKnown ? (double) robust / seen : Double.NaN,
-            testAccuracy, testCertified, gradNormSum / batches.length,
+            testAccuracy, testCertified, testTightness, gradNormSum / batches.length,
             (System.nanoTime() - started) / 1e9);
         history.add(metrics);
         ResumeState done = new ResumeState(epoch + 1, adam.step(), history);
