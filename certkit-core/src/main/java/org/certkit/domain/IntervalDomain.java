@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.certkit.internal.LayerOps;
+import org.certkit.loss.Losses;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -172,18 +173,28 @@ public final class IntervalDomain {
     NDArray r = hidden.radius();
     NDManager m = c.getManager();
     NDArray weight = LayerOps.cast(last.weight(), c, m);
-    NDArray bias = LayerOps.cast(last.bias(), c, m);
-    // Per-example margin weights W[y] - W : [N, K, in] and biases b[y] - b : [N, K].
-    NDArray diffW = LayerOps.owned(weight.get(labels), m).expandDims(1).sub(weight);
-    NDArray diffB = LayerOps.owned(bias.get(labels), m).expandDims(1).sub(bias);
-    NDArray centre = diffW.matMul(c.expandDims(2)).squeeze(2).addi(diffB);
-    NDArray absDiffW = diffW.abs();
-    NDArray radius = absDiffW.matMul(r.expandDims(2)).squeeze(2);
+    int classes = last.outFeatures();
+    long n = c.getShape().get(0);
+    // Centre of y_t - y_k from the logits' centre: [N, K].
+    NDArray logits = LayerOps.linear(c, weight, last.bias());
+    NDArray centre = Losses.selected(logits, labels).expandDims(1).sub(logits);
+    // Radius |W_t - W_k| r for every pair (t, k) in one product, then the row of each label.
+    NDArray rows = LayerOps.owned(weight.expandDims(1), m);
+    NDArray pairDifferences = rows.sub(LayerOps.owned(weight.expandDims(0), m)).abs()
+        .reshape(classes * classes, -1);
+    NDArray labelRows = labels.oneHot(classes).toType(c.getDataType(), false)
+        .reshape(n, classes, 1);
+    NDArray radius = LayerOps.linear(r, pairDifferences, null).reshape(n, classes, classes)
+        .mul(labelRows).sum(new int[] {1});
     NDArray lower = centre.sub(radius);
     if (rounding == Rounding.OUTWARD) {
-      NDArray magnitude = absDiffW.matMul(c.abs().addi(r).expandDims(2)).squeeze(2)
-          .addi(diffB.abs());
-      lower = lower.subi(magnitude.muli(gamma(last.inFeatures() + 4)))
+      // Each logit centre carries at most gamma (|W| |c| + |b|); the pair radius gamma (A r);
+      // the subtractions a few units of roundoff of the result.
+      NDArray magnitude = LayerOps.linear(c.abs().add(r), LayerOps.abs(last.weight(), m, c),
+          LayerOps.abs(last.bias(), m, c));
+      NDArray pairMagnitude = Losses.selected(magnitude, labels).expandDims(1).add(magnitude)
+          .addi(radius);
+      lower = lower.subi(pairMagnitude.muli(gamma(last.inFeatures() + 4)))
           .subi(centre.abs().addi(radius).muli(4 * UNIT_ROUNDOFF));
     }
     return lower;
