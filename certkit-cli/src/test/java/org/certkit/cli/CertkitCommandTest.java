@@ -100,13 +100,13 @@ class CertkitCommandTest {
   /** {@code --help} of the root command and of every subcommand prints usage and exits 0. */
   @Test
   void helpOfEverySubcommandExitsZero() {
-    List<List<String>> commands = List.of(List.of(), List.of("quickstart"), List.of("train"),
-        List.of("eval"), List.of("certify"), List.of("attack"), List.of("data"),
-        List.of("data", "fetch"), List.of("bench"));
     CommandLine root = CertkitCommand.commandLine();
-    assertEquals(List.of("quickstart", "train", "eval", "certify", "attack", "data", "bench",
-        "help"), List.copyOf(root.getSubcommands().keySet()),
-        "a new subcommand should be added to this test");
+    List<List<String>> commands = new java.util.ArrayList<>();
+    commands.add(List.of());
+    collect(root, List.of(), commands);
+    assertTrue(commands.containsAll(List.of(List.of("quickstart"), List.of("train"),
+        List.of("eval"), List.of("certify"), List.of("attack"), List.of("tightness"),
+        List.of("data"), List.of("data", "fetch"), List.of("bench"))), commands.toString());
     for (List<String> command : commands) {
       String[] args = java.util.stream.Stream.concat(command.stream(), java.util.stream.Stream.of(
           "--help")).toArray(String[]::new);
@@ -118,6 +118,19 @@ class CertkitCommandTest {
     Run help = run("help", "train");
     assertEquals(0, help.exitCode(), help.toString());
     assertTrue(help.out().contains("--eps"), help.out());
+  }
+
+  /** Adds the path of every subcommand below {@code parent} (except {@code help}). */
+  private static void collect(CommandLine parent, List<String> path, List<List<String>> out) {
+    for (var e : parent.getSubcommands().entrySet()) {
+      if (e.getKey().equals("help")) {
+        continue;
+      }
+      List<String> child = new java.util.ArrayList<>(path);
+      child.add(e.getKey());
+      out.add(child);
+      collect(e.getValue(), child, out);
+    }
   }
 
   private static void assertUnknownArchitecture(Run run) {
