@@ -22,7 +22,6 @@ import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Initialization;
 import org.certkit.net.Network;
-import org.certkit.train.LearningRateSchedule;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingListener;
@@ -94,10 +93,9 @@ final class BenchCommand implements Callable<Integer> {
       Map<String, Object> liveArrays = new LinkedHashMap<>();
       for (TrainingConfig.Method method : TrainingConfig.Method.values()) {
         String key = method == TrainingConfig.Method.PGD ? "pgd10" : method.id();
-        TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0);
-        config = new TrainingConfig(method, 0.1, 1, batchSize,
-            new LearningRateSchedule(5e-4, new int[0], 0.2), 0, 0, 10, 0,
-            Initialization.IBP, config.pgd(), 1, 0.5);
+        // One epoch at the target epsilon (no ramp, no decay): every step does the full work.
+        TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).withBatchSize(batchSize)
+            .withEpsilonRamp(0, 0);
         StepTimer timer = new StepTimer(root);
         try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {

@@ -89,11 +89,9 @@ final class QuickstartCommand implements Callable<Integer> {
     ImageDataset train = data.load(Split.TRAIN);
     ImageDataset test = data.load(Split.TEST);
     TrainingConfig base = TrainingConfig.mnist(TrainingConfig.Method.IBP, trainEps, epochs, seed);
-    TrainingConfig config = new TrainingConfig(base.method(), base.eps(), base.epochs(),
-        base.batchSize(), new LearningRateSchedule(lr, base.learningRate().decayEpochs(),
-            base.learningRate().factor()), base.epsRampStart(), base.epsRampEpochs(),
-        base.gradientClipNorm(), seed, base.initialization(), base.pgd(), robustWeight,
-        base.regularizerWeight());
+    TrainingConfig config = base.withIbpWeights(robustWeight, base.regularizerWeight())
+        .withLearningRate(new LearningRateSchedule(lr, base.learningRate().decayEpochs(),
+            base.learningRate().factor()));
     Files.createDirectories(out);
     RobustnessReport report;
     List<EpochMetrics> history;

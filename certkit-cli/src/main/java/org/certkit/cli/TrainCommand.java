@@ -156,12 +156,12 @@ final class TrainCommand implements Callable<Integer> {
     TrainingConfig base = cifar
         ? TrainingConfig.cifar10(m, eps, epochs != null ? epochs : defaultEpochs, seed)
         : TrainingConfig.mnist(m, eps, epochs != null ? epochs : defaultEpochs, seed);
-    LearningRateSchedule schedule = lr == null ? base.learningRate()
-        : new LearningRateSchedule(lr, base.learningRate().decayEpochs(),
-            base.learningRate().factor());
-    return new TrainingConfig(m, eps, base.epochs(),
-        batchSize != null ? batchSize : base.batchSize(), schedule, base.epsRampStart(),
-        base.epsRampEpochs(), base.gradientClipNorm(), seed, base.initialization(),
-        new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts, true), robustWeight, regWeight);
+    TrainingConfig config = base.withPgd(new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts,
+        true)).withIbpWeights(robustWeight, regWeight);
+    if (lr != null) {
+      config = config.withLearningRate(new LearningRateSchedule(lr,
+          base.learningRate().decayEpochs(), base.learningRate().factor()));
+    }
+    return batchSize != null ? config.withBatchSize(batchSize) : config;
   }
 }

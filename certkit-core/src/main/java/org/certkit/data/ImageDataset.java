@@ -119,6 +119,41 @@ public final class ImageDataset {
   }
 
   /**
+   * The images at {@code indices}, each randomly cropped and flipped as {@code augmentation}
+   * says, as a float32 array of shape [B, C, H, W] with values in [0, 1] created in
+   * {@code manager}.
+   *
+   * @param random draws the crop offsets and flips; its state advances
+   */
+  public NDArray images(NDManager manager, int[] indices, Augmentation augmentation,
+      Random random) {
+    if (augmentation.isIdentity()) {
+      return images(manager, indices);
+    }
+    int imageSize = channels * height * width;
+    int p = augmentation.padding();
+    float[] out = new float[indices.length * imageSize];
+    for (int b = 0; b < indices.length; b++) {
+      int from = checkIndex(indices[b]) * imageSize;
+      int dy = p == 0 ? 0 : random.nextInt(2 * p + 1) - p;
+      int dx = p == 0 ? 0 : random.nextInt(2 * p + 1) - p;
+      boolean flip = augmentation.horizontalFlip() && random.nextBoolean();
+      for (int c = 0; c < channels; c++) {
+        for (int i = 0; i < height; i++) {
+          int si = i + dy;
+          for (int j = 0; j < width; j++) {
+            int sj = (flip ? width - 1 - j : j) + dx;
+            boolean inside = si >= 0 && si < height && sj >= 0 && sj < width;
+            out[b * imageSize + (c * height + i) * width + j] = inside
+                ? (pixels[from + (c * height + si) * width + sj] & 0xFF) / 255f : 0f;
+          }
+        }
+      }
+    }
+    return manager.create(out, new Shape(indices.length, channels, height, width));
+  }
+
+  /**
    * The labels at {@code indices} as an int64 array of shape [B], created in {@code manager}.
    *
    * @throws IndexOutOfBoundsException if an index is outside {@code 0..size()-1}

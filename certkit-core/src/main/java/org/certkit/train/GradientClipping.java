@@ -13,6 +13,7 @@ public final class GradientClipping {
    * {@code clip_grad_norm_}).
    *
    * @return the norm before clipping
+   * @throws IllegalStateException when a gradient holds NaN or infinity
    */
   public static double clipToNorm(List<NDArray> gradients, double maxNorm) {
     double sumSquares = 0;
@@ -22,6 +23,9 @@ public final class GradientClipping {
       }
     }
     double norm = Math.sqrt(sumSquares);
+    if (!Double.isFinite(norm)) {
+      throw new IllegalStateException("non-finite gradient (L2 norm " + norm + ")");
+    }
     if (norm > maxNorm) {
       float scale = (float) (maxNorm / (norm + 1e-6));
       for (NDArray g : gradients) {

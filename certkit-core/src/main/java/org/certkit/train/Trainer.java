@@ -97,8 +97,8 @@ public final class Trainer {
       for (int epoch = state.completedEpochs(); epoch < config.epochs(); epoch++) {
         long started = System.nanoTime();
         Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + epoch));
-        int[][] batches = trainSet.batches(config.batchSize(),
-            new Random(config.seed() * 31 + epoch));
+        Random random = new Random(config.seed() * 31 + epoch);
+        int[][] batches = trainSet.batches(config.batchSize(), random);
         float lr = (float) config.learningRate().at(epoch);
         listener.epochStarted(epoch, batches.length);
         double lossSum = 0;
@@ -111,7 +111,7 @@ public final class Trainer {
         for (int b = 0; b < batches.length; b++) {
           eps = schedule.at(epoch, b, batches.length);
           try (NDManager step = base.newSubManager()) {
-            NDArray x = trainSet.images(step, batches[b]);
+            NDArray x = trainSet.images(step, batches[b], config.augmentation(), random);
             NDArray y = trainSet.labels(step, batches[b]);
             StepInput input = new StepInput(network, x, y, eps, config.eps(),
                 BatchStatistics.training(), step);
@@ -133,8 +133,13 @@ public final class Trainer {
               throw new IllegalStateException("training diverged: loss " + loss + " at epoch "
                   + epoch + ", batch " + b + " (eps " + eps + ", lr " + lr + ")");
             }
-            gradNormSum += config.gradientClipNorm() > 0
-                ? GradientClipping.clipToNorm(gradients, config.gradientClipNorm()) : 0;
+            try {
+              gradNormSum += config.gradientClipNorm() > 0
+                  ? GradientClipping.clipToNorm(gradients, config.gradientClipNorm()) : 0;
+            } catch (IllegalStateException e) {
+              throw new IllegalStateException("training diverged: " + e.getMessage()
+                  + " at epoch " + epoch + ", batch " + b + " (eps " + eps + ", lr " + lr + ")");
+            }
             adam.update(parameters, gradients, lr);
             int size = batches[b].length;
             lossSum += loss * size;

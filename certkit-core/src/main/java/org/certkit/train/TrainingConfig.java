@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import org.certkit.attack.PgdAttack;
+import org.certkit.data.Augmentation;
 import org.certkit.net.Initialization;
 
 /**
@@ -20,6 +21,7 @@ import org.certkit.net.Initialization;
  * @param pgd the attack of PGD training
  * @param robustWeight weight of the robust loss for IBP training
  * @param regularizerWeight lambda of the warm-up regulariser for IBP training
+ * @param augmentation image augmentation of the training batches
  */
 public record TrainingConfig(
     Method method,
@@ -34,7 +36,8 @@ public record TrainingConfig(
     Initialization initialization,
     PgdAttack pgd,
     double robustWeight,
-    double regularizerWeight) {
+    double regularizerWeight,
+    Augmentation augmentation) {
 
   /** Training methods the trainer knows. */
   public enum Method {
@@ -78,19 +81,23 @@ public record TrainingConfig(
    * {@code epochs} scales every milestone proportionally, keeping the shape.
    */
   public static TrainingConfig mnist(Method method, double eps, int epochs, long seed) {
-    return scaled(method, eps, epochs, seed, 70, 0, 20, new int[] {50, 60}, 256);
+    return scaled(method, eps, epochs, seed, 70, 0, 20, new int[] {50, 60}, 256,
+        Augmentation.NONE);
   }
 
   /**
    * The CIFAR-10 schedule of the same appendix: 160 epochs, one epoch of standard training, an
-   * 80-epoch smooth ramp, decays by 0.2 at 120 and 140, batch 128; scaled like {@link #mnist}.
+   * 80-epoch smooth ramp, decays by 0.2 at 120 and 140, batch 128, random crops with 2-pixel
+   * padding and horizontal flips; scaled like {@link #mnist}.
    */
   public static TrainingConfig cifar10(Method method, double eps, int epochs, long seed) {
-    return scaled(method, eps, epochs, seed, 160, 1, 80, new int[] {120, 140}, 128);
+    return scaled(method, eps, epochs, seed, 160, 1, 80, new int[] {120, 140}, 128,
+        Augmentation.CIFAR10);
   }
 
   private static TrainingConfig scaled(Method method, double eps, int epochs, long seed,
-      int referenceEpochs, int rampStart, int rampLength, int[] decays, int batchSize) {
+      int referenceEpochs, int rampStart, int rampLength, int[] decays, int batchSize,
+      Augmentation augmentation) {
     double f = (double) epochs / referenceEpochs;
     int start = (int) Math.round(rampStart * f);
     int length = Math.max(1, (int) Math.round(rampLength * f));
@@ -105,7 +112,7 @@ public record TrainingConfig(
     Initialization init = method == Method.IBP ? Initialization.IBP : Initialization.DEFAULT;
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(5e-4, scaledDecays, 0.2), start, length, 10.0, seed, init,
-        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5);
+        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5, augmentation);
   }
 
   /** The epsilon schedule of this run (constant at the target for standard training). */
@@ -123,10 +130,38 @@ public record TrainingConfig(
     };
   }
 
-  /** A copy with another epoch count, milestones unchanged. */
-  public TrainingConfig withEpochs(int newEpochs) {
-    return new TrainingConfig(method, eps, newEpochs, batchSize, learningRate, epsRampStart,
+  /** A copy with another batch size. */
+  public TrainingConfig withBatchSize(int newBatchSize) {
+    return new TrainingConfig(method, eps, epochs, newBatchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight);
+        regularizerWeight, augmentation);
+  }
+
+  /** A copy with another learning-rate schedule. */
+  public TrainingConfig withLearningRate(LearningRateSchedule schedule) {
+    return new TrainingConfig(method, eps, epochs, batchSize, schedule, epsRampStart,
+        epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
+        regularizerWeight, augmentation);
+  }
+
+  /** A copy with another epsilon ramp. */
+  public TrainingConfig withEpsilonRamp(int start, int length) {
+    return new TrainingConfig(method, eps, epochs, batchSize, learningRate, start, length,
+        gradientClipNorm, seed, initialization, pgd, robustWeight, regularizerWeight,
+        augmentation);
+  }
+
+  /** A copy with another PGD attack for PGD training. */
+  public TrainingConfig withPgd(PgdAttack attack) {
+    return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
+        epsRampEpochs, gradientClipNorm, seed, initialization, attack, robustWeight,
+        regularizerWeight, augmentation);
+  }
+
+  /** A copy with other IBP loss weights. */
+  public TrainingConfig withIbpWeights(double newRobustWeight, double newRegularizerWeight) {
+    return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
+        epsRampEpochs, gradientClipNorm, seed, initialization, pgd, newRobustWeight,
+        newRegularizerWeight, augmentation);
   }
 }

@@ -1,6 +1,8 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.List;
@@ -52,20 +54,33 @@ public final class WarmupRegularizer {
       NDArray upper = c.add(box.radius());
       NDArray active = lower.gt(0).toType(c.getDataType(), false);
       NDArray inactive = upper.lt(0).toType(c.getDataType(), false);
-      NDArray meanRatio = c.mul(active).mean().div(c.mul(inactive).mean().neg());
+      NDArray meanActive = c.mul(active).mean();
+      NDArray meanInactive = c.mul(inactive).mean().neg();
       NDArray deviation = c.sub(c.mean()).square();
-      NDArray varRatio = deviation.mul(active).sum().div(deviation.mul(inactive).sum());
-      NDArray balance = Activation.relu(folded(meanRatio).neg().add(TOLERANCE))
-          .add(Activation.relu(folded(varRatio).neg().add(TOLERANCE))).div(TOLERANCE);
-      double value = balance.stopGradient().toType(DataType.FLOAT64, false).getDouble();
-      if (Double.isFinite(value)) {
-        total = total.add(balance);
+      NDArray varActive = deviation.mul(active).sum();
+      NDArray varInactive = deviation.mul(inactive).sum();
+      // A ratio with an empty or constant side is undefined; its term is dropped, as in the
+      // reference code. Testing the parts (not the folded value) also keeps NaN out of the
+      // gradient, which min(r, 1/r) of an infinite r would produce.
+      double[] parts = NDArrays.stack(new NDList(meanActive, meanInactive, varActive,
+          varInactive)).stopGradient().toType(DataType.FLOAT64, false).toDoubleArray();
+      if (positive(parts[0]) && positive(parts[1])) {
+        total = total.add(Activation.relu(folded(meanActive.div(meanInactive)).neg()
+            .add(TOLERANCE)).div(TOLERANCE));
+      }
+      if (positive(parts[2]) && positive(parts[3])) {
+        total = total.add(Activation.relu(folded(varActive.div(varInactive)).neg()
+            .add(TOLERANCE)).div(TOLERANCE));
       }
     }
     return total.div(preActivations.size());
   }
 
   private static NDArray folded(NDArray ratio) {
-    return ratio.minimum(ratio.maximum(1e-12f).pow(-1));
+    return ratio.minimum(ratio.pow(-1));
+  }
+
+  private static boolean positive(double value) {
+    return value > 0 && Double.isFinite(value);
   }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.certkit.attack.PgdAttack;
+import org.certkit.data.Augmentation;
 import org.certkit.certify.IbpCertifier;
 import org.certkit.certify.Verdict;
 import org.certkit.data.ImageDataset;
@@ -219,7 +220,7 @@ class TrainerTest {
       int batchSize, int rampEpochs) {
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(0.02, new int[] {epochs - 1}, 0.5), 0, rampEpochs, 10.0, 42,
-        Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5);
+        Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5, Augmentation.NONE);
   }
 
   private double accuracy(Network net, ImageDataset data) {
