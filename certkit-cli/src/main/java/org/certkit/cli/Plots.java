@@ -39,6 +39,15 @@ final class Plots {
     }
     JFreeChart chart = ChartFactory.createXYLineChart("Training", "epoch", "accuracy (%)", data,
         PlotOrientation.VERTICAL, true, false, false);
+    chart.getXYPlot().setBackgroundPaint(java.awt.Color.WHITE);
+    chart.getXYPlot().setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
+    chart.getXYPlot().setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
+    java.awt.Color[] colors = {new java.awt.Color(0x1f77b4), new java.awt.Color(0xff7f0e),
+        new java.awt.Color(0x2ca02c), new java.awt.Color(0xd62728), new java.awt.Color(0x9467bd)};
+    for (int i = 0; i < data.getSeriesCount(); i++) {
+      chart.getXYPlot().getRenderer().setSeriesPaint(i, colors[i % colors.length]);
+      chart.getXYPlot().getRenderer().setSeriesStroke(i, new java.awt.BasicStroke(2f));
+    }
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
   }
 
@@ -51,6 +60,8 @@ final class Plots {
     data.addSeries("examples", logs, 40);
     JFreeChart chart = ChartFactory.createHistogram("Local propagation tightness",
         "log10(tightness)", "examples", data, PlotOrientation.VERTICAL, false, false, false);
+    chart.getXYPlot().setBackgroundPaint(java.awt.Color.WHITE);
+    chart.getXYPlot().getRenderer().setSeriesPaint(0, new java.awt.Color(0x1f77b4));
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
   }
 
