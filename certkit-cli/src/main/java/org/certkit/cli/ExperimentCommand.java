@@ -1,0 +1,105 @@
+package org.certkit.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.certkit.data.DatasetStore;
+import org.certkit.experiments.Experiment;
+import org.certkit.experiments.ExperimentContext;
+import org.certkit.experiments.ExperimentOutput;
+import org.certkit.experiments.ExperimentRegistry;
+import org.certkit.experiments.ExperimentResult;
+import org.certkit.experiments.Scale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code certkit experiment}: list and run the paper reproductions of certkit-experiments. */
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+    description = "Paper reproductions: list them, or run one into OUT/ID/ (result.csv,"
+        + " plot.png, summary.json, summary.md).",
+    subcommands = {ExperimentCommand.ListCommand.class, ExperimentCommand.RunCommand.class})
+final class ExperimentCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "missing subcommand: list or run");
+  }
+
+  /** {@code certkit experiment list}: one id per line on stdout, nothing else. */
+  @Command(name = "list", mixinStandardHelpOptions = true,
+      description = "Print the experiment ids, one per line.")
+  static final class ListCommand implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      for (String id : ExperimentRegistry.ids()) {
+        spec.commandLine().getOut().println(id);
+      }
+    }
+  }
+
+  /** {@code certkit experiment run ID}: runs one experiment and writes its four files. */
+  @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+      description = "Run one experiment and write OUT/ID/{result.csv, plot.png, summary.json,"
+          + " summary.md}; progress goes to stderr, the headline numbers to stdout.")
+  static final class RunCommand implements Callable<Integer> {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ID",
+        description = "Experiment id (see 'certkit experiment list').")
+    String id;
+
+    @Option(names = "--scale", defaultValue = "small",
+        description = "small (minutes) or full (the paper's sample sizes where feasible;"
+            + " longer) (default: ${DEFAULT-VALUE}).")
+    String scale;
+
+    @Option(names = "--out", defaultValue = "runs/experiments",
+        description = "Output root; files go to OUT/ID/ (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "1",
+        description = "Root seed of every random stream (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--data-dir",
+        description = "Dataset root, for experiments with data (default: $CERTKIT_DATA or"
+            + " ~/.certkit/data).")
+    Path dataDir;
+
+    @Override
+    public Integer call() throws Exception {
+      Experiment experiment = ExperimentRegistry.require(id);
+      Scale parsed = Scale.parse(scale);
+      Path data = dataDir != null ? dataDir : DatasetStore.defaultRoot();
+      PrintWriter stdout = spec.commandLine().getOut();
+      try (NDManager manager = NDManager.newBaseManager()) {
+        ExperimentContext context = new ExperimentContext(out.resolve(experiment.id()), data,
+            seed, System.err::println, manager);
+        long start = System.nanoTime();
+        ExperimentResult result = experiment.run(parsed, context);
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        ExperimentOutput output = ExperimentOutput.write(experiment, context, result, elapsed);
+        stdout.printf(Locale.ROOT, "%s (%s scale, %.1f s): %s%n", experiment.id(),
+            parsed.name().toLowerCase(Locale.ROOT), elapsed.toMillis() / 1000.0,
+            output.directory());
+        for (Map.Entry<String, Object> e : result.headline().entrySet()) {
+          stdout.printf(Locale.ROOT, "  %s = %s%n", e.getKey(), e.getValue());
+        }
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package org.certkit.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Flatten;
+import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.Relu;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ExpectedBoundsDomainTest {
+
+  private NDManager manager;
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(11);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /**
+   * Appendix E of the paper: A1 = 1000 ones(n x n), b1 = -999, a2 = -10, b2 = 0 on [-1, 1]^n.
+   * Every unit's IBP upper bound is positive, so M = I and the expected bounds are
+   * 9990 n -/+ 10000 n^2, while IBP gives [-10 n (1000 n - 999), 0]. For n = 1 these are the
+   * paper's numbers [-10, 19990] and [-10, 0]; for n > 1 the paper's algebra writes 10000 n where
+   * |a2^T A1| 1_n is 10000 n^2.
+   */
+  @Test
+  void reproducesTheFailureExampleOfAppendixE() {
+    for (int n : new int[] {1, 3}) {
+      NDManager netManager = manager.newSubManager();
+      List<Layer> layers = List.of(new Flatten(),
+          new Linear(netManager.full(new Shape(n, n), 1000f), netManager.full(new Shape(n), -999f)),
+          new Relu(),
+          new Linear(netManager.full(new Shape(1, n), -10f), netManager.zeros(new Shape(1))));
+      try (Network net = new Network("appendix-e", new Shape(1, 1, n), layers, netManager)) {
+        Box input = new Box(manager.zeros(new Shape(1, 1, 1, n), DataType.FLOAT64),
+            manager.ones(new Shape(1, 1, 1, n), DataType.FLOAT64));
+        for (ExpectedBoundsDomain.MaskRule rule : ExpectedBoundsDomain.MaskRule.values()) {
+          Box expected = new ExpectedBoundsDomain(rule).propagate(net, input);
+          assertEquals(9990.0 * n - 10000.0 * n * n, expected.lower().getDouble(), 1e-9);
+          assertEquals(9990.0 * n + 10000.0 * n * n, expected.upper().getDouble(), 1e-9);
+        }
+        Box ibp = new IntervalDomain(IntervalDomain.Rounding.NEAREST).propagate(net, input,
+            BatchStatistics.evaluation());
+        assertEquals(-10.0 * n * (1000.0 * n - 999), ibp.lower().getDouble(), 1e-9);
+        assertEquals(0.0, ibp.upper().getDouble(), 1e-9);
+      }
+    }
+  }
+
+  /**
+   * When no unit can be inactive the network is affine on the box, and the expected bounds are
+   * its exact image: centre W c + b and radius |W2 W1| r from explicit matrices.
+   */
+  @Test
+  void affineRegionGivesTheExactBoxOfTheAffineMap() {
+    NDManager netManager = manager.newSubManager();
+    NDArray w1 = netManager.randomNormal(new Shape(6, 4));
+    NDArray w2 = netManager.randomNormal(new Shape(3, 6));
+    List<Layer> layers = List.of(new Flatten(),
+        new Linear(w1, netManager.full(new Shape(6), 50f)), new Relu(),
+        new Linear(w2, netManager.zeros(new Shape(3))));
+    try (Network net = new Network("affine", new Shape(1, 2, 2), layers, netManager)) {
+      NDArray x = manager.randomUniform(0, 1, new Shape(2, 1, 2, 2), DataType.FLOAT64);
+      Box input = Box.linfBall(x, 0.05);
+      NDArray product = w2.toType(DataType.FLOAT64, false)
+          .matMul(w1.toType(DataType.FLOAT64, false));
+      NDArray flat = input.radius().reshape(2, 4);
+      NDArray exactRadius = flat.matMul(product.abs().transpose());
+      for (ExpectedBoundsDomain.MaskRule rule : ExpectedBoundsDomain.MaskRule.values()) {
+        Box out = new ExpectedBoundsDomain(rule).propagate(net, input);
+        assertEquals(0, out.radius().sub(exactRadius).abs().max().getDouble(), 1e-9);
+        NDArray concrete = org.certkit.domain.ConcreteDomain.forward(net, input.centre(),
+            BatchStatistics.evaluation());
+        assertEquals(0, out.centre().sub(concrete).abs().max().getDouble(), 1e-9);
+      }
+    }
+  }
+
+  /**
+   * On a random Gaussian Affine-ReLU-Affine block with many hidden units, the expected bounds
+   * are far narrower than IBP's (Theorem 2 of the paper): here more than 10 times at k = 1000.
+   */
+  @Test
+  void muchNarrowerThanIntervalBoundsOnWideGaussianBlocks() {
+    NDManager netManager = manager.newSubManager();
+    int n = 50;
+    int k = 1000;
+    List<Layer> layers = List.of(new Flatten(),
+        new Linear(netManager.randomNormal(new Shape(k, n)), netManager.randomNormal(new Shape(k))),
+        new Relu(),
+        new Linear(netManager.randomNormal(new Shape(1, k)), netManager.zeros(new Shape(1))));
+    try (Network net = new Network("block", new Shape(1, 1, n), layers, netManager)) {
+      NDArray x = manager.randomUniform(0, 1, new Shape(4, 1, 1, n), DataType.FLOAT64);
+      Box input = Box.linfBall(x, 0.1);
+      Box expected = new ExpectedBoundsDomain(ExpectedBoundsDomain.MaskRule.RECURSIVE)
+          .propagate(net, input);
+      Box ibp = new IntervalDomain(IntervalDomain.Rounding.NEAREST).propagate(net, input,
+          BatchStatistics.evaluation());
+      double ratio = ibp.radius().div(expected.radius()).min().getDouble();
+      assertTrue(ratio > 10, "IBP / expected width ratio " + ratio);
+    }
+  }
+}

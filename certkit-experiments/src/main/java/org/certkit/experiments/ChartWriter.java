@@ -1,0 +1,131 @@
+package org.certkit.experiments;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Draws a {@link Figure} with JFreeChart into one PNG: each panel is an XY line chart with
+ * linear or logarithmic axes, panels side by side. Estimates get markers only (drawn on top),
+ * closed forms solid lines, bounds and limits dashed lines.
+ */
+public final class ChartWriter {
+
+  /** Width of one panel in pixels. */
+  public static final int PANEL_WIDTH = 720;
+
+  /** Height of the image in pixels. */
+  public static final int HEIGHT = 540;
+
+  private static final Color[] PALETTE = {
+    new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+    new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)
+  };
+
+  private ChartWriter() {}
+
+  /** Writes {@code figure} as a PNG to {@code file}, creating parent directories. */
+  public static void write(Figure figure, Path file) throws IOException {
+    if (file.toAbsolutePath().getParent() != null) {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+    }
+    int panels = figure.panels().size();
+    BufferedImage image = new BufferedImage(PANEL_WIDTH * panels, HEIGHT,
+        BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, image.getWidth(), image.getHeight());
+      for (int p = 0; p < panels; p++) {
+        chart(figure.panels().get(p)).draw(g,
+            new Rectangle2D.Double(p * PANEL_WIDTH, 0, PANEL_WIDTH, HEIGHT));
+      }
+    } finally {
+      g.dispose();
+    }
+    try (OutputStream out = Files.newOutputStream(file)) {
+      ChartUtils.writeBufferedImageAsPNG(out, image);
+    }
+  }
+
+  /** The JFreeChart of one panel. */
+  static JFreeChart chart(Panel panel) {
+    XYSeriesCollection data = new XYSeriesCollection();
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+    for (int s = 0; s < panel.series().size(); s++) {
+      Series series = panel.series().get(s);
+      XYSeries xy = new XYSeries(series.name(), false, true);
+      for (int i = 0; i < series.x().length; i++) {
+        xy.add(series.x()[i], series.y()[i]);
+      }
+      data.addSeries(xy);
+      renderer.setSeriesPaint(s, PALETTE[s % PALETTE.length]);
+      switch (series.style()) {
+        case ESTIMATE -> {
+          renderer.setSeriesLinesVisible(s, false);
+          renderer.setSeriesShapesVisible(s, true);
+          renderer.setSeriesShape(s, new Ellipse2D.Double(-4.5, -4.5, 9, 9));
+        }
+        case CLOSED_FORM -> {
+          renderer.setSeriesLinesVisible(s, true);
+          renderer.setSeriesShapesVisible(s, false);
+          renderer.setSeriesStroke(s, new BasicStroke(2f));
+        }
+        case BOUND -> {
+          renderer.setSeriesLinesVisible(s, true);
+          renderer.setSeriesShapesVisible(s, false);
+          renderer.setSeriesStroke(s, new BasicStroke(2f, BasicStroke.CAP_BUTT,
+              BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
+        }
+      }
+    }
+    boolean integerX = panel.series().stream().flatMapToDouble(s -> Arrays.stream(s.x()))
+        .allMatch(x -> x == Math.rint(x));
+    XYPlot plot = new XYPlot(data, axis(panel.xLabel(), panel.logX(), integerX, false),
+        axis(panel.yLabel(), panel.logY(), false, true), renderer);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    JFreeChart chart = new JFreeChart(panel.title(), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    return chart;
+  }
+
+  /**
+   * A linear axis (integer ticks when every value is an integer) or a logarithmic one, whose
+   * range may be widened to whole decades so that a narrow range still gets labelled ticks.
+   */
+  private static ValueAxis axis(String label, boolean log, boolean integer,
+      boolean wholeDecades) {
+    NumberAxis axis = log ? new LogarithmicAxis(label) : new NumberAxis(label);
+    if (axis instanceof LogarithmicAxis logarithmic) {
+      logarithmic.setStrictValuesFlag(false);
+      logarithmic.setAutoRangeNextLogFlag(wholeDecades);
+    } else {
+      axis.setAutoRangeIncludesZero(false);
+      if (integer) {
+        axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+      }
+    }
+    return axis;
+  }
+}

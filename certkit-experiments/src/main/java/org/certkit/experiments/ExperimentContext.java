@@ -1,0 +1,34 @@
+package org.certkit.experiments;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * What an experiment may use while it runs: where its outputs go, where datasets live, the seed
+ * from which it derives every random stream, a consumer of progress messages, and a DJL manager
+ * for experiments that compute with the engine (arrays they create there are theirs to close).
+ *
+ * @param outputDirectory the directory of this experiment's files ({@code OUT/ID})
+ * @param dataRoot the dataset root, for experiments that need data
+ * @param seed the root seed; equal seeds and parameters give equal results
+ * @param log receives one human-readable progress line at a time
+ * @param manager the parent manager for DJL arrays, owned by the caller
+ */
+public record ExperimentContext(Path outputDirectory, Path dataRoot, long seed,
+    Consumer<String> log, NDManager manager) {
+
+  /** Checks that nothing is missing. */
+  public ExperimentContext {
+    Objects.requireNonNull(outputDirectory, "outputDirectory");
+    Objects.requireNonNull(dataRoot, "dataRoot");
+    Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(manager, "manager");
+  }
+
+  /** Sends a progress message to {@link #log()}. */
+  public void progress(String message) {
+    log.accept(message);
+  }
+}

@@ -1,0 +1,11 @@
+package org.certkit.experiments;
+
+/** How a {@link Series} is drawn, by what it is. */
+public enum SeriesStyle {
+  /** A Monte-Carlo or measured estimate: markers joined by a thin line. */
+  ESTIMATE,
+  /** A closed form or prediction: a solid line without markers. */
+  CLOSED_FORM,
+  /** A bound or a limit: a dashed line without markers. */
+  BOUND
+}

@@ -1,0 +1,95 @@
+package org.certkit.experiments;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.certkit.io.Json;
+import org.certkit.io.Provenance;
+
+/**
+ * Writes an experiment's {@code summary.json} (identity, parameters, headline numbers, run time,
+ * provenance) and {@code summary.md} (a Markdown fragment: title, paper reference, parameters,
+ * headline numbers, notes, the table and the image link).
+ */
+public final class SummaryWriter {
+
+  /** Rows of the result table shown in {@code summary.md}; longer tables are cut there. */
+  public static final int MARKDOWN_ROWS = 40;
+
+  private SummaryWriter() {}
+
+  /** Writes {@code summary.json} through {@link Json#write}. */
+  public static void writeJson(Experiment experiment, ExperimentContext context,
+      ExperimentResult result, Duration elapsed, Path file) throws IOException {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("id", experiment.id());
+    summary.put("title", experiment.title());
+    summary.put("paper_reference", experiment.paperReference());
+    summary.put("seed", context.seed());
+    summary.put("parameters", parameters(result));
+    summary.put("headline", result.headline());
+    summary.put("notes", result.notes());
+    summary.put("elapsed_seconds", elapsed.toMillis() / 1000.0);
+    summary.put("provenance", Provenance.current());
+    Json.write(file, summary);
+  }
+
+  /** Writes {@code summary.md}, linking the image by its file name {@code plotName}. */
+  public static void writeMarkdown(Experiment experiment, ExperimentContext context,
+      ExperimentResult result, String plotName, Path file) throws IOException {
+    StringBuilder md = new StringBuilder();
+    md.append("## ").append(experiment.id()).append(": ").append(experiment.title())
+        .append("\n\n");
+    md.append("Reproduces ").append(experiment.paperReference()).append(".\n\n");
+    md.append("Parameters (seed ").append(context.seed()).append("): ");
+    List<String> parts = parameters(result).entrySet().stream()
+        .map(e -> "`" + e.getKey() + "` = " + e.getValue()).toList();
+    md.append(String.join(", ", parts)).append(".\n\n");
+    md.append("| headline | value |\n|---|---|\n");
+    for (Map.Entry<String, Object> e : result.headline().entrySet()) {
+      md.append("| ").append(e.getKey()).append(" | ").append(format(e.getValue()))
+          .append(" |\n");
+    }
+    md.append('\n');
+    for (String note : result.notes()) {
+      md.append("- ").append(note).append('\n');
+    }
+    if (!result.notes().isEmpty()) {
+      md.append('\n');
+    }
+    ResultTable table = result.table();
+    md.append("| ").append(String.join(" | ", table.columns())).append(" |\n|");
+    md.append("---|".repeat(table.columns().size())).append('\n');
+    for (List<Object> row : table.rows().subList(0, Math.min(MARKDOWN_ROWS,
+        table.rows().size()))) {
+      md.append("| ").append(String.join(" | ", row.stream().map(SummaryWriter::format)
+          .toList())).append(" |\n");
+    }
+    if (table.rows().size() > MARKDOWN_ROWS) {
+      md.append("\n(first ").append(MARKDOWN_ROWS).append(" of ").append(table.rows().size())
+          .append(" rows; all in `result.csv`)\n");
+    }
+    md.append("\n![").append(experiment.title()).append("](").append(plotName).append(")\n");
+    Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
+  }
+
+  private static Map<String, Object> parameters(ExperimentResult result) {
+    return Json.MAPPER.convertValue(result.parameters(),
+        new TypeReference<LinkedHashMap<String, Object>>() {});
+  }
+
+  /** Four significant digits for doubles, as they are otherwise. */
+  private static String format(Object value) {
+    if (value instanceof Double d) {
+      return d.isNaN() ? "" : String.format(Locale.ROOT, "%.4g", d);
+    }
+    return String.valueOf(value);
+  }
+}

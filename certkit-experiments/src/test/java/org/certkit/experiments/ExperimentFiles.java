@@ -1,0 +1,67 @@
+package org.certkit.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.certkit.io.Json;
+
+/** Runs an experiment's computation into a directory and checks the four files it writes. */
+final class ExperimentFiles {
+
+  private ExperimentFiles() {}
+
+  /** A context writing to {@code directory}, seed 7, collecting progress lines. */
+  static ExperimentContext context(Path directory, NDManager manager, List<String> log) {
+    return new ExperimentContext(directory, directory.resolve("data"), 7, log::add, manager);
+  }
+
+  /**
+   * Writes {@code result} and checks: all four files exist; the CSV header is
+   * {@code columns} and every line has as many cells; the PNG decodes with one panel width per
+   * panel; summary.json names the experiment and holds every headline key; summary.md links the
+   * plot.
+   *
+   * @return the parsed summary.json
+   */
+  static JsonNode writeAndCheck(Experiment experiment, ExperimentContext context,
+      ExperimentResult result, List<String> columns) throws IOException {
+    ExperimentOutput output = ExperimentOutput.write(experiment, context, result,
+        Duration.ofMillis(1));
+    for (Path file : List.of(output.csv(), output.plot(), output.summaryJson(),
+        output.summaryMarkdown())) {
+      assertTrue(Files.size(file) > 0, file + " missing or empty");
+    }
+    List<String> lines = Files.readAllLines(output.csv());
+    assertEquals(String.join(",", columns), lines.get(0));
+    assertEquals(result.table().rows().size() + 1, lines.size());
+    for (String line : lines) {
+      assertEquals(columns.size(), cells(line), line);
+    }
+    BufferedImage image = ImageIO.read(output.plot().toFile());
+    assertEquals(ChartWriter.PANEL_WIDTH * result.figure().panels().size(), image.getWidth());
+    JsonNode summary = Json.MAPPER.readTree(output.summaryJson().toFile());
+    assertEquals(experiment.id(), summary.get("id").asText());
+    List<String> keys = new ArrayList<>();
+    summary.get("headline").fieldNames().forEachRemaining(keys::add);
+    assertEquals(List.copyOf(result.headline().keySet()), keys);
+    String markdown = Files.readString(output.summaryMarkdown());
+    assertTrue(markdown.contains("](plot.png)") && markdown.contains(experiment.title()),
+        markdown);
+    return summary;
+  }
+
+  /** The number of cells of a CSV line without quoted fields. */
+  private static int cells(String line) {
+    return line.split(",", -1).length;
+  }
+}

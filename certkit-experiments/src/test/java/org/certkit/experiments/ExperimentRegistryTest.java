@@ -1,0 +1,41 @@
+package org.certkit.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExperimentRegistryTest {
+
+  @Test
+  void listsTheExperimentsInOrder() {
+    assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-trained-tightness"),
+        ExperimentRegistry.ids());
+    assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
+  }
+
+  @Test
+  void unknownIdListsTheKnownOnes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ExperimentRegistry.require("s9-fig1"));
+    assertTrue(e.getMessage().contains("s9-fig1"), e.getMessage());
+    for (String id : ExperimentRegistry.ids()) {
+      assertTrue(e.getMessage().contains(id), e.getMessage());
+    }
+  }
+
+  /** Every experiment's small and full parameters are valid records. */
+  @Test
+  void everyScaleHasValidParameters() {
+    for (Scale scale : Scale.values()) {
+      InitializationTightnessExperiment.Parameters.of(scale);
+      ReconstructionWidthExperiment.Parameters.of(scale);
+      SlacknessExperiment.Parameters.of(scale);
+      ReconstructionConstantsExperiment.Parameters.of(scale);
+    }
+    assertEquals(Scale.FULL, Scale.parse("Full"));
+    assertThrows(IllegalArgumentException.class, () -> Scale.parse("medium"));
+  }
+}
