@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       CertifyCommand.class,
       AttackCommand.class,
       TightnessCommand.class,
+      BoundsCommand.class,
       ExperimentCommand.class,
       DataCommand.class,
       BenchCommand.class,

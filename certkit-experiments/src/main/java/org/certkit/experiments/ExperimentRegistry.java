@@ -15,6 +15,7 @@ public final class ExperimentRegistry {
         new ReconstructionWidthExperiment(),
         new SlacknessExperiment(),
         new ReconstructionConstantsExperiment(),
+        new CnnDepthTightnessExperiment(),
         new TrainedTightnessExperiment());
   }
 

@@ -11,7 +11,8 @@ class ExperimentRegistryTest {
 
   @Test
   void listsTheExperimentsInOrder() {
-    assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-trained-tightness"),
+    assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
+        "s1-trained-tightness"),
         ExperimentRegistry.ids());
     assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
   }

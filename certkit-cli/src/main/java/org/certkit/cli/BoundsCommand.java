@@ -1,0 +1,130 @@
+package org.certkit.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.certkit.data.ImageDataset;
+import org.certkit.data.Split;
+import org.certkit.domain.Box;
+import org.certkit.domain.ExpectedBoundsDomain;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.io.Checkpoint;
+import org.certkit.io.Json;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code certkit bounds}: output bounds of a checkpoint on test images, by method. */
+@Command(name = "bounds", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Per-example output bounds (logits) over the eps-ball of test images, and"
+        + " their widths.",
+        "ibp: interval bound propagation, sound (float64, outward rounding).",
+        "expected: the expected blockwise bounds of Alsubaihi et al.; NOT sound, they hold in"
+            + " expectation over Gaussian weights only."})
+final class BoundsCommand implements Callable<Integer> {
+
+  @Mixin DataOptions data;
+
+  @Option(names = "--model", required = true, description = "A certkit checkpoint.")
+  Path model;
+
+  @Option(names = "--method", defaultValue = "ibp",
+      description = "ibp or expected (default: ${DEFAULT-VALUE}).")
+  String method;
+
+  @Option(names = "--mask-rule", defaultValue = "recursive",
+      description = "expected bounds: recursive (Eq. 6) or interval masks (default:"
+          + " ${DEFAULT-VALUE}).")
+  String maskRule;
+
+  @Option(names = "--eps", defaultValue = "0.1",
+      description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
+  double eps;
+
+  @Option(names = "--n", defaultValue = "10",
+      description = "First N test images (default: ${DEFAULT-VALUE}).")
+  int n;
+
+  @Option(names = "--json", description = "Write every example's bounds to this JSON file.")
+  Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    String chosen = method.toLowerCase(Locale.ROOT);
+    if (!chosen.equals("ibp") && !chosen.equals("expected")) {
+      throw new IllegalArgumentException("unknown method '" + method + "'; known: ibp, expected");
+    }
+    ExpectedBoundsDomain.MaskRule rule = switch (maskRule.toLowerCase(Locale.ROOT)) {
+      case "recursive" -> ExpectedBoundsDomain.MaskRule.RECURSIVE;
+      case "interval" -> ExpectedBoundsDomain.MaskRule.INTERVAL;
+      default -> throw new IllegalArgumentException("unknown mask rule '" + maskRule
+          + "'; known: recursive, interval");
+    };
+    if (!(eps >= 0 && eps <= 1) || n < 1) {
+      throw new IllegalArgumentException("need --eps in [0, 1] and --n >= 1");
+    }
+    List<Map<String, Object>> examples = new ArrayList<>();
+    double widthSum = 0;
+    try (NDManager manager = NDManager.newBaseManager();
+        Network network = Checkpoint.load(model, manager).network()) {
+      ImageDataset test = data.load(Split.TEST);
+      EvaluationOptions.checkInput(network, test);
+      int count = Math.min(n, test.size());
+      for (int i = 0; i < count; i++) {
+        try (NDManager scope = manager.newSubManager()) {
+          NDArray x = test.images(scope, new int[] {i}).toType(DataType.FLOAT64, false);
+          Box input = Box.linfBall(x, eps);
+          Box out = chosen.equals("ibp")
+              ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
+                  BatchStatistics.evaluation())
+              : new ExpectedBoundsDomain(rule).propagate(network, input);
+          double[] lower = out.lower().toDoubleArray();
+          double[] upper = out.upper().toDoubleArray();
+          double width = 0;
+          for (int k = 0; k < lower.length; k++) {
+            width += upper[k] - lower[k];
+          }
+          width /= lower.length;
+          widthSum += width;
+          Map<String, Object> example = new LinkedHashMap<>();
+          example.put("index", i);
+          example.put("label", test.label(i));
+          example.put("lower", lower);
+          example.put("upper", upper);
+          example.put("mean_width", width);
+          examples.add(example);
+          System.out.printf("%4d  label %d  mean width %.4g  bounds of the label's logit [%.4g,"
+              + " %.4g]%n", i, test.label(i), width, lower[test.label(i)],
+              upper[test.label(i)]);
+        }
+      }
+    }
+    double meanWidth = widthSum / examples.size();
+    String kind = chosen.equals("ibp") ? "IBP (sound)" : "expected (" + maskRule
+        + " masks, not sound)";
+    System.out.printf("%s bounds at eps %.4f over %d examples: mean width %.4g%n", kind, eps,
+        examples.size(), meanWidth);
+    if (json != null) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("method", chosen);
+      out.put("sound", chosen.equals("ibp"));
+      if (chosen.equals("expected")) {
+        out.put("mask_rule", maskRule);
+      }
+      out.put("eps", eps);
+      out.put("mean_width", meanWidth);
+      out.put("examples", examples);
+      Json.write(json, out);
+    }
+    return 0;
+  }
+}
