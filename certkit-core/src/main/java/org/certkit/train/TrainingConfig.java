@@ -22,6 +22,7 @@ import org.certkit.net.Initialization;
  * @param robustWeight weight of the robust loss for IBP training
  * @param regularizerWeight lambda of the warm-up regulariser for IBP training
  * @param augmentation image augmentation of the training batches
+ * @param kappa weight of the bound loss for expected-bound training
  */
 public record TrainingConfig(
     Method method,
@@ -37,7 +38,8 @@ public record TrainingConfig(
     PgdAttack pgd,
     double robustWeight,
     double regularizerWeight,
-    Augmentation augmentation) {
+    Augmentation augmentation,
+    double kappa) {
 
   /** Training methods the trainer knows. */
   public enum Method {
@@ -46,11 +48,24 @@ public record TrainingConfig(
     /** PGD adversarial training. */
     PGD,
     /** IBP certified training (Shi et al. 2021). */
-    IBP;
+    IBP,
+    /** Training with the expected blockwise bounds of Alsubaihi et al. (not certified). */
+    EXPECTED_BOUNDS;
 
-    /** Lower-case identifier used on the command line. */
+    /** Lower-case identifier used on the command line, such as {@code expected-bounds}. */
     public String id() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** The method with this identifier. */
+    public static Method parse(String id) {
+      for (Method m : values()) {
+        if (m.id().equalsIgnoreCase(id)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("unknown method '" + id + "'; known: standard, pgd,"
+          + " ibp, expected-bounds");
     }
   }
 
@@ -112,12 +127,16 @@ public record TrainingConfig(
     Initialization init = method == Method.IBP ? Initialization.IBP : Initialization.DEFAULT;
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(5e-4, scaledDecays, 0.2), start, length, 10.0, seed, init,
-        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5, augmentation);
+        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5, augmentation, 1.0);
   }
 
-  /** The epsilon schedule of this run (constant at the target for standard training). */
+  /**
+   * The epsilon schedule of this run: constant at the target for standard and expected-bound
+   * training (the latter's paper uses no ramp), the smoothed ramp otherwise.
+   */
   public EpsilonSchedule epsilonSchedule() {
-    return method == Method.STANDARD ? new EpsilonSchedule(eps, 0, 0)
+    return method == Method.STANDARD || method == Method.EXPECTED_BOUNDS
+        ? new EpsilonSchedule(eps, 0, 0)
         : new EpsilonSchedule(eps, epsRampStart, epsRampEpochs);
   }
 
@@ -127,6 +146,7 @@ public record TrainingConfig(
       case STANDARD -> new StandardTraining();
       case PGD -> new PgdTraining(pgd);
       case IBP -> new IbpTraining(robustWeight, regularizerWeight);
+      case EXPECTED_BOUNDS -> new ExpectedBoundsTraining(kappa);
     };
   }
 
@@ -134,34 +154,41 @@ public record TrainingConfig(
   public TrainingConfig withBatchSize(int newBatchSize) {
     return new TrainingConfig(method, eps, epochs, newBatchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight, augmentation);
+        regularizerWeight, augmentation, kappa);
   }
 
   /** A copy with another learning-rate schedule. */
   public TrainingConfig withLearningRate(LearningRateSchedule schedule) {
     return new TrainingConfig(method, eps, epochs, batchSize, schedule, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight, augmentation);
+        regularizerWeight, augmentation, kappa);
   }
 
   /** A copy with another epsilon ramp. */
   public TrainingConfig withEpsilonRamp(int start, int length) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, start, length,
         gradientClipNorm, seed, initialization, pgd, robustWeight, regularizerWeight,
-        augmentation);
+        augmentation, kappa);
   }
 
   /** A copy with another PGD attack for PGD training. */
   public TrainingConfig withPgd(PgdAttack attack) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, attack, robustWeight,
-        regularizerWeight, augmentation);
+        regularizerWeight, augmentation, kappa);
+  }
+
+  /** A copy with another bound-loss weight for expected-bound training. */
+  public TrainingConfig withKappa(double newKappa) {
+    return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
+        epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
+        regularizerWeight, augmentation, newKappa);
   }
 
   /** A copy with other IBP loss weights. */
   public TrainingConfig withIbpWeights(double newRobustWeight, double newRegularizerWeight) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, newRobustWeight,
-        newRegularizerWeight, augmentation);
+        newRegularizerWeight, augmentation, kappa);
   }
 }

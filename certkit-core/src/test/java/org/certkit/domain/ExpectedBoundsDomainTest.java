@@ -117,4 +117,33 @@ class ExpectedBoundsDomainTest {
       assertTrue(ratio > 10, "IBP / expected width ratio " + ratio);
     }
   }
+
+  /**
+   * The backward pass with interval masks equals the forward-Jacobian propagation with interval
+   * masks, on a CNN with BatchNorm and on a fully connected network.
+   */
+  @Test
+  void backwardPassEqualsForwardJacobian() {
+    for (Network net : List.of(org.certkit.net.TinyNetworks.convBn(manager, 4),
+        org.certkit.net.TinyNetworks.fc(manager, 6))) {
+      try (net) {
+        for (Layer layer : net.layers()) {
+          if (layer instanceof org.certkit.net.BatchNorm b) {
+            b.runningMean().set(manager.randomNormal(b.runningMean().getShape()).mul(0.1)
+                .toFloatArray());
+            b.gamma().set(manager.randomUniform(0.5f, 1.5f, b.gamma().getShape())
+                .toFloatArray());
+          }
+        }
+        NDArray x = org.certkit.net.TinyNetworks.inputs(manager, net, 3);
+        Box input = Box.linfBall(x, 0.05);
+        Box forward = new ExpectedBoundsDomain(ExpectedBoundsDomain.MaskRule.INTERVAL)
+            .propagate(net, input);
+        Box backward = ExpectedBoundsDomain.intervalMasked(net, input,
+            BatchStatistics.evaluation());
+        assertEquals(0, forward.centre().sub(backward.centre()).abs().max().getDouble(), 1e-9);
+        assertEquals(0, forward.radius().sub(backward.radius()).abs().max().getDouble(), 1e-9);
+      }
+    }
+  }
 }

@@ -220,7 +220,8 @@ class TrainerTest {
       int batchSize, int rampEpochs) {
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(0.02, new int[] {epochs - 1}, 0.5), 0, rampEpochs, 10.0, 42,
-        Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5, Augmentation.NONE);
+        Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5, Augmentation.NONE,
+        1.0);
   }
 
   private double accuracy(Network net, ImageDataset data) {

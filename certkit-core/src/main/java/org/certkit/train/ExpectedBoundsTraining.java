@@ -1,0 +1,51 @@
+package org.certkit.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.types.DataType;
+import org.certkit.domain.Box;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.ExpectedBoundsDomain;
+import org.certkit.loss.Losses;
+
+/**
+ * Training with the expected blockwise bounds of Alsubaihi et al.: the loss is
+ * {@code CE(f(x), y) + kappa CE(z, y)}, where the worst-case logits {@code z} take the expected
+ * lower bound for the label and the expected upper bound for every other class (as Gowal et al.
+ * do with interval bounds). The bounds use interval masks and one backward pass of the output
+ * rows ({@link ExpectedBoundsDomain#intervalMasked}). The paper trains at a fixed epsilon, without
+ * a ramp. These bounds are not sound: the method trains for robustness, it certifies nothing.
+ *
+ * @param kappa weight of the bound loss, at least 0
+ */
+public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
+
+  /** Validates kappa. */
+  public ExpectedBoundsTraining {
+    if (!(kappa >= 0)) {
+      throw new IllegalArgumentException("kappa must be >= 0, got " + kappa);
+    }
+  }
+
+  @Override
+  public String name() {
+    return "expected-bounds";
+  }
+
+  @Override
+  public StepLoss loss(StepInput step, NDArray prepared) {
+    NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
+    NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
+    if (step.eps() <= 0 || kappa == 0) {
+      return new StepLoss(cleanLoss, clean, -1);
+    }
+    Box bounds = ExpectedBoundsDomain.intervalMasked(step.network(),
+        Box.linfBall(step.x(), step.eps()), step.stats());
+    NDArray isLabel = step.labels().oneHot((int) clean.getShape().get(1))
+        .toType(DataType.BOOLEAN, false);
+    NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());
+    NDArray loss = cleanLoss.add(Losses.crossEntropy(worstCase, step.labels())
+        .mul((float) kappa));
+    return new StepLoss(loss, clean, Losses.correctCount(worstCase, step.labels()));
+  }
+}
