@@ -38,12 +38,9 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
     int certified = 0;
     int inconsistent = 0;
     BatchStatistics eval = BatchStatistics.evaluation();
-    for (int from = 0; from < total; from += batchSize) {
-      int size = Math.min(batchSize, total - from);
-      int[] indices = new int[size];
-      for (int i = 0; i < size; i++) {
-        indices[i] = from + i;
-      }
+    int done = 0;
+    for (int[] indices : data.subset(total).batches(batchSize, null)) {
+      int size = indices.length;
       try (NDManager batch = manager.newSubManager()) {
         NDArray x = data.images(batch, indices);
         NDArray y = data.labels(batch, indices);
@@ -66,7 +63,8 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
           inconsistent += isCertified && !survives[i] ? 1 : 0;
         }
       }
-      progress.accept(from + size);
+      done += size;
+      progress.accept(done);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new RobustnessReport(total, eps, (double) clean / total,

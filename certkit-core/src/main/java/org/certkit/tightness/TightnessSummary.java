@@ -28,23 +28,23 @@ public record TightnessSummary(double[] perExample, double mean, double median) 
     return measure(network, data, n, eps, batchSize, LocalTightness.Activations.LOCAL, manager);
   }
 
-  /** As {@link #measure(Network, ImageDataset, int, double, int, NDManager)} with the given
-   * treatment of the ReLUs. */
+  /**
+   * As {@link #measure(Network, ImageDataset, int, double, int, NDManager)}, with the given
+   * treatment of the ReLUs.
+   */
   public static TightnessSummary measure(Network network, ImageDataset data, int n, double eps,
       int batchSize, LocalTightness.Activations activations, NDManager manager) {
     int total = Math.min(n, data.size());
     double[] values = new double[total];
-    for (int from = 0; from < total; from += batchSize) {
-      int size = Math.min(batchSize, total - from);
-      int[] indices = new int[size];
-      for (int i = 0; i < size; i++) {
-        indices[i] = from + i;
-      }
+    int done = 0;
+    for (int[] indices : data.subset(total).batches(batchSize, null)) {
       try (NDManager batch = manager.newSubManager()) {
         NDArray x = data.images(batch, indices);
         NDArray y = data.labels(batch, indices);
-        System.arraycopy(LocalTightness.perExample(network, x, y, eps, activations), 0, values, from, size);
+        System.arraycopy(LocalTightness.perExample(network, x, y, eps, activations), 0, values,
+            done, indices.length);
       }
+      done += indices.length;
     }
     double[] sorted = values.clone();
     Arrays.sort(sorted);
