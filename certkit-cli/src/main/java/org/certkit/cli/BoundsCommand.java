@@ -17,6 +17,10 @@ import org.certkit.domain.ExpectedBoundsDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
+import org.certkit.milp.MilpBound;
+import org.certkit.milp.MilpBounds;
+import org.certkit.milp.MilpOptions;
+import org.certkit.milp.OutputBounds;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import picocli.CommandLine.Command;
@@ -29,7 +33,9 @@ import picocli.CommandLine.Option;
         + " their widths.",
         "ibp: interval bound propagation, sound (float64, outward rounding).",
         "expected: the expected blockwise bounds of Alsubaihi et al.; NOT sound, they hold in"
-            + " expectation over Gaussian weights only."})
+            + " expectation over Gaussian weights only.",
+        "milp: exact bounds by mixed-integer programming (Tjeng et al. 2019, OR-Tools SCIP), up"
+            + " to solver tolerance; a bound whose solve times out is the solver's proven bound."})
 final class BoundsCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
@@ -38,13 +44,17 @@ final class BoundsCommand implements Callable<Integer> {
   Path model;
 
   @Option(names = "--method", defaultValue = "ibp",
-      description = "ibp or expected (default: ${DEFAULT-VALUE}).")
+      description = "ibp, expected or milp (default: ${DEFAULT-VALUE}).")
   String method;
 
   @Option(names = "--mask-rule", defaultValue = "recursive",
       description = "expected bounds: recursive (Eq. 6) or interval masks (default:"
           + " ${DEFAULT-VALUE}).")
   String maskRule;
+
+  @Option(names = "--time-limit", defaultValue = "60",
+      description = "milp: seconds per bound (default: ${DEFAULT-VALUE}).")
+  double timeLimit;
 
   @Option(names = "--eps", defaultValue = "0.1",
       description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
@@ -60,8 +70,9 @@ final class BoundsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String chosen = method.toLowerCase(Locale.ROOT);
-    if (!chosen.equals("ibp") && !chosen.equals("expected")) {
-      throw new IllegalArgumentException("unknown method '" + method + "'; known: ibp, expected");
+    if (!List.of("ibp", "expected", "milp").contains(chosen)) {
+      throw new IllegalArgumentException("unknown method '" + method
+          + "'; known: ibp, expected, milp");
     }
     ExpectedBoundsDomain.MaskRule rule = switch (maskRule.toLowerCase(Locale.ROOT)) {
       case "recursive" -> ExpectedBoundsDomain.MaskRule.RECURSIVE;
@@ -83,19 +94,30 @@ final class BoundsCommand implements Callable<Integer> {
         try (NDManager scope = manager.newSubManager()) {
           NDArray x = test.images(scope, new int[] {i}).toType(DataType.FLOAT64, false);
           Box input = Box.linfBall(x, eps);
-          Box out = chosen.equals("ibp")
-              ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
-                  BatchStatistics.evaluation())
-              : new ExpectedBoundsDomain(rule).propagate(network, input);
-          double[] lower = out.lower().toDoubleArray();
-          double[] upper = out.upper().toDoubleArray();
+          Map<String, Object> example = new LinkedHashMap<>();
+          double[] lower;
+          double[] upper;
+          if (chosen.equals("milp")) {
+            OutputBounds exact = new MilpBounds(MilpOptions.withTimeLimit(timeLimit))
+                .outputBounds(network, input);
+            lower = exact.lower().stream().mapToDouble(MilpBound::value).toArray();
+            upper = exact.upper().stream().mapToDouble(MilpBound::value).toArray();
+            example.put("all_exact", exact.allExact());
+            example.put("unstable_relus", exact.unstableRelus());
+          } else {
+            Box out = chosen.equals("ibp")
+                ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
+                    BatchStatistics.evaluation())
+                : new ExpectedBoundsDomain(rule).propagate(network, input);
+            lower = out.lower().toDoubleArray();
+            upper = out.upper().toDoubleArray();
+          }
           double width = 0;
           for (int k = 0; k < lower.length; k++) {
             width += upper[k] - lower[k];
           }
           width /= lower.length;
           widthSum += width;
-          Map<String, Object> example = new LinkedHashMap<>();
           example.put("index", i);
           example.put("label", test.label(i));
           example.put("lower", lower);
@@ -109,14 +131,17 @@ final class BoundsCommand implements Callable<Integer> {
       }
     }
     double meanWidth = widthSum / examples.size();
-    String kind = chosen.equals("ibp") ? "IBP (sound)" : "expected (" + maskRule
-        + " masks, not sound)";
+    String kind = switch (chosen) {
+      case "ibp" -> "IBP (sound)";
+      case "milp" -> "MILP (exact up to solver tolerance)";
+      default -> "expected (" + maskRule + " masks, not sound)";
+    };
     System.out.printf("%s bounds at eps %.4f over %d examples: mean width %.4g%n", kind, eps,
         examples.size(), meanWidth);
     if (json != null) {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("method", chosen);
-      out.put("sound", chosen.equals("ibp"));
+      out.put("sound", !chosen.equals("expected"));
       if (chosen.equals("expected")) {
         out.put("mask_rule", maskRule);
       }

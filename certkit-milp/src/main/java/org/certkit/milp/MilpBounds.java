@@ -1,0 +1,287 @@
+package org.certkit.milp;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.ortools.Loader;
+import com.google.ortools.linearsolver.MPSolver;
+import com.google.ortools.linearsolver.MPSolverParameters;
+import com.google.ortools.linearsolver.MPVariable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.certkit.domain.Box;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+
+/**
+ * Exact bounds of a network's outputs, or of a linear objective {@code c^T y} of them (such as a
+ * margin {@code y_t - y_k}), over an input box, by mixed-integer linear programming with the
+ * encoding of Tjeng, Xiao and Tedrake, "Evaluating robustness of neural networks with mixed
+ * integer programming" (ICLR 2019).
+ *
+ * <p>The network is taken in evaluation mode (BatchNorm with running statistics, an affine map), one
+ * example at a time; every layer type is supported. Each unstable ReLU becomes one binary variable,
+ * with big-M constants from interval bound propagation ({@link IntervalDomain} with
+ * {@link IntervalDomain.Rounding#OUTWARD} rounding, so they hold for the network in exact
+ * arithmetic). The solve time grows exponentially with the number of unstable ReLUs in the worst
+ * case: use it on small networks or small radii, as ground truth for cheaper bounds, or as the last
+ * link of a certification chain.
+ *
+ * <p><b>Exactness and tolerances.</b> MILP solvers work in floating point with tolerances: a
+ * constraint may be violated by up to about {@code 1e-6} (feasibility tolerance) and a binary may
+ * be fractional by about {@code 1e-6} (integrality tolerance), and the solvers' defaults are kept.
+ * The relative optimality gap is set to 0. "Exact" thus means exact up to the solver's tolerance,
+ * and each reported bound is widened outward by {@link MilpOptions#relativeTolerance()}
+ * {@code |b| +} {@link MilpOptions#absoluteTolerance()}; a lower bound is also never reported
+ * above the objective at the solver's own point (evaluated by the concrete forward pass), nor an
+ * upper bound below it. These bounds are not certified against floating-point error the way
+ * {@link IntervalDomain.Rounding#OUTWARD} bounds are.
+ *
+ * <p><b>Time limit.</b> Every solve (one side of one objective) has the time limit of the
+ * {@link MilpOptions}. When it ends the solve, the result is {@link MilpBound.TimedOut}, never
+ * {@link MilpBound.Exact}: its bound is the solver's dual bound (never the incumbent's value, which
+ * may not be the optimum), or the interval bound when that is tighter or when the solver stopped
+ * before finding any point (OR-Tools then reports no dual bound).
+ *
+ * <p><b>Threads.</b> The OR-Tools native library is loaded once, when this class is first used.
+ * An instance holds only its options; every call builds, solves and frees its own solver, so
+ * calls from several threads are safe as long as nobody changes the network's parameters
+ * meanwhile. Each solve runs on one thread.
+ */
+public final class MilpBounds {
+
+  static {
+    Loader.loadNativeLibraries();
+  }
+
+  /** A dual bound at least this large in magnitude means the solver has proved nothing. */
+  private static final double NO_BOUND = 1e20;
+
+  private final MilpOptions options;
+
+  /** Bounds computed with the given solver, time limit and tolerances. */
+  public MilpBounds(MilpOptions options) {
+    this.options = Objects.requireNonNull(options, "MILP options");
+  }
+
+  /** The options. */
+  public MilpOptions options() {
+    return options;
+  }
+
+  /**
+   * Lower and upper bounds of every output; {@code 2 K} solves on one model for {@code K} outputs.
+   *
+   * @param network any network of {@link org.certkit.net.Layer}s, evaluated with running
+   *     BatchNorm statistics; not modified
+   * @param input a box around one example, batch size 1, in the network's input space: usually
+   *     {@link Box#linfBall} (L-infinity ball in [0, 1] pixel space, clipped to [0, 1]), or any
+   *     {@link Box#fromBounds} box, which is used as given; any floating type; not modified
+   */
+  public OutputBounds outputBounds(Network network, Box input) {
+    try (Problem problem = Problem.of(network, input, options)) {
+      int outputs = problem.encoding.outputCount();
+      List<MilpBound> lower = new ArrayList<>(outputs);
+      List<MilpBound> upper = new ArrayList<>(outputs);
+      for (int k = 0; k < outputs; k++) {
+        double[] unit = new double[outputs];
+        unit[k] = 1;
+        lower.add(problem.solve(unit, MilpBound.Side.LOWER));
+        upper.add(problem.solve(unit, MilpBound.Side.UPPER));
+      }
+      return new OutputBounds(lower, upper, problem.encoding.unstableRelus());
+    }
+  }
+
+  /**
+   * One bound of {@code c^T y} over the outputs {@code y}.
+   *
+   * @param network as in {@link #outputBounds}
+   * @param input as in {@link #outputBounds}
+   * @param objective {@code c}, one coefficient per output; see {@link #margin}
+   * @param side which side to bound
+   */
+  public MilpBound bound(Network network, Box input, double[] objective, MilpBound.Side side) {
+    try (Problem problem = Problem.of(network, input, options)) {
+      return problem.solve(objective.clone(), side);
+    }
+  }
+
+  /**
+   * The objective {@code y_target - y_other} of {@code classes} outputs; its lower bound is
+   * positive when no point of the box prefers {@code other} to {@code target}.
+   */
+  public static double[] margin(int classes, int target, int other) {
+    if (target < 0 || target >= classes || other < 0 || other >= classes || target == other) {
+      throw new IllegalArgumentException("margin needs two different classes in [0, " + classes
+          + "), got target " + target + " and other " + other);
+    }
+    double[] c = new double[classes];
+    c[target] = 1;
+    c[other] = -1;
+    return c;
+  }
+
+  /** One encoded network over one box, with its interval bounds; frees its arrays and solver. */
+  private static final class Problem implements AutoCloseable {
+    private final Network network;
+    private final MilpOptions options;
+    private final NDManager scope;
+    private final double[] lower;
+    private final double[] upper;
+    private final double[] intervalLower;
+    private final double[] intervalUpper;
+    private final MixedIntegerEncoding encoding;
+    private final MPSolverParameters parameters = new MPSolverParameters();
+
+    private Problem(Network network, MilpOptions options, NDManager scope, double[] lower,
+        double[] upper, double[] intervalLower, double[] intervalUpper,
+        MixedIntegerEncoding encoding) {
+      this.network = network;
+      this.options = options;
+      this.scope = scope;
+      this.lower = lower;
+      this.upper = upper;
+      this.intervalLower = intervalLower;
+      this.intervalUpper = intervalUpper;
+      this.encoding = encoding;
+      parameters.setDoubleParam(MPSolverParameters.DoubleParam.RELATIVE_MIP_GAP, 0.0);
+    }
+
+    static Problem of(Network network, Box input, MilpOptions options) {
+      Shape shape = input.centre().getShape();
+      if (shape.get(0) != 1 || shape.size() != network.inputShape().size()) {
+        throw new IllegalArgumentException("MILP bounds take a box around one example of shape "
+            + network.inputShape() + " with a batch axis of 1, got " + shape);
+      }
+      NDManager scope = input.centre().getManager().newSubManager();
+      MPSolver solver = null;
+      try {
+        NDArray lo = input.lower();
+        NDArray hi = input.upper();
+        lo.attach(scope);
+        hi.attach(scope);
+        NDArray lower64 = lo.toType(DataType.FLOAT64, false);
+        NDArray upper64 = hi.toType(DataType.FLOAT64, false);
+        List<double[][]> preActivations = new ArrayList<>();
+        Box output = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(
+            network.layers(), 0, Box.fromBounds(lower64, upper64), BatchStatistics.evaluation(),
+            box -> preActivations.add(new double[][] {
+              box.lower().toDoubleArray(), box.upper().toDoubleArray()}));
+        solver = MPSolver.createSolver(options.solver().name());
+        if (solver == null) {
+          throw new IllegalStateException("OR-Tools offers no " + options.solver()
+              + " solver in this build; choose another MilpOptions.Solver");
+        }
+        double[] lower = lower64.toDoubleArray();
+        double[] upper = upper64.toDoubleArray();
+        MixedIntegerEncoding encoding = MixedIntegerEncoding.build(solver, network.layers(),
+            network.inputShape().getShape(), lower, upper, preActivations);
+        return new Problem(network, options, scope, lower, upper,
+            output.lower().toDoubleArray(), output.upper().toDoubleArray(), encoding);
+      } catch (RuntimeException e) {
+        if (solver != null) {
+          solver.delete();
+        }
+        scope.close();
+        throw e;
+      }
+    }
+
+    MilpBound solve(double[] objective, MilpBound.Side side) {
+      boolean minimise = side == MilpBound.Side.LOWER;
+      MPSolver solver = encoding.solver();
+      encoding.setObjective(objective, minimise);
+      solver.setTimeLimit(Math.max(1, Math.round(options.timeLimitSeconds() * 1000)));
+      long start = System.nanoTime();
+      MPSolver.ResultStatus status = solver.solve(parameters);
+      double seconds = (System.nanoTime() - start) * 1e-9;
+      double interval = intervalBound(objective, minimise);
+      return switch (status) {
+        case OPTIMAL -> {
+          MilpBound.Incumbent best = incumbent(objective);
+          double primal = solver.objective().value();
+          double dual = solver.objective().bestBound();
+          double proven = minimise ? Math.min(dual, primal) : Math.max(dual, primal);
+          yield new MilpBound.Exact(side, notBeyond(widened(proven, minimise), best, minimise),
+              best, seconds);
+        }
+        case FEASIBLE -> {
+          // OR-Tools sets the dual bound together with a solution: only FEASIBLE carries one.
+          MilpBound.Incumbent found = incumbent(objective);
+          double dual = solver.objective().bestBound();
+          double proven = interval;
+          if (Math.abs(dual) < NO_BOUND) {
+            double widened = widened(dual, minimise);
+            proven = minimise ? Math.max(widened, interval) : Math.min(widened, interval);
+          }
+          yield new MilpBound.TimedOut(side, notBeyond(proven, found, minimise),
+              Optional.of(found), seconds);
+        }
+        case NOT_SOLVED -> seconds >= options.timeLimitSeconds()
+            ? new MilpBound.TimedOut(side, interval, Optional.empty(), seconds)
+            : new MilpBound.Unknown(side, interval, "solver stopped early without a solution",
+                seconds);
+        case INFEASIBLE, UNBOUNDED, ABNORMAL, MODEL_INVALID ->
+            new MilpBound.Unknown(side, interval, "solver status " + status, seconds);
+      };
+    }
+
+    /** {@code bound} moved outward by the tolerance allowance of the options. */
+    private double widened(double bound, boolean minimise) {
+      double allowance = options.allowance(bound);
+      return minimise ? bound - allowance : bound + allowance;
+    }
+
+    /**
+     * {@code bound}, moved to the objective at {@code point} if it lies beyond it: a point of the
+     * box attains that value, so no sound lower bound exceeds it (nor upper bound falls below it).
+     */
+    private static double notBeyond(double bound, MilpBound.Incumbent point, boolean minimise) {
+      return minimise ? Math.min(bound, point.value()) : Math.max(bound, point.value());
+    }
+
+    /** The bound of {@code c^T y} over the interval output box. */
+    private double intervalBound(double[] c, boolean minimise) {
+      double sum = 0;
+      for (int k = 0; k < c.length; k++) {
+        boolean useLower = (c[k] >= 0) == minimise;
+        sum += c[k] * (useLower ? intervalLower[k] : intervalUpper[k]);
+      }
+      return sum;
+    }
+
+    /** The solver's point clipped to the box, and {@code c^T y} there in float64. */
+    private MilpBound.Incumbent incumbent(double[] c) {
+      MPVariable[] inputs = encoding.inputs();
+      double[] x = new double[inputs.length];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = Math.clamp(inputs[i].solutionValue(), lower[i], upper[i]);
+      }
+      long[] dims = new long[network.inputShape().dimension() + 1];
+      dims[0] = 1;
+      System.arraycopy(network.inputShape().getShape(), 0, dims, 1, dims.length - 1);
+      try (NDManager evaluation = scope.newSubManager()) {
+        double[] y = ConcreteDomain.forward(network, evaluation.create(x, new Shape(dims)),
+            BatchStatistics.evaluation()).toDoubleArray();
+        double value = 0;
+        for (int k = 0; k < c.length; k++) {
+          value += c[k] * y[k];
+        }
+        return new MilpBound.Incumbent(x, value);
+      }
+    }
+
+    @Override
+    public void close() {
+      parameters.delete();
+      encoding.solver().delete();
+      scope.close();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package org.certkit.milp;
+
+/**
+ * Options of one MILP bound computation: which solver, how long each solve may take, and how far
+ * reported bounds are widened to cover the solver's tolerances.
+ *
+ * <p>A bound {@code b} from the solver is reported as {@code b - (relativeTolerance |b| +
+ * absoluteTolerance)} (lower bounds) or {@code b + (...)} (upper bounds). MILP solvers accept
+ * constraint violations up to a feasibility tolerance (about {@code 1e-6} for SCIP and CBC) and
+ * integrality violations of the same order, so an "exact" optimum is exact only up to those
+ * tolerances; the widening makes containment checks meaningful. It is an allowance sized to the
+ * solvers' defaults, not a rigorous error bound.
+ *
+ * @param solver the MILP solver
+ * @param timeLimitSeconds wall-clock limit of each solve (one bound of one objective), positive
+ * @param relativeTolerance widening relative to the bound's magnitude, at least 0
+ * @param absoluteTolerance absolute widening, at least 0
+ */
+public record MilpOptions(
+    Solver solver, double timeLimitSeconds, double relativeTolerance, double absoluteTolerance) {
+
+  /** A MILP solver bundled with OR-Tools. */
+  public enum Solver {
+    /** SCIP: the default, usually the fastest on these models. */
+    SCIP,
+    /** COIN-OR CBC: a fallback when SCIP is unavailable or misbehaves. */
+    CBC
+  }
+
+  /** Validates the limits and tolerances. */
+  public MilpOptions {
+    if (solver == null) {
+      throw new IllegalArgumentException("MILP solver must not be null");
+    }
+    if (!(timeLimitSeconds > 0) || Double.isInfinite(timeLimitSeconds)) {
+      throw new IllegalArgumentException(
+          "MILP time limit must be positive and finite (seconds), got " + timeLimitSeconds);
+    }
+    if (!(relativeTolerance >= 0) || !(absoluteTolerance >= 0)
+        || Double.isInfinite(relativeTolerance) || Double.isInfinite(absoluteTolerance)) {
+      throw new IllegalArgumentException("MILP tolerances must be finite and >= 0, got relative "
+          + relativeTolerance + " and absolute " + absoluteTolerance);
+    }
+  }
+
+  /** SCIP, the given time limit per solve, widening {@code 1e-6 |b| + 1e-7}. */
+  public static MilpOptions withTimeLimit(double timeLimitSeconds) {
+    return new MilpOptions(Solver.SCIP, timeLimitSeconds, 1e-6, 1e-7);
+  }
+
+  /** The same options with another solver. */
+  public MilpOptions withSolver(Solver other) {
+    return new MilpOptions(other, timeLimitSeconds, relativeTolerance, absoluteTolerance);
+  }
+
+  /** The widening of a bound {@code b}: {@code relativeTolerance |b| + absoluteTolerance}. */
+  public double allowance(double bound) {
+    return relativeTolerance * Math.abs(bound) + absoluteTolerance;
+  }
+}
