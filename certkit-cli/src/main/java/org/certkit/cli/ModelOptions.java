@@ -7,12 +7,13 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
 
   @Option(names = "--arch", defaultValue = "cnn3",
-      description = "Architecture: fc, cnn3, cnn3-bn, cnn7, dm-small, dm-medium, dm-large"
-          + " (default: ${DEFAULT-VALUE}).")
+      description = "Architecture: fc, cnn2-bn, cnn3, cnn3-bn, cnn5, cnn5-bn, cnn7, cnn9, cnn11,"
+          + " cnn13, dm-small, dm-medium, dm-large (default: ${DEFAULT-VALUE}).")
   String arch;
 
   @Option(names = "--width-multiplier", defaultValue = "1",
-      description = "Scales the convolution channels of cnn3 and cnn7 (default: ${DEFAULT-VALUE}).")
+      description = "Scales the convolution channels of the cnn architectures (default:"
+          + " ${DEFAULT-VALUE}).")
   double widthMultiplier;
 
   @Option(names = "--hidden", split = ",", defaultValue = "256,256",
