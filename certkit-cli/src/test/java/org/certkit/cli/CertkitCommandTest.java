@@ -120,6 +120,16 @@ class CertkitCommandTest {
     assertTrue(help.out().contains("--eps"), help.out());
   }
 
+  /** The help of {@code train} names every architecture the library can build. */
+  @Test
+  void trainHelpListsEveryArchitecture() {
+    Run help = run("train", "--help");
+    for (String name : org.certkit.net.Architectures.NAMES) {
+      assertTrue(help.out().contains(name + ",") || help.out().contains(name + " "),
+          name + " missing from: " + help.out());
+    }
+  }
+
   /** Adds the path of every subcommand below {@code parent} (except {@code help}). */
   private static void collect(CommandLine parent, List<String> path, List<List<String>> out) {
     for (var e : parent.getSubcommands().entrySet()) {
