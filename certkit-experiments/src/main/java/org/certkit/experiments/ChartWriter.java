@@ -25,7 +25,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * Draws a {@link Figure} with JFreeChart into one PNG: each panel is an XY line chart with
  * linear or logarithmic axes, panels side by side. Estimates get markers only (drawn on top),
- * closed forms solid lines, bounds and limits dashed lines.
+ * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots.
  */
 public final class ChartWriter {
 
@@ -89,6 +89,12 @@ public final class ChartWriter {
           renderer.setSeriesLinesVisible(s, true);
           renderer.setSeriesShapesVisible(s, false);
           renderer.setSeriesStroke(s, new BasicStroke(2f));
+        }
+        case SCATTER -> {
+          renderer.setSeriesLinesVisible(s, false);
+          renderer.setSeriesShapesVisible(s, true);
+          renderer.setSeriesShape(s, new Rectangle2D.Double(-1, -1, 2, 2));
+          renderer.setLegendShape(s, new Ellipse2D.Double(-4, -4, 8, 8));
         }
         case BOUND -> {
           renderer.setSeriesLinesVisible(s, true);

@@ -16,7 +16,12 @@ public final class ExperimentRegistry {
         new SlacknessExperiment(),
         new ReconstructionConstantsExperiment(),
         new CnnDepthTightnessExperiment(),
-        new TrainedTightnessExperiment());
+        new TrainedTightnessExperiment(),
+        new ExpectedCoverageExperiment(),
+        new ExpectedCoverageDepthExperiment(),
+        new ExpectedWidthExperiment(),
+        new ExpectedWidthDepthExperiment(),
+        new ExpectedOutputSetExperiment());
   }
 
   /** The ids of {@link #all()}, in order. */

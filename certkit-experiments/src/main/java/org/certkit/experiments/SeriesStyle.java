@@ -7,5 +7,7 @@ public enum SeriesStyle {
   /** A closed form or prediction: a solid line without markers. */
   CLOSED_FORM,
   /** A bound or a limit: a dashed line without markers. */
-  BOUND
+  BOUND,
+  /** A cloud of many sampled points: small dots, no line. */
+  SCATTER
 }

@@ -12,7 +12,7 @@ class ExperimentRegistryTest {
   @Test
   void listsTheExperimentsInOrder() {
     assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
-        "s1-trained-tightness"),
+        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4"),
         ExperimentRegistry.ids());
     assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
   }
@@ -35,6 +35,11 @@ class ExperimentRegistryTest {
       ReconstructionWidthExperiment.Parameters.of(scale);
       SlacknessExperiment.Parameters.of(scale);
       ReconstructionConstantsExperiment.Parameters.of(scale);
+      ExpectedCoverageExperiment.Parameters.of(scale);
+      ExpectedCoverageDepthExperiment.Parameters.of(scale);
+      ExpectedWidthExperiment.Parameters.of(scale);
+      ExpectedWidthDepthExperiment.Parameters.of(scale);
+      ExpectedOutputSetExperiment.Parameters.of(scale);
     }
     assertEquals(Scale.FULL, Scale.parse("Full"));
     assertThrows(IllegalArgumentException.class, () -> Scale.parse("medium"));
