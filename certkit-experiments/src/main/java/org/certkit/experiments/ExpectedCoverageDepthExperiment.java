@@ -1,17 +1,12 @@
 package org.certkit.experiments;
 
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.certkit.bounds.GaussianNetworks;
 import org.certkit.bounds.SampledBounds;
-import org.certkit.domain.Box;
-import org.certkit.domain.ExpectedBoundsDomain;
-import org.certkit.net.Network;
 
 /**
  * {@code s2-fig1b}: mean coverage {@code Gamma} of the blockwise expected bounds (Eq. 6,
@@ -110,16 +105,11 @@ public final class ExpectedCoverageDepthExperiment implements Experiment {
         double[] ibpGamma = new double[p.networks()];
         for (int t = 0; t < p.networks(); t++) {
           long seed = RandomNetworkTrial.seed(context.seed(), 2, n, depth, t);
-          try (NDManager trial = context.manager().newSubManager();
-              Network net = GaussianNetworks.fullyConnected(widths, seed, trial)) {
-            Box box = GaussianNetworks.gaussianBox(net.inputShape(), p.eps(),
-                RandomNetworkTrial.seed(seed, 1), trial);
-            RandomNetworkTrial r = RandomNetworkTrial.run(net, box,
-                ExpectedBoundsDomain.MaskRule.RECURSIVE, sampler, RandomNetworkTrial.seed(seed, 2));
-            gamma[t] = r.gamma(0);
-            ratio[t] = r.widthRatio(0);
-            ibpGamma[t] = r.ibpGamma(0);
-          }
+          RandomNetworkTrial r = RandomNetworkTrial.fullyConnected(widths, p.eps(), seed,
+              sampler, context.manager());
+          gamma[t] = r.gamma(0);
+          ratio[t] = r.widthRatio(0);
+          ibpGamma[t] = r.ibpGamma(0);
         }
         ValueSummary g = ValueSummary.of(gamma);
         ValueSummary w = ValueSummary.of(ValueSummary.finite(ratio));

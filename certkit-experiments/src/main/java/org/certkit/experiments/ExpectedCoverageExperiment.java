@@ -1,15 +1,11 @@
 package org.certkit.experiments;
 
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.bounds.GaussianNetworks;
 import org.certkit.bounds.SampledBounds;
-import org.certkit.domain.Box;
-import org.certkit.domain.ExpectedBoundsDomain;
-import org.certkit.net.Network;
 
 /**
  * {@code s2-fig1a}: how often the expected bounds {@code [L_M, U_M]} (Eq. 3) contain the true
@@ -115,19 +111,14 @@ public final class ExpectedCoverageExperiment implements Experiment {
         double[] expectedWidth = new double[p.networks()];
         for (int t = 0; t < p.networks(); t++) {
           long seed = RandomNetworkTrial.seed(context.seed(), 1, k, n, t);
-          try (NDManager trial = context.manager().newSubManager();
-              Network net = GaussianNetworks.fullyConnected(List.of(n, k, 1), seed, trial)) {
-            Box box = GaussianNetworks.gaussianBox(net.inputShape(), p.eps(),
-                RandomNetworkTrial.seed(seed, 1), trial);
-            RandomNetworkTrial r = RandomNetworkTrial.run(net, box,
-                ExpectedBoundsDomain.MaskRule.RECURSIVE, sampler, RandomNetworkTrial.seed(seed, 2));
-            gamma[t] = r.gamma(0);
-            ibpGamma[t] = r.ibpGamma(0);
-            lowerMargin[t] = r.sampled().lower(0) - r.expected().lower(0);
-            upperMargin[t] = r.expected().upper(0) - r.sampled().upper(0);
-            trueWidth[t] = r.sampled().widths()[0];
-            expectedWidth[t] = r.expected().widths()[0];
-          }
+          RandomNetworkTrial r = RandomNetworkTrial.fullyConnected(List.of(n, k, 1), p.eps(), seed,
+              sampler, context.manager());
+          gamma[t] = r.gamma(0);
+          ibpGamma[t] = r.ibpGamma(0);
+          lowerMargin[t] = r.sampled().lower(0) - r.expected().lower(0);
+          upperMargin[t] = r.expected().upper(0) - r.sampled().upper(0);
+          trueWidth[t] = r.sampled().widths()[0];
+          expectedWidth[t] = r.expected().widths()[0];
         }
         ValueSummary g = ValueSummary.of(gamma);
         means[ni] = g.mean();

@@ -1,15 +1,11 @@
 package org.certkit.experiments;
 
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.certkit.bounds.GaussianNetworks;
-import org.certkit.domain.Box;
-import org.certkit.domain.ExpectedBoundsDomain;
-import org.certkit.net.Network;
 
 /**
  * {@code s2-fig2}: how much narrower the expected bounds of an Affine-ReLU-Affine block
@@ -171,17 +167,12 @@ public final class ExpectedWidthExperiment implements Experiment {
     double expectedWidth = 0;
     for (int t = 0; t < networks; t++) {
       long seed = RandomNetworkTrial.seed(pointSeed, t);
-      try (NDManager trial = context.manager().newSubManager();
-          Network net = GaussianNetworks.fullyConnected(List.of(n, k, 1), seed, trial)) {
-        Box box = GaussianNetworks.gaussianBox(net.inputShape(), eps,
-            RandomNetworkTrial.seed(seed, 1), trial);
-        RandomNetworkTrial r = RandomNetworkTrial.run(net, box,
-            ExpectedBoundsDomain.MaskRule.RECURSIVE, null, 0);
-        difference[t] = r.widthDifference(0);
-        ratio[t] = r.widthRatio(0);
-        ibpWidth += r.ibp().widths()[0] / networks;
-        expectedWidth += r.expected().widths()[0] / networks;
-      }
+      RandomNetworkTrial r = RandomNetworkTrial.fullyConnected(List.of(n, k, 1), eps, seed,
+          null, context.manager());
+      difference[t] = r.widthDifference(0);
+      ratio[t] = r.widthRatio(0);
+      ibpWidth += r.ibp().widths()[0] / networks;
+      expectedWidth += r.expected().widths()[0] / networks;
     }
     double[] finite = ValueSummary.finite(ratio);
     return new Point(ValueSummary.of(difference), ValueSummary.of(finite), ibpWidth,

@@ -1,6 +1,9 @@
 package org.certkit.experiments;
 
+import ai.djl.ndarray.NDManager;
+import java.util.List;
 import org.certkit.bounds.Coverage;
+import org.certkit.bounds.GaussianNetworks;
 import org.certkit.bounds.Intervals;
 import org.certkit.bounds.SampledBounds;
 import org.certkit.domain.Box;
@@ -32,6 +35,21 @@ record RandomNetworkTrial(Intervals expected, Intervals ibp, Intervals sampled) 
         .propagate(network, box, BatchStatistics.evaluation()));
     Intervals sampled = sampler == null ? null : sampler.estimate(network, box, seed);
     return new RandomNetworkTrial(expected, ibp, sampled);
+  }
+
+  /**
+   * One trial on a random fully connected network as drawn in section 4 ({@link
+   * GaussianNetworks}): the network from {@code seed}, a Gaussian box of radius {@code eps}, Eq. 6
+   * (recursive) masks, and the sampled true interval when {@code sampler} is not null. The
+   * network and every array live in a sub-manager of {@code parent} closed before returning.
+   */
+  static RandomNetworkTrial fullyConnected(List<Integer> widths, double eps, long seed,
+      SampledBounds sampler, NDManager parent) {
+    try (NDManager trial = parent.newSubManager();
+        Network net = GaussianNetworks.fullyConnected(widths, seed, trial)) {
+      Box box = GaussianNetworks.gaussianBox(net.inputShape(), eps, seed(seed, 1), trial);
+      return run(net, box, ExpectedBoundsDomain.MaskRule.RECURSIVE, sampler, seed(seed, 2));
+    }
   }
 
   /** {@code Gamma} of the expected bounds on output {@code j} (needs the sampled interval). */
