@@ -52,6 +52,12 @@ final class BoundsCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   String maskRule;
 
+  @Option(names = "--centre", defaultValue = "clean",
+      description = "expected bounds: centred at the clean output f(x) (clean, the paper's"
+          + " code) or at the masked affine map (affine, Eq. 3 as written) (default:"
+          + " ${DEFAULT-VALUE}).")
+  String centre;
+
   @Option(names = "--time-limit", defaultValue = "60",
       description = "milp: seconds per bound (default: ${DEFAULT-VALUE}).")
   double timeLimit;
@@ -79,6 +85,12 @@ final class BoundsCommand implements Callable<Integer> {
       case "interval" -> ExpectedBoundsDomain.MaskRule.INTERVAL;
       default -> throw new IllegalArgumentException("unknown mask rule '" + maskRule
           + "'; known: recursive, interval");
+    };
+    ExpectedBoundsDomain.Centre centring = switch (centre.toLowerCase(Locale.ROOT)) {
+      case "clean" -> ExpectedBoundsDomain.Centre.CLEAN_OUTPUT;
+      case "affine" -> ExpectedBoundsDomain.Centre.MASKED_AFFINE;
+      default -> throw new IllegalArgumentException("unknown centre '" + centre
+          + "'; known: clean, affine");
     };
     if (!(eps >= 0 && eps <= 1) || n < 1) {
       throw new IllegalArgumentException("need --eps in [0, 1] and --n >= 1");
@@ -108,7 +120,7 @@ final class BoundsCommand implements Callable<Integer> {
             Box out = chosen.equals("ibp")
                 ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
                     BatchStatistics.evaluation())
-                : new ExpectedBoundsDomain(rule).propagate(network, input);
+                : new ExpectedBoundsDomain(rule, centring).propagate(network, input);
             lower = out.lower().toDoubleArray();
             upper = out.upper().toDoubleArray();
           }

@@ -13,7 +13,8 @@ import org.certkit.loss.Losses;
  * {@code CE(f(x), y) + kappa CE(z, y)}, where the worst-case logits {@code z} take the expected
  * lower bound for the label and the expected upper bound for every other class (as Gowal et al.
  * do with interval bounds). The bounds use interval masks and one backward pass of the output
- * rows ({@link ExpectedBoundsDomain#intervalMasked}). The paper trains at a fixed epsilon, without
+ * rows ({@link ExpectedBoundsDomain#intervalMasked}) and are centred at the clean logits, as in
+ * the paper's published code. The paper trains at a fixed epsilon, without
  * a ramp. These bounds are not sound: the method trains for robustness, it certifies nothing.
  *
  * @param kappa weight of the bound loss, at least 0
@@ -40,7 +41,8 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
       return new StepLoss(cleanLoss, clean, -1);
     }
     Box bounds = ExpectedBoundsDomain.intervalMasked(step.network(),
-        Box.linfBall(step.x(), step.eps()), step.stats());
+        Box.linfBall(step.x(), step.eps()), step.stats(),
+        ExpectedBoundsDomain.Centre.CLEAN_OUTPUT);
     NDArray isLabel = step.labels().oneHot((int) clean.getShape().get(1))
         .toType(DataType.BOOLEAN, false);
     NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());

@@ -17,24 +17,32 @@ import org.certkit.net.Network;
  * Alsubaihi et al. ("Expected Tight Bounds ..."): expected bounds {@code [L_M, U_M]} (unsound),
  * IBP bounds and, when asked for, the sampled estimate of the true interval.
  *
- * @param expected expected bounds (Eq. 3 / Eq. 6, or interval masks)
+ * @param expected expected bounds (Eq. 3 / Eq. 6, or interval masks), centred at the network's
+ *     clean output ({@link ExpectedBoundsDomain.Centre#CLEAN_OUTPUT})
+ * @param expectedAffine the same bounds centred at the masked affine map ({@link
+ *     ExpectedBoundsDomain.Centre#MASKED_AFFINE}), or null when not sampled
  * @param ibp interval bounds, round to nearest
  * @param sampled the sampled true interval, or null when not sampled
  */
-record RandomNetworkTrial(Intervals expected, Intervals ibp, Intervals sampled) {
+record RandomNetworkTrial(Intervals expected, Intervals expectedAffine, Intervals ibp,
+    Intervals sampled) {
 
   /**
    * Bounds {@code network} over {@code box} (one example) with the given mask rule, and samples
-   * its true interval with {@code sampler} (null for none) seeded by {@code seed}. Intermediate
+   * its true interval with {@code sampler} (null for none) seeded by {@code seed}; the bounds
+   * centred at the masked affine map are computed only when sampling. Intermediate
    * arrays belong to the box's manager: give each trial a sub-manager of its own.
    */
   static RandomNetworkTrial run(Network network, Box box, ExpectedBoundsDomain.MaskRule rule,
       SampledBounds sampler, long seed) {
-    Intervals expected = Intervals.of(new ExpectedBoundsDomain(rule).propagate(network, box));
+    Intervals expected = Intervals.of(new ExpectedBoundsDomain(rule,
+        ExpectedBoundsDomain.Centre.CLEAN_OUTPUT).propagate(network, box));
+    Intervals affine = sampler == null ? null : Intervals.of(new ExpectedBoundsDomain(rule,
+        ExpectedBoundsDomain.Centre.MASKED_AFFINE).propagate(network, box));
     Intervals ibp = Intervals.of(new IntervalDomain(IntervalDomain.Rounding.NEAREST)
         .propagate(network, box, BatchStatistics.evaluation()));
     Intervals sampled = sampler == null ? null : sampler.estimate(network, box, seed);
-    return new RandomNetworkTrial(expected, ibp, sampled);
+    return new RandomNetworkTrial(expected, affine, ibp, sampled);
   }
 
   /**
@@ -55,6 +63,11 @@ record RandomNetworkTrial(Intervals expected, Intervals ibp, Intervals sampled) 
   /** {@code Gamma} of the expected bounds on output {@code j} (needs the sampled interval). */
   double gamma(int j) {
     return Coverage.gamma(expected, sampled)[j];
+  }
+
+  /** {@code Gamma} of the bounds centred at the masked affine map on output {@code j}. */
+  double affineGamma(int j) {
+    return Coverage.gamma(expectedAffine, sampled)[j];
   }
 
   /** {@code Gamma} of the IBP bounds on output {@code j}: 1 up to rounding, a sanity check. */

@@ -26,7 +26,8 @@ class ExpectedCoverageDepthExperimentTest {
           List.of(12), List.of(2, 6), 6, 100, 20, 0.1), context);
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
           "input_size", "depth", "networks", "mean_gamma", "gamma_stderr", "gamma_min",
-          "fraction_contained", "mean_width_ratio", "median_width_ratio", "ibp_gamma_min"))
+          "fraction_contained", "mean_width_ratio", "median_width_ratio", "ibp_gamma_min",
+          "mean_gamma_affine_centre"))
           .get("headline");
       assertEquals(1, headline.get("ibp_gamma_min").asDouble(), 1e-9);
       List<List<Object>> rows = result.table().rows();

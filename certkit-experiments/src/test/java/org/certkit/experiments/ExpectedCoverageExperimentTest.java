@@ -28,7 +28,8 @@ class ExpectedCoverageExperimentTest {
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
           "hidden_width", "input_size", "networks", "mean_gamma", "gamma_stderr", "gamma_min",
           "fraction_contained", "mean_lower_margin", "mean_upper_margin", "mean_true_width",
-          "mean_expected_width", "ibp_gamma_min", "evaluations_per_network"))
+          "mean_expected_width", "ibp_gamma_min", "evaluations_per_network",
+          "mean_gamma_affine_centre"))
           .get("headline");
       assertEquals(1, headline.get("ibp_gamma_min").asDouble(), 1e-9);
       double atOne = headline.get("mean_gamma_k50_n1").asDouble();
