@@ -15,7 +15,6 @@ import org.certkit.data.Split;
 import org.certkit.domain.Box;
 import org.certkit.domain.ExpectedBoundsDomain;
 import org.certkit.domain.IntervalDomain;
-import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
 import org.certkit.milp.MilpBound;
 import org.certkit.milp.MilpBounds;
@@ -27,7 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code certkit bounds}: output bounds of a checkpoint on test images, by method. */
+/** {@code certkit bounds}: output bounds of a model on test images, by method. */
 @Command(name = "bounds", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Per-example output bounds (logits) over the eps-ball of test images, and"
         + " their widths.",
@@ -40,8 +39,7 @@ final class BoundsCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
-  @Option(names = "--model", required = true, description = "A certkit checkpoint.")
-  Path model;
+  @Mixin ModelFileOptions model;
 
   @Option(names = "--method", defaultValue = "ibp",
       description = "ibp, expected or milp (default: ${DEFAULT-VALUE}).")
@@ -98,9 +96,8 @@ final class BoundsCommand implements Callable<Integer> {
     List<Map<String, Object>> examples = new ArrayList<>();
     double widthSum = 0;
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Checkpoint.load(model, manager).network()) {
+        Network network = model.load(data, manager)) {
       ImageDataset test = data.load(Split.TEST);
-      EvaluationOptions.checkInput(network, test);
       int count = Math.min(n, test.size());
       for (int i = 0; i < count; i++) {
         try (NDManager scope = manager.newSubManager()) {

@@ -4,7 +4,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code certkit certify}: sound IBP certification of a checkpoint. */
+/** {@code certkit certify}: sound IBP certification of a model. */
 @Command(name = "certify", mixinStandardHelpOptions = true,
     description = {"IBP-certified accuracy of a model on the test set.",
         "Sound under floating point: float64 propagation with outward rounding allowances."})

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       AttackCommand.class,
       TightnessCommand.class,
       BoundsCommand.class,
+      ExportCommand.class,
       ExperimentCommand.class,
       DataCommand.class,
       BenchCommand.class,

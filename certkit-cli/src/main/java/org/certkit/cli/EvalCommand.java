@@ -4,7 +4,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code certkit eval}: clean, PGD and IBP-certified accuracy of a checkpoint. */
+/** {@code certkit eval}: clean, PGD and IBP-certified accuracy of a model. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Clean, PGD and IBP-certified accuracy of a model on the test set.")
 final class EvalCommand implements Callable<Integer> {

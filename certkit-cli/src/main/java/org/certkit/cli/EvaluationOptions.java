@@ -10,7 +10,6 @@ import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
-import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
 import org.certkit.net.Network;
 import picocli.CommandLine.Mixin;
@@ -21,8 +20,7 @@ final class EvaluationOptions {
 
   @Mixin DataOptions data;
 
-  @Option(names = "--model", required = true, description = "A certkit checkpoint (model.ckpt).")
-  Path model;
+  @Mixin ModelFileOptions model;
 
   @Option(names = "--eps", defaultValue = "0.1",
       description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
@@ -47,9 +45,8 @@ final class EvaluationOptions {
       throw new IllegalArgumentException("--n must be >= 1, got " + n);
     }
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Checkpoint.load(model, manager).network()) {
+        Network network = model.load(data, manager)) {
       ImageDataset test = data.load(Split.TEST);
-      checkInput(network, test);
       return evaluate(network, test, attack, certify, manager);
     }
   }
@@ -68,15 +65,6 @@ final class EvaluationOptions {
         Json.write(json, report);
       }
       return report;
-    }
-  }
-
-  static void checkInput(Network network, ImageDataset data) {
-    long[] shape = network.inputShape().getShape();
-    if (shape[0] != data.channels() || shape[1] != data.height() || shape[2] != data.width()) {
-      throw new IllegalArgumentException("the model expects inputs of shape "
-          + network.inputShape() + " but " + data.name() + " has " + data.channels() + "x"
-          + data.height() + "x" + data.width());
     }
   }
 

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
-import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
 import org.certkit.net.Network;
 import org.certkit.tightness.TightnessSummary;
@@ -15,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code certkit tightness}: local propagation tightness of a checkpoint on test images. */
+/** {@code certkit tightness}: local propagation tightness of a model on test images. */
 @Command(name = "tightness", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Local propagation tightness (Mao et al., Definition 3.6): optimal-box slope"
         + " over IBP-box slope with the activation pattern of each clean test image, last layer"
@@ -25,8 +24,7 @@ final class TightnessCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
-  @Option(names = "--model", required = true, description = "A certkit checkpoint.")
-  Path model;
+  @Mixin ModelFileOptions model;
 
   @Option(names = "--n", defaultValue = "1000",
       description = "Test images (default: ${DEFAULT-VALUE}).")
@@ -54,12 +52,12 @@ final class TightnessCommand implements Callable<Integer> {
     }
     TightnessSummary summary;
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = Checkpoint.load(model, manager).network()) {
+        Network network = model.load(data, manager)) {
       ImageDataset test = data.load(Split.TEST);
-      EvaluationOptions.checkInput(network, test);
       summary = TightnessSummary.measure(network, test, n, eps, batchSize, manager);
     }
-    Path histogram = png != null ? png : model.toAbsolutePath().resolveSibling("tightness.png");
+    Path histogram = png != null ? png
+        : model.file.toAbsolutePath().resolveSibling("tightness.png");
     Plots.tightnessHistogram(summary.perExample(), histogram);
     System.out.printf("tightness over %d test images: mean %.4g, median %.4g; histogram %s%n",
         summary.perExample().length, summary.mean(), summary.median(), histogram);
@@ -69,7 +67,7 @@ final class TightnessCommand implements Callable<Integer> {
       out.put("median", summary.median());
       out.put("n", summary.perExample().length);
       out.put("eps", eps);
-      out.put("model", model.toString());
+      out.put("model", model.file.toString());
       Json.write(json, out);
     }
     return 0;

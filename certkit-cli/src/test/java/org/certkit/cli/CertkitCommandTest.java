@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -13,8 +17,16 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
+import org.certkit.data.DatasetName;
+import org.certkit.io.Checkpoint;
+import org.certkit.io.onnx.OnnxExporter;
 import org.certkit.net.Architectures;
+import org.certkit.net.BatchNorm;
+import org.certkit.net.Initialization;
+import org.certkit.net.Layer;
+import org.certkit.net.Network;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +109,73 @@ class CertkitCommandTest {
     assertMissingModel(run);
   }
 
+  /**
+   * {@code export} writes an ONNX file that {@code certify}, {@code bounds} and {@code tightness}
+   * read with the same results, bound for bound, as from the checkpoint it came from.
+   */
+  @Test
+  void exportedOnnxGivesTheSameResultsAsTheCheckpoint() throws IOException {
+    Path checkpoint = dir.resolve("model.ckpt");
+    try (NDManager manager = NDManager.newBaseManager();
+        Network net = Architectures.build(Architectures.Spec.of("cnn3-bn"),
+            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, 5, manager)) {
+      for (Layer layer : net.layers()) {
+        if (layer instanceof BatchNorm b) {
+          b.runningMean().set(manager.randomUniform(-0.2f, 0.2f, b.runningMean().getShape())
+              .toFloatArray());
+          b.runningVar().set(manager.randomUniform(0.5f, 2, b.runningVar().getShape())
+              .toFloatArray());
+        }
+      }
+      Checkpoint.save(checkpoint, net, Map.of(), null);
+    }
+    Path onnx = dir.resolve("exported").resolve("model.onnx");
+    Run export = run("export", "--model", checkpoint.toString(), "--onnx", onnx.toString());
+    assertEquals(0, export.exitCode(), export.toString());
+    assertTrue(export.out().contains(onnx.toString()) && export.out().contains("[N, 1, 28, 28]")
+        && export.out().contains("[N, 10] logits"), export.out());
+    assertTrue(Files.size(onnx) > 0);
+    List<List<String>> commands = List.of(
+        List.of("certify", "--n", "20", "--eps", "0.02"),
+        List.of("bounds", "--n", "3", "--eps", "0.05"),
+        List.of("tightness", "--n", "10", "--png", dir.resolve("t.png").toString()));
+    for (List<String> command : commands) {
+      List<JsonNode> results = new java.util.ArrayList<>();
+      for (Path model : List.of(checkpoint, onnx)) {
+        Path json = dir.resolve(command.getFirst() + "-" + model.getFileName() + ".json");
+        List<String> args = new java.util.ArrayList<>(command);
+        args.addAll(List.of("--model", model.toString(), "--data-dir", fakeData.toString(),
+            "--json", json.toString()));
+        Run run = run(args.toArray(String[]::new));
+        assertEquals(0, run.exitCode(), args + ": " + run);
+        ObjectNode result = (ObjectNode) new ObjectMapper().readTree(json.toFile());
+        result.remove(List.of("seconds", "model"));
+        results.add(result);
+      }
+      assertEquals(results.get(0), results.get(1), command.getFirst());
+    }
+  }
+
+  /**
+   * An ONNX model for CIFAR-10 images run on MNIST is refused naming both shapes, before any
+   * data is read.
+   */
+  @Test
+  void onnxModelForOtherImagesIsRefusedBeforeReadingData() throws IOException {
+    Path onnx = dir.resolve("cifar.onnx");
+    try (NDManager manager = NDManager.newBaseManager();
+        Network net = Architectures.build(Architectures.Spec.of("cnn3"),
+            DatasetName.CIFAR10.inputFormat(), Initialization.DEFAULT, 1, manager)) {
+      OnnxExporter.write(net, onnx);
+    }
+    Run run = run("certify", "--model", onnx.toString(), "--data", "mnist", "--data-dir",
+        noData().toString());
+    assertNotEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.err().contains(onnx.toString()) && run.err().contains("3x32x32")
+        && run.err().contains("1x28x28"), run.err());
+    assertNoStackTrace(run);
+  }
+
   /** {@code --help} of the root command and of every subcommand prints usage and exits 0. */
   @Test
   void helpOfEverySubcommandExitsZero() {
@@ -106,6 +185,7 @@ class CertkitCommandTest {
     collect(root, List.of(), commands);
     assertTrue(commands.containsAll(List.of(List.of("quickstart"), List.of("train"),
         List.of("eval"), List.of("certify"), List.of("attack"), List.of("tightness"),
+        List.of("export"),
         List.of("data"), List.of("data", "fetch"), List.of("bench"))), commands.toString());
     for (List<String> command : commands) {
       String[] args = java.util.stream.Stream.concat(command.stream(), java.util.stream.Stream.of(

@@ -1,5 +1,7 @@
 package org.certkit.milp;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import com.google.ortools.linearsolver.MPConstraint;
 import com.google.ortools.linearsolver.MPObjective;
 import com.google.ortools.linearsolver.MPSolver;
@@ -95,7 +97,7 @@ final class MixedIntegerEncoding {
           if (!layout.flat() || layout.size() != l.inFeatures()) {
             throw mismatch(index, layer, layout);
           }
-          terms = linear(solver, terms, l.weight().toFloatArray(), l.bias().toFloatArray());
+          terms = linear(solver, terms, values(l.weight()), values(l.bias()));
           layout = new Layout(l.outFeatures(), 1, 1, true);
         }
         case Conv2d c -> {
@@ -134,13 +136,13 @@ final class MixedIntegerEncoding {
           }
         }
         case BatchNorm b -> {
-          float[] gamma = b.gamma().toFloatArray();
-          float[] beta = b.beta().toFloatArray();
-          float[] mean = b.runningMean().toFloatArray();
-          float[] variance = b.runningVar().toFloatArray();
+          double[] gamma = values(b.gamma());
+          double[] beta = values(b.beta());
+          double[] mean = values(b.runningMean());
+          double[] variance = values(b.runningVar());
           for (int k = 0; k < terms.length; k++) {
             int c = channel(layout, k, gamma.length, false, index, layer);
-            double scale = gamma[c] / Math.sqrt((double) variance[c] + b.epsilon());
+            double scale = gamma[c] / Math.sqrt(variance[c] + b.epsilon());
             terms[k] = terms[k].times(scale, beta[c] - mean[c] * scale);
           }
         }
@@ -199,8 +201,21 @@ final class MixedIntegerEncoding {
     }
   }
 
-  private static AffineTerm[] linear(MPSolver solver, AffineTerm[] in, float[] weight,
-      float[] bias) {
+  /** The values of a float32 or float64 parameter array (ONNX models may bring float64). */
+  private static double[] values(NDArray array) {
+    if (array.getDataType() == DataType.FLOAT64) {
+      return array.toDoubleArray();
+    }
+    float[] floats = array.toFloatArray();
+    double[] out = new double[floats.length];
+    for (int k = 0; k < floats.length; k++) {
+      out[k] = floats[k];
+    }
+    return out;
+  }
+
+  private static AffineTerm[] linear(MPSolver solver, AffineTerm[] in, double[] weight,
+      double[] bias) {
     int inFeatures = in.length;
     AffineTerm[] out = new AffineTerm[bias.length];
     for (int j = 0; j < bias.length; j++) {
@@ -219,8 +234,8 @@ final class MixedIntegerEncoding {
 
   private static AffineTerm[] conv2d(MPSolver solver, AffineTerm[] in, Conv2d conv, Layout from,
       Layout to) {
-    float[] weight = conv.weight().toFloatArray();
-    float[] bias = conv.bias().toFloatArray();
+    double[] weight = values(conv.weight());
+    double[] bias = values(conv.bias());
     int k = conv.kernelSize();
     int s = conv.stride();
     int p = conv.padding();

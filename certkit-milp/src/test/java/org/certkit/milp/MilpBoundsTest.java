@@ -17,9 +17,15 @@ import org.certkit.attack.PgdAttack;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Flatten;
+import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
+import org.certkit.net.Normalize;
+import org.certkit.net.Relu;
 import org.certkit.net.TinyNetworks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -137,6 +143,42 @@ class MilpBoundsTest {
           BatchStatistics.evaluation()).getDouble(0, other);
       assertTrue(margin.value() >= intervalMargin - 1e-6, margin.value() + " < " + intervalMargin);
     }
+  }
+
+  /**
+   * float64 parameters, as ONNX models may bring, give the same bounds as the float32 parameters
+   * they were widened from (conv, BatchNorm and dense layers).
+   */
+  @Test
+  void float64ParametersGiveTheSameBounds() {
+    try (Network net = TinyNetworks.convBn(manager, 5)) {
+      MilpFixtures.randomiseBatchNorm(net, 5);
+      List<Layer> widened = new ArrayList<>();
+      for (Layer layer : net.layers()) {
+        widened.add(switch (layer) {
+          case Linear l -> new Linear(wide(l.weight()), wide(l.bias()));
+          case Conv2d c -> new Conv2d(wide(c.weight()), wide(c.bias()), c.stride(), c.padding());
+          case BatchNorm b -> new BatchNorm(wide(b.gamma()), wide(b.beta()),
+              wide(b.runningMean()), wide(b.runningVar()), b.epsilon(), b.momentum());
+          case Relu r -> r;
+          case Flatten f -> f;
+          case Normalize n -> n;
+        });
+      }
+      Network wide = new Network(net.architecture(), net.inputShape(), widened, net.manager());
+      Box box = Box.linfBall(TinyNetworks.inputs(manager, net, 1), 0.02);
+      OutputBounds narrow = MILP.outputBounds(net, box);
+      OutputBounds widenedBounds = MILP.outputBounds(wide, box);
+      assertEquals(DataType.FLOAT64, ((Linear) wide.layers().getLast()).weight().getDataType());
+      for (int k = 0; k < net.numClasses(); k++) {
+        assertEquals(narrow.lower().get(k).value(), widenedBounds.lower().get(k).value(), 1e-9);
+        assertEquals(narrow.upper().get(k).value(), widenedBounds.upper().get(k).value(), 1e-9);
+      }
+    }
+  }
+
+  private static NDArray wide(NDArray array) {
+    return array.toType(DataType.FLOAT64, true);
   }
 
   /**

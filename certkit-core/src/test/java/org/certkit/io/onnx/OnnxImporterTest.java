@@ -1,0 +1,493 @@
+package org.certkit.io.onnx;
+
+import static org.certkit.io.onnx.HandBuiltOnnx.floatAttribute;
+import static org.certkit.io.onnx.HandBuiltOnnx.intAttribute;
+import static org.certkit.io.onnx.HandBuiltOnnx.intsAttribute;
+import static org.certkit.io.onnx.HandBuiltOnnx.stringAttribute;
+import static org.certkit.io.onnx.HandBuiltOnnx.tensorAttribute;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OrtException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.certkit.data.DatasetName;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.net.BatchNorm;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Flatten;
+import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.Normalize;
+import org.certkit.net.Relu;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The graph forms of PyTorch exports and VNN-COMP files that {@link OnnxExporter} never writes,
+ * each built by {@link HandBuiltOnnx} and checked against ONNX Runtime (and, for the smallest,
+ * against outputs computed by hand); and the errors for what certkit cannot read.
+ */
+class OnnxImporterTest {
+
+  @TempDir Path dir;
+  private NDManager manager;
+  private final Random random = new Random(17);
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(19);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /**
+   * MatMul + Add (bias as either operand), Dropout with its mask output and Identity: two Linear
+   * layers with the transposed MatMul weights, whose logits match a computation by hand.
+   */
+  @Test
+  void matMulAddIsLinear() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 3).output("y", -1, 2)
+        .floats("W1", dims(3, 2), new float[] {1, -1, 0, 2, 1, 1}, false)
+        .floats("b1", dims(2), new float[] {0.5f, -10}, false)
+        .floats("W2", dims(2, 2), new float[] {1, 2, 3, 4}, true)
+        .floats("b2", dims(2), new float[] {1, -1}, true)
+        .node("MatMul", "mm1", List.of("x", "W1"), List.of("m1"))
+        .node("Add", "add1", List.of("m1", "b1"), List.of("a1"))
+        .node("Relu", "relu1", List.of("a1"), List.of("r1"))
+        .node("Dropout", "drop", List.of("r1"), List.of("d1", "mask"))
+        .node("Identity", "id", List.of("d1"), List.of("i1"))
+        .node("MatMul", "mm2", List.of("i1", "W2"), List.of("m2"))
+        .node("Add", "add2", List.of("b2", "m2"), List.of("y"))
+        .build();
+    try (Network net = read(model, "matmul.onnx")) {
+      assertLayers(net, Linear.class, Relu.class, Linear.class);
+      assertEquals(new Shape(3), net.inputShape());
+      Linear first = (Linear) net.layers().getFirst();
+      assertArrayEquals(new float[] {1, 0, 1, -1, 2, 1}, first.weight().toFloatArray());
+      assertArrayEquals(new float[] {0.5f, -10}, first.bias().toFloatArray());
+      // x = (1, 2, 3): x W1 + b1 = (4.5, -4), ReLU (4.5, 0), times W2 plus b2 = (5.5, 8).
+      NDArray x = manager.create(new float[] {1, 2, 3}, new Shape(1, 3));
+      assertArrayEquals(new float[] {5.5f, 8},
+          ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toFloatArray());
+      assertAgreesWithOnnxRuntime(net, model, new long[] {4, 3});
+    }
+  }
+
+  /**
+   * Reshape by a Constant node's shape ([-1, F], [0, -1], [1, -1] or [1, F]) after a Conv is
+   * Flatten.
+   */
+  @Test
+  void reshapeWithConstantShapeIsFlatten() throws Exception {
+    for (long[] target : List.of(new long[] {-1, 32}, new long[] {0, -1}, new long[] {1, -1},
+        new long[] {1, 32})) {
+      byte[] model = new HandBuiltOnnx()
+          .input("x", 1, 1, 4, 4).output("y", 1, 3)
+          .floats("w", dims(2, 1, 3, 3), values(18), true)
+          .floats("b", dims(2), values(2), true)
+          .floats("W", dims(3, 32), values(96), false)
+          .node("Conv", "conv", List.of("x", "w", "b"), List.of("c"),
+              intsAttribute("kernel_shape", 3, 3), intsAttribute("pads", 1, 1, 1, 1),
+              intsAttribute("strides", 1, 1))
+          .node("Constant", "shape", List.of(), List.of("s"),
+              tensorAttribute("value", HandBuiltOnnx.longTensor("s", dims(2), target)))
+          .node("Reshape", "reshape", List.of("c", "s"), List.of("r"))
+          .node("Gemm", "fc", List.of("r", "W"), List.of("y"), intAttribute("transB", 1))
+          .build();
+      try (Network net = read(model, "reshape.onnx")) {
+        assertLayers(net, Conv2d.class, Flatten.class, Linear.class);
+        assertEquals(1, ((Conv2d) net.layers().getFirst()).padding());
+        assertAgreesWithOnnxRuntime(net, model, new long[] {1, 1, 4, 4});
+      }
+    }
+  }
+
+  /**
+   * Sub and Div by per-channel constants of different but broadcast-equivalent shapes, by
+   * scalars, and Div alone, at the input: one Normalize with exactly those values.
+   */
+  @Test
+  void subDivAtTheInputIsNormalize() throws Exception {
+    float[] mean = {0.4914f, 0.4822f, 0.4465f};
+    float[] std = {0.2023f, 0.1994f, 0.2010f};
+    byte[] perChannel = normalisedNet(3, dims(1, 3, 1, 1), mean, dims(3, 1, 1), std);
+    try (Network net = read(perChannel, "per-channel.onnx")) {
+      assertLayers(net, Normalize.class, Flatten.class, Linear.class);
+      assertEquals(new Normalize(mean, std), net.layers().getFirst());
+      assertAgreesWithOnnxRuntime(net, perChannel, new long[] {3, 3, 2, 2});
+    }
+    byte[] scalar = normalisedNet(1, dims(), new float[] {0.1307f}, dims(1),
+        new float[] {0.3081f});
+    try (Network net = read(scalar, "scalar.onnx")) {
+      assertEquals(new Normalize(new float[] {0.1307f}, new float[] {0.3081f}),
+          net.layers().getFirst());
+      assertAgreesWithOnnxRuntime(net, scalar, new long[] {3, 1, 2, 2});
+    }
+    byte[] divOnly = normalisedNet(3, null, null, dims(1, 3, 1, 1), std);
+    try (Network net = read(divOnly, "div.onnx")) {
+      assertEquals(new Normalize(new float[3], std), net.layers().getFirst());
+      assertAgreesWithOnnxRuntime(net, divOnly, new long[] {3, 3, 2, 2});
+    }
+  }
+
+  /** float64 weights (raw_data and double_data) stay float64 and match ONNX Runtime in float64. */
+  @Test
+  void float64WeightsStayFloat64() throws Exception {
+    double[] w = new double[12];
+    double[] b = new double[3];
+    for (int k = 0; k < w.length; k++) {
+      w[k] = random.nextGaussian() + 1e-12 * k;
+    }
+    for (int k = 0; k < b.length; k++) {
+      b[k] = random.nextGaussian();
+    }
+    byte[] model = new HandBuiltOnnx(11)
+        .input("x", -1, 4).output("y", -1, 3)
+        .doubles("W", dims(4, 3), w, true)
+        .doubles("b", dims(3), b, false)
+        .node("MatMul", "mm", List.of("x", "W"), List.of("m"))
+        .node("Add", "add", List.of("m", "b"), List.of("y"))
+        .build();
+    try (Network net = read(model, "double.onnx")) {
+      Linear linear = assertInstanceOf(Linear.class, net.layers().getFirst());
+      assertEquals(DataType.FLOAT64, linear.weight().getDataType());
+      assertEquals(DataType.FLOAT64, linear.bias().getDataType());
+      assertArrayEquals(b, linear.bias().toDoubleArray());
+      NDArray x = manager.randomUniform(0, 1, new Shape(5, 4), DataType.FLOAT64);
+      double[] ours = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
+          .toDoubleArray();
+      double[] theirs = OrtRunner.run(model, x.toDoubleArray(), 5, 4);
+      for (int k = 0; k < ours.length; k++) {
+        assertEquals(theirs[k], ours[k], 1e-12 * Math.max(1, Math.abs(theirs[k])), "logit " + k);
+      }
+    }
+  }
+
+  /** The same weights in raw_data and in float_data give bit-identical networks. */
+  @Test
+  void rawDataAndFloatDataReadAlike() throws IOException {
+    float[] w = values(12);
+    float[] b = values(3);
+    List<Network> nets = new ArrayList<>();
+    for (boolean raw : new boolean[] {true, false}) {
+      byte[] model = new HandBuiltOnnx()
+          .input("x", -1, 4).output("y", -1, 3)
+          .floats("W", dims(3, 4), w, raw).floats("b", dims(3), b, raw)
+          .node("Gemm", "fc", List.of("x", "W", "b"), List.of("y"), intAttribute("transB", 1))
+          .build();
+      nets.add(read(model, "raw-" + raw + ".onnx"));
+    }
+    Linear a = (Linear) nets.get(0).layers().getFirst();
+    Linear c = (Linear) nets.get(1).layers().getFirst();
+    assertArrayEquals(a.weight().toByteArray(), c.weight().toByteArray());
+    assertArrayEquals(a.bias().toByteArray(), c.bias().toByteArray());
+    assertArrayEquals(w, a.weight().toFloatArray());
+    nets.forEach(Network::close);
+  }
+
+  /** Gemm with transB = 0, alpha, beta and a [1, out] C folds into one Linear. */
+  @Test
+  void gemmFoldsAlphaBetaAndTransposition() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 5).output("y", -1, 3)
+        .floats("B", dims(5, 3), values(15), true)
+        .floats("C", dims(1, 3), values(3), true)
+        .node("Gemm", "fc", List.of("x", "B", "C"), List.of("y"), floatAttribute("alpha", 0.5f),
+            floatAttribute("beta", 2f), intAttribute("transB", 0))
+        .build();
+    try (Network net = read(model, "gemm.onnx")) {
+      assertLayers(net, Linear.class);
+      assertEquals(new Shape(3, 5), ((Linear) net.layers().getFirst()).weight().getShape());
+      assertAgreesWithOnnxRuntime(net, model, new long[] {4, 5});
+    }
+  }
+
+  /**
+   * A flat input ([N, F], or VNN-COMP's [1, 1, 1, F]) read for image data of F pixels starts with
+   * a Flatten and takes the images' shape; without image shape it takes F features. Scalar Sub
+   * and Div on the flat input are a one-value Normalize.
+   */
+  @Test
+  void flatInputOnImageData() throws Exception {
+    Shape image = new Shape(1, 4, 4);
+    for (long[] inputDims : List.of(new long[] {-1, 16}, new long[] {1, 1, 1, 16})) {
+      byte[] model = new HandBuiltOnnx()
+          .input("x", inputDims).output("y", 1, 3)
+          .floats("m", dims(1), new float[] {0.25f}, true)
+          .floats("s", dims(), new float[] {0.5f}, false)
+          .floats("W", dims(16, 3), values(48), true)
+          .floats("b", dims(3), values(3), true)
+          .node("Sub", "sub", List.of("x", "m"), List.of("c"))
+          .node("Div", "div", List.of("c", "s"), List.of("n"))
+          .node("Flatten", "flat", List.of("n"), List.of("f"))
+          .node("MatMul", "mm", List.of("f", "W"), List.of("h"))
+          .node("Add", "add", List.of("h", "b"), List.of("y"))
+          .build();
+      Path file = write(model, "flat.onnx");
+      try (Network net = OnnxImporter.read(file, manager)) {
+        assertEquals(new Shape(16), net.inputShape());
+        assertLayers(net, Normalize.class, Flatten.class, Linear.class);
+      }
+      try (Network net = OnnxImporter.read(file, image, manager)) {
+        assertEquals(image, net.inputShape());
+        assertLayers(net, Flatten.class, Normalize.class, Flatten.class, Linear.class);
+        assertEquals(new Normalize(new float[] {0.25f}, new float[] {0.5f}), net.layers().get(1));
+        NDArray x = manager.randomUniform(0, 1, new Shape(1, 1, 4, 4), DataType.FLOAT32);
+        long[] ortShape = inputDims.clone();
+        ortShape[0] = 1;
+        OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), ortShape),
+            ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toFloatArray(), 1e-5,
+            Arrays.toString(inputDims));
+      }
+    }
+  }
+
+  /**
+   * PyTorch's BatchNormalization (momentum 0.9 = certkit's 0.1, epsilon 1e-3) after a Conv
+   * without bias padded by auto_pad SAME_UPPER.
+   */
+  @Test
+  void batchNormAndSamePaddingAsPyTorchWritesThem() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 2, 5, 5).output("y", -1, 2)
+        .floats("w", dims(3, 2, 3, 3), values(54), true)
+        .floats("gamma", dims(3), new float[] {1.5f, -0.5f, 2}, true)
+        .floats("beta", dims(3), new float[] {0.1f, 0.2f, -0.3f}, true)
+        .floats("mean", dims(3), new float[] {0.3f, -0.2f, 0.1f}, true)
+        .floats("var", dims(3), new float[] {0.5f, 2, 1.25f}, true)
+        .floats("W", dims(2, 75), values(150), true)
+        .floats("b", dims(2), values(2), true)
+        .node("Conv", "conv", List.of("x", "w"), List.of("c"),
+            stringAttribute("auto_pad", "SAME_UPPER"), intsAttribute("kernel_shape", 3, 3))
+        .node("BatchNormalization", "bn", List.of("c", "gamma", "beta", "mean", "var"),
+            List.of("n"), floatAttribute("epsilon", 1e-3f), floatAttribute("momentum", 0.9f))
+        .node("Relu", "relu", List.of("n"), List.of("r"))
+        .node("Flatten", "flat", List.of("r"), List.of("f"), intAttribute("axis", 1))
+        .node("Gemm", "fc", List.of("f", "W", "b"), List.of("y"), intAttribute("transB", 1))
+        .build();
+    try (Network net = read(model, "bn.onnx")) {
+      assertLayers(net, Conv2d.class, BatchNorm.class, Relu.class, Flatten.class, Linear.class);
+      Conv2d conv = (Conv2d) net.layers().getFirst();
+      assertEquals(1, conv.padding());
+      assertArrayEquals(new float[3], conv.bias().toFloatArray());
+      BatchNorm bn = (BatchNorm) net.layers().get(1);
+      assertEquals(1e-3f, bn.epsilon());
+      assertEquals(0.1f, bn.momentum());
+      assertArrayEquals(new float[] {0.5f, 2, 1.25f}, bn.runningVar().toFloatArray());
+      assertAgreesWithOnnxRuntime(net, model, new long[] {3, 2, 5, 5});
+    }
+  }
+
+  /** An op outside the table is named with its node, the file and the supported ops. */
+  @Test
+  void unsupportedOpIsNamed() throws IOException {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 4).output("y", -1, 3)
+        .floats("W", dims(3, 4), values(12), true)
+        .node("Gemm", "fc", List.of("x", "W"), List.of("h"), intAttribute("transB", 1))
+        .node("Softmax", "probabilities", List.of("h"), List.of("y"))
+        .build();
+    Path file = write(model, "softmax.onnx");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(file, manager));
+    assertMessageHas(e, file.toString(), "Softmax", "'probabilities'", "Gemm", "MatMul",
+        "BatchNormalization", "Conv");
+  }
+
+  /** A skip connection (a tensor read twice) is rejected naming the node and the file. */
+  @Test
+  void branchingGraphIsRejected() throws IOException {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 4).output("y", -1, 4)
+        .floats("W", dims(4, 4), values(16), true)
+        .node("Gemm", "fc", List.of("x", "W"), List.of("h"), intAttribute("transB", 1))
+        .node("Relu", "relu", List.of("h"), List.of("r"))
+        .node("Add", "residual", List.of("r", "h"), List.of("y"))
+        .build();
+    Path file = write(model, "residual.onnx");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(file, manager));
+    assertMessageHas(e, file.toString(), "'residual'", "Add", "chain");
+  }
+
+  /** Convolutions certkit's Conv2d cannot express are named with the reason. */
+  @Test
+  void convolutionsConv2dCannotExpressAreNamed() throws IOException {
+    record Variant(long[] weightDims, byte[][] attributes, String reason) {}
+    List<Variant> variants = List.of(
+        new Variant(dims(2, 1, 3, 2), new byte[0][], "square"),
+        new Variant(dims(2, 1, 3, 3), new byte[][] {intsAttribute("pads", 1, 1, 0, 0)},
+            "symmetric"),
+        new Variant(dims(2, 1, 3, 3), new byte[][] {intsAttribute("strides", 1, 2)}, "strides"),
+        new Variant(dims(2, 1, 3, 3), new byte[][] {intsAttribute("dilations", 2, 2)},
+            "dilations"),
+        new Variant(dims(2, 1, 3, 3), new byte[][] {intAttribute("group", 2)}, "group"));
+    for (Variant v : variants) {
+      int count = (int) Arrays.stream(v.weightDims()).reduce(1, (a, b) -> a * b);
+      byte[] model = new HandBuiltOnnx()
+          .input("x", -1, 1, 6, 6).output("y", -1, 2, 4, 4)
+          .floats("w", v.weightDims(), values(count), true)
+          .node("Conv", "odd_conv", List.of("x", "w"), List.of("y"), v.attributes())
+          .build();
+      Path file = write(model, "conv.onnx");
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> OnnxImporter.read(file, manager), v.reason());
+      assertMessageHas(e, file.toString(), "'odd_conv'", "Conv", v.reason());
+    }
+  }
+
+  /** A Reshape that is not a flatten, and an opset older than 7, are refused with the reason. */
+  @Test
+  void otherUnsupportedFormsAreNamed() throws IOException {
+    byte[] reshape = new HandBuiltOnnx()
+        .input("x", -1, 16).output("y", -1, 2, 8)
+        .longs("s", dims(3), new long[] {-1, 2, 8})
+        .node("Reshape", "unflatten", List.of("x", "s"), List.of("y"))
+        .build();
+    Path file = write(reshape, "unflatten.onnx");
+    assertMessageHas(assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(file, manager)), file.toString(), "'unflatten'", "not a flatten");
+    byte[] old = new HandBuiltOnnx()
+        .input("x", -1, 4).output("y", -1, 4)
+        .node("Relu", "relu", List.of("x"), List.of("y"))
+        .build(6);
+    Path oldFile = write(old, "old.onnx");
+    assertMessageHas(assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(oldFile, manager)), oldFile.toString(), "opset 6");
+  }
+
+  /** Truncated, random and empty files give an IOException naming the file. */
+  @Test
+  void truncatedOrCorruptFileNamesTheFile() throws IOException {
+    byte[] all;
+    try (Network net = ExportCases.build(ExportCases.cases().get(2), manager, 1)) {
+      all = OnnxExporter.toBytes(net);
+    }
+    List<String> failures = new ArrayList<>();
+    for (int cut : new int[] {0, 1, 2, 5, 20, all.length / 3, all.length / 2, all.length - 20,
+        all.length - 1}) {
+      Path file = write(Arrays.copyOf(all, cut), "cut-" + cut + ".onnx");
+      try {
+        OnnxImporter.read(file, manager).close();
+        failures.add("cut at " + cut + " of " + all.length + ": read without error");
+      } catch (IOException e) {
+        if (e.getMessage() == null || !e.getMessage().contains(file.toString())) {
+          failures.add("cut at " + cut + ": message does not name the file: " + e);
+        }
+      } catch (RuntimeException e) {
+        failures.add("cut at " + cut + ": " + e);
+      }
+    }
+    assertTrue(failures.isEmpty(), String.join("\n", failures));
+    byte[] junk = new byte[4096];
+    random.nextBytes(junk);
+    Path garbage = write(junk, "garbage.onnx");
+    IOException e = assertThrows(IOException.class, () -> OnnxImporter.read(garbage, manager));
+    assertMessageHas(e, garbage.toString());
+    Path missing = dir.resolve("missing.onnx");
+    assertEquals(missing.toString(), assertThrows(NoSuchFileException.class,
+        () -> OnnxImporter.read(missing, manager)).getFile());
+  }
+
+  /** An input that does not fit the data's image shape is refused naming both shapes. */
+  @Test
+  void inputThatDoesNotFitTheDataIsRefused() throws IOException {
+    Shape mnist = DatasetName.MNIST.inputFormat().shape();
+    Path cifar = dir.resolve("cifar.onnx");
+    try (Network net = ExportCases.build(ExportCases.cases().get(1), manager, 1)) {
+      OnnxExporter.write(net, cifar);
+    }
+    assertMessageHas(assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(cifar, mnist, manager)), cifar.toString(), "3x32x32", "1x28x28");
+    byte[] flat = new HandBuiltOnnx()
+        .input("x", -1, 16).output("y", -1, 16)
+        .node("Relu", "relu", List.of("x"), List.of("y"))
+        .build();
+    Path file = write(flat, "flat16.onnx");
+    assertMessageHas(assertThrows(IllegalArgumentException.class,
+        () -> OnnxImporter.read(file, mnist, manager)), file.toString(), "16 features", "784");
+  }
+
+  /** A net normalising {@code channels}-channel 2x2 images, then Flatten and Gemm to 2 logits. */
+  private byte[] normalisedNet(int channels, long[] meanDims, float[] mean, long[] stdDims,
+      float[] std) {
+    HandBuiltOnnx b = new HandBuiltOnnx()
+        .input("x", -1, channels, 2, 2).output("y", -1, 2)
+        .floats("std", stdDims, std, false)
+        .floats("W", dims(2, 4L * channels), values(8 * channels), true);
+    String centred = "x";
+    if (mean != null) {
+      b.floats("mean", meanDims, mean, true)
+          .node("Sub", "sub", List.of("x", "mean"), List.of("c"));
+      centred = "c";
+    }
+    return b.node("Div", "div", List.of(centred, "std"), List.of("n"))
+        .node("Flatten", "flat", List.of("n"), List.of("f"))
+        .node("Gemm", "fc", List.of("f", "W"), List.of("y"), intAttribute("transB", 1))
+        .build();
+  }
+
+  private void assertAgreesWithOnnxRuntime(Network net, byte[] model, long[] shape)
+      throws OrtException {
+    NDArray x = manager.randomUniform(0, 1, new Shape(shape), DataType.FLOAT32);
+    OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), shape),
+        ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toFloatArray(), 1e-5,
+        net.summary());
+  }
+
+  @SafeVarargs
+  private static void assertLayers(Network net, Class<? extends Layer>... types) {
+    assertEquals(List.of(types), net.layers().stream().map(Object::getClass).toList(),
+        net.summary());
+  }
+
+  private static void assertMessageHas(Exception e, String... parts) {
+    for (String part : parts) {
+      assertTrue(e.getMessage() != null && e.getMessage().contains(part),
+          "message should contain " + part + ": " + e.getMessage());
+    }
+  }
+
+  private Network read(byte[] model, String name) throws IOException {
+    return OnnxImporter.read(write(model, name), manager);
+  }
+
+  private Path write(byte[] bytes, String name) throws IOException {
+    return Files.write(dir.resolve(name), bytes);
+  }
+
+  private float[] values(int n) {
+    float[] out = new float[n];
+    for (int k = 0; k < n; k++) {
+      out[k] = (float) random.nextGaussian();
+    }
+    return out;
+  }
+
+  private static long[] dims(long... dims) {
+    return dims;
+  }
+}

@@ -1,0 +1,73 @@
+package org.certkit.io.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.onnxruntime.OrtException;
+import java.util.List;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * ONNX Runtime, an independent implementation, computes the same logits from the exported files
+ * as certkit's forward pass: the exporter writes valid ONNX with the meaning certkit gives it.
+ */
+class OnnxRuntimeTest {
+
+  private NDManager manager;
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(13);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  static List<ExportCases.Case> cases() {
+    return ExportCases.cases();
+  }
+
+  /** Logits of ONNX Runtime and of {@link ConcreteDomain} agree to 1e-5 (relative to 1). */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void onnxRuntimeAgreesWithTheForwardPass(ExportCases.Case c) throws OrtException {
+    try (Network net = ExportCases.build(c, manager, 11)) {
+      NDArray x = ExportCases.inputs(manager, net, 6, DataType.FLOAT32);
+      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
+          .toFloatArray();
+      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
+          x.getShape().getShape());
+      assertClose(expected, actual, 1e-5, c.name());
+    }
+  }
+
+  /** Elementwise {@code |a - b| <= tolerance * max(1, |a|)}, with the worst index reported. */
+  static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+    assertEquals(expected.length, actual.length, what + ": output count");
+    double worst = 0;
+    int at = -1;
+    for (int k = 0; k < expected.length; k++) {
+      double error = Math.abs(expected[k] - actual[k]) / Math.max(1, Math.abs(expected[k]));
+      if (!(error <= worst)) {
+        worst = error;
+        at = k;
+      }
+    }
+    double w = worst;
+    int i = at;
+    assertTrue(worst <= tolerance, () -> what + ": relative error " + w + " at " + i + " ("
+        + expected[i] + " vs " + actual[i] + ")");
+  }
+}
