@@ -30,12 +30,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code certkit bench}: forward and IBP-forward time, their ratio, training throughput of
- * standard, PGD-10 and IBP steps, and the live native array count over training steps.
+ * standard, PGD-10, IBP and expected-bound steps, and the live native array count over training
+ * steps.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Measure speed: standard vs IBP forward (median ms, ratio) and training"
-        + " throughput (images/s) for standard, PGD-10 and IBP steps, on random data of MNIST"
-        + " shape.",
+        + " throughput (images/s) for standard, PGD-10, IBP and expected-bound steps, on random"
+        + " data of MNIST shape.",
         "Also checks that the number of live native arrays stays flat over training steps."})
 final class BenchCommand implements Callable<Integer> {
 
@@ -92,7 +93,8 @@ final class BenchCommand implements Callable<Integer> {
       Map<String, Double> throughput = new LinkedHashMap<>();
       Map<String, Object> liveArrays = new LinkedHashMap<>();
       for (TrainingConfig.Method method : List.of(TrainingConfig.Method.STANDARD,
-          TrainingConfig.Method.PGD, TrainingConfig.Method.IBP)) {
+          TrainingConfig.Method.PGD, TrainingConfig.Method.IBP,
+          TrainingConfig.Method.EXPECTED_BOUNDS)) {
         String key = method == TrainingConfig.Method.PGD ? "pgd10" : method.id();
         // One epoch at the target epsilon (no ramp, no decay): every step does the full work.
         TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).withBatchSize(batchSize)
@@ -105,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
         double imagesPerSecond = timer.imagesPerSecond(batchSize);
         throughput.put(key, imagesPerSecond);
         liveArrays.put(key, timer.liveArrays);
-        System.out.printf("training %-8s %8.1f images/s   live arrays per step %s%n", key,
+        System.out.printf("training %-15s %8.1f images/s   live arrays per step %s%n", key,
             imagesPerSecond, timer.liveArrays);
       }
       result.put("images_per_second", throughput);

@@ -74,6 +74,8 @@ final class EvaluationOptions {
     if (!Double.isNaN(r.pgdAccuracy())) {
       System.out.printf("  PGD accuracy            %6.2f%%  (%d steps, %d restarts)%n",
           100 * r.pgdAccuracy(), r.pgdSteps(), r.pgdRestarts());
+      System.out.printf("  PGD robustness          %6.2f%%  (prediction unchanged, correct or"
+          + " not)%n", 100 * r.pgdRobustness());
     }
     if (!Double.isNaN(r.certifiedAccuracy())) {
       System.out.printf("  IBP-certified accuracy  %6.2f%%  (%s)%n", 100 * r.certifiedAccuracy(),

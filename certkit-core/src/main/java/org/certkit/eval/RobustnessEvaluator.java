@@ -2,6 +2,7 @@ package org.certkit.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.IbpCertifier;
@@ -12,10 +13,19 @@ import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
 /**
- * Measures clean, PGD and IBP-certified accuracy of a network on the first {@code n} examples of a
- * dataset, in evaluation mode (BatchNorm running statistics), one sub-manager per batch.
+ * Measures clean, PGD and IBP-certified accuracy and PGD robustness of a network on the first
+ * {@code n} examples of a dataset, in evaluation mode (BatchNorm running statistics), one
+ * sub-manager per batch.
  *
- * @param attack the PGD attack, or null to skip the attack (PGD accuracy is then NaN)
+ * <p>The attack aims at each example's clean prediction, not at its label. One attack thus gives
+ * both measures: PGD robustness counts the examples whose prediction it did not change, PGD
+ * accuracy those that are also correctly classified. For a correctly classified example the
+ * prediction is the label, so PGD accuracy is what an attack on the labels gives (the attack of
+ * one example does not depend on the targets of the others: BatchNorm runs on running
+ * statistics).
+ *
+ * @param attack the PGD attack, or null to skip the attack (PGD accuracy and robustness are
+ *     then NaN)
  * @param certify whether to certify with IBP (certified accuracy is NaN otherwise)
  * @param batchSize examples per batch
  */
@@ -35,6 +45,7 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
     IbpCertifier certifier = new IbpCertifier();
     int clean = 0;
     int robust = 0;
+    int unchanged = 0;
     int certified = 0;
     int inconsistent = 0;
     BatchStatistics eval = BatchStatistics.evaluation();
@@ -44,20 +55,25 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
       try (NDManager batch = manager.newSubManager()) {
         NDArray x = data.images(batch, indices);
         NDArray y = data.labels(batch, indices);
-        boolean[] correct = matches(ConcreteDomain.forward(network, x, eval), y);
+        NDArray predicted = ConcreteDomain.forward(network, x, eval).argMax(1)
+            .toType(DataType.INT64, false);
+        boolean[] correct = matches(predicted, y);
+        boolean[] stable = new boolean[size];
         boolean[] survives = correct;
         if (attack != null) {
-          NDArray adversarial = attack.attack(network, x, y, eps, eval);
-          boolean[] adv = matches(ConcreteDomain.forward(network, adversarial, eval), y);
+          NDArray adversarial = attack.attack(network, x, predicted, eps, eval);
+          stable = matches(ConcreteDomain.forward(network, adversarial, eval).argMax(1),
+              predicted);
           survives = new boolean[size];
           for (int i = 0; i < size; i++) {
-            survives[i] = correct[i] && adv[i];
+            survives[i] = correct[i] && stable[i];
           }
         }
         Verdict[] verdicts = certify ? certifier.certify(network, x, y, eps) : null;
         for (int i = 0; i < size; i++) {
           clean += correct[i] ? 1 : 0;
           robust += survives[i] ? 1 : 0;
+          unchanged += stable[i] ? 1 : 0;
           boolean isCertified = verdicts != null && verdicts[i] == Verdict.CERTIFIED;
           certified += isCertified ? 1 : 0;
           inconsistent += isCertified && !survives[i] ? 1 : 0;
@@ -69,14 +85,16 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
     double seconds = (System.nanoTime() - start) / 1e9;
     return new RobustnessReport(total, eps, (double) clean / total,
         attack == null ? Double.NaN : (double) robust / total,
+        attack == null ? Double.NaN : (double) unchanged / total,
         certify ? (double) certified / total : Double.NaN,
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
         certify ? IbpCertifier.soundnessNote() : "not certified", seconds);
   }
 
-  private static boolean[] matches(NDArray logits, NDArray labels) {
-    long[] predicted = logits.argMax(1).toLongArray();
-    long[] label = labels.toLongArray();
+  /** Element-wise equality of two class-index vectors {@code [N]}. */
+  private static boolean[] matches(NDArray classes, NDArray labels) {
+    long[] predicted = classes.toType(DataType.INT64, false).toLongArray();
+    long[] label = labels.toType(DataType.INT64, false).toLongArray();
     boolean[] out = new boolean[predicted.length];
     for (int i = 0; i < out.length; i++) {
       out[i] = predicted[i] == label[i];

@@ -1,12 +1,17 @@
 package org.certkit.eval;
 
 /**
- * Accuracy of a network on a test set, clean, under PGD and certified by IBP.
+ * Accuracy of a network on a test set, clean, under PGD and certified by IBP, and the PGD
+ * robustness of its predictions.
  *
  * @param samples number of test examples evaluated
  * @param eps L-infinity radius in [0, 1] pixel space
  * @param cleanAccuracy share classified correctly
  * @param pgdAccuracy share still classified correctly at the strongest PGD point found
+ * @param pgdRobustness share whose predicted class PGD did not change, correct or not: the
+ *     "PGD robustness" of Alsubaihi et al. (Expected Tight Bounds, section 4 and rebuttal), the
+ *     attack aiming at the network's own clean prediction rather than the label; at least
+ *     {@link #pgdAccuracy} (both come from the same attack)
  * @param certifiedAccuracy share with a sound IBP certificate
  * @param certifiedButAttacked examples certified yet misclassified under PGD; always 0 unless
  *     something is broken, reported as a consistency check
@@ -20,6 +25,7 @@ public record RobustnessReport(
     double eps,
     double cleanAccuracy,
     double pgdAccuracy,
+    double pgdRobustness,
     double certifiedAccuracy,
     int certifiedButAttacked,
     int pgdSteps,

@@ -2,6 +2,7 @@ package org.certkit.experiments;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
@@ -14,18 +15,21 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Draws a {@link Figure} with JFreeChart into one PNG: each panel is an XY line chart with
  * linear or logarithmic axes, panels side by side. Estimates get markers only (drawn on top),
- * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots.
+ * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots; point
+ * labels are drawn above and right of their points.
  */
 public final class ChartWriter {
 
@@ -39,6 +43,8 @@ public final class ChartWriter {
     new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
     new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)
   };
+
+  private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
 
   private ChartWriter() {}
 
@@ -108,6 +114,12 @@ public final class ChartWriter {
         .allMatch(x -> x == Math.rint(x));
     XYPlot plot = new XYPlot(data, axis(panel.xLabel(), panel.logX(), integerX, false),
         axis(panel.yLabel(), panel.logY(), false, true), renderer);
+    for (PointLabel label : panel.labels()) {
+      XYTextAnnotation text = new XYTextAnnotation(" " + label.text(), label.x(), label.y());
+      text.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+      text.setFont(LABEL_FONT);
+      plot.addAnnotation(text);
+    }
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -21,7 +21,8 @@ public final class ExperimentRegistry {
         new ExpectedCoverageDepthExperiment(),
         new ExpectedWidthExperiment(),
         new ExpectedWidthDepthExperiment(),
-        new ExpectedOutputSetExperiment());
+        new ExpectedOutputSetExperiment(),
+        new ExpectedBoundsTrainingExperiment());
   }
 
   /** The ids of {@link #all()}, in order. */

@@ -1,0 +1,50 @@
+package org.certkit.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.Test;
+
+class LayerOpsTest {
+
+  /**
+   * The transposed convolution is the adjoint of the convolution: {@code <conv(x), g> = <x,
+   * conv^T(g)>} for random {@code x} and {@code g}, in float64, for strides 1 to 3, kernels that
+   * the stride divides and kernels it does not, paddings 0 to 2, and input sizes that leave an
+   * output padding (the rows a strided convolution never reads).
+   */
+  @Test
+  void transposeIsTheAdjointOfTheConvolution() {
+    int[][] cases = {
+      // kernel, stride, padding, input height, input width
+      {4, 2, 0, 28, 28}, {4, 2, 1, 14, 15}, {5, 2, 2, 8, 9}, {3, 1, 1, 7, 6}, {3, 2, 1, 9, 8},
+      {4, 3, 1, 11, 10}, {2, 2, 0, 6, 7}, {1, 2, 0, 5, 5}, {3, 1, 0, 10, 10}
+    };
+    try (NDManager m = NDManager.newBaseManager()) {
+      m.getEngine().setRandomSeed(5);
+      for (int[] c : cases) {
+        int k = c[0];
+        int stride = c[1];
+        int padding = c[2];
+        NDArray x = m.randomNormal(new Shape(2, 3, c[3], c[4])).toType(DataType.FLOAT64, false);
+        NDArray weight = m.randomNormal(new Shape(4, 3, k, k)).toType(DataType.FLOAT64, false);
+        NDArray y = LayerOps.conv2d(x, weight, null, stride, padding);
+        NDArray g = m.randomNormal(y.getShape()).toType(DataType.FLOAT64, false);
+        long ho = y.getShape().get(2);
+        long wo = y.getShape().get(3);
+        int padH = (int) (c[3] - ((ho - 1) * stride - 2L * padding + k));
+        int padW = (int) (c[4] - ((wo - 1) * stride - 2L * padding + k));
+        NDArray back = LayerOps.conv2dTranspose(g, weight, stride, padding, padH, padW);
+        String name = "k " + k + ", stride " + stride + ", padding " + padding + ", input "
+            + c[3] + "x" + c[4];
+        assertEquals(x.getShape(), back.getShape(), name);
+        double left = y.mul(g).sum().getDouble();
+        double right = x.mul(back).sum().getDouble();
+        assertEquals(left, right, 1e-9 * (1 + Math.abs(left)), name);
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package org.certkit.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.certkit.data.ImageDataset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExpectedBoundsTrainingExperimentTest {
+
+  private static final List<String> COLUMNS = List.of("arch", "method", "eps_train", "kappa",
+      "epochs", "train_samples", "test_accuracy", "pgd_accuracy_eps_0.1",
+      "pgd_accuracy_eps_0.2", "pgd_robustness_eps_0.1", "pgd_robustness_eps_0.2",
+      "mean_pgd_robustness", "mean_pgd_accuracy", "ibp_certified_at_train_eps", "selected",
+      "train_seconds", "train_images_per_second", "eval_seconds", "wall_seconds");
+
+  /** Random 28x28 images with random labels of 10 classes. */
+  private static ImageDataset randomImages(int n, long seed) {
+    Random random = new Random(seed);
+    byte[] pixels = new byte[n * 28 * 28];
+    random.nextBytes(pixels);
+    byte[] labels = new byte[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) random.nextInt(10);
+    }
+    return new ImageDataset("random-28x28", 1, 28, 28, 10, pixels, labels);
+  }
+
+  private static double number(List<Object> row, String column) {
+    return ((Number) row.get(COLUMNS.indexOf(column))).doubleValue();
+  }
+
+  /**
+   * A tiny run (two training steps per network, on random images) writes the four files with one
+   * row per network: a nominal one, and per training epsilon one IBP network and one
+   * expected-bound network per kappa. In every row PGD robustness is at least PGD accuracy (both
+   * come from one attack on the prediction) and clean accuracy at least PGD accuracy. With a zero
+   * threshold every grid network qualifies, so the selected one has the best mean robustness;
+   * IBP networks are certified at their training epsilon also when it is not a test epsilon.
+   */
+  @Test
+  void tinyRunWritesOneRowPerNetworkAndSelectsByTheRule(@TempDir Path dir) throws Exception {
+    ExpectedBoundsTrainingExperiment experiment = new ExpectedBoundsTrainingExperiment();
+    ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
+        .Parameters(List.of("dm-small"), List.of(0.1, 0.3), List.of(0.1, 0.2),
+            List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
+      ExperimentResult result = experiment.run(p, randomImages(64, 1), randomImages(24, 2),
+          context);
+      JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS)
+          .get("headline");
+      List<List<Object>> rows = result.table().rows();
+      assertEquals(1 + 2 * (1 + 2), rows.size());
+      assertEquals(List.of("standard", "ibp", "expected-bounds", "expected-bounds", "ibp",
+          "expected-bounds", "expected-bounds"), rows.stream().map(r -> r.get(1)).toList());
+      for (List<Object> row : rows) {
+        for (String eps : List.of("0.1", "0.2")) {
+          double pgd = number(row, "pgd_accuracy_eps_" + eps);
+          assertTrue(number(row, "pgd_robustness_eps_" + eps) >= pgd, row.toString());
+          assertTrue(number(row, "test_accuracy") >= pgd, row.toString());
+        }
+        assertEquals((number(row, "pgd_robustness_eps_0.1") + number(row,
+            "pgd_robustness_eps_0.2")) / 2, number(row, "mean_pgd_robustness"), 1e-12);
+        assertEquals(64, number(row, "train_samples"));
+        boolean ibp = row.get(1).equals("ibp");
+        assertEquals(ibp, Double.isFinite(number(row, "ibp_certified_at_train_eps"))
+            && !row.get(1).equals("expected-bounds"), row.toString());
+      }
+      for (int e = 0; e < 2; e++) {
+        List<List<Object>> grid = rows.subList(2 + 3 * e, 4 + 3 * e);
+        assertEquals(1, grid.stream().filter(r -> number(r, "selected") == 1).count());
+        double best = grid.stream().mapToDouble(r -> number(r, "mean_pgd_robustness")).max()
+            .orElseThrow();
+        List<Object> chosen = grid.stream().filter(r -> number(r, "selected") == 1)
+            .findFirst().orElseThrow();
+        assertEquals(best, number(chosen, "mean_pgd_robustness"));
+        String key = "dm-small_eps_" + (e == 0 ? "0.1" : "0.3");
+        assertEquals(number(chosen, "kappa"), headline.get(key + "_expected_kappa").asDouble());
+        assertEquals("threshold", headline.get(key + "_expected_selection").asText());
+        assertEquals(number(chosen, "test_accuracy") - number(rows.get(0), "test_accuracy"),
+            headline.get(key + "_expected_minus_nominal_accuracy").asDouble(), 1e-12);
+      }
+      assertFalse(headline.get("criterion_met_count").asText().isEmpty());
+      Panel panel = result.figure().panels().get(0);
+      assertEquals(5, panel.series().size());
+      assertEquals(4, panel.labels().size());
+    }
+  }
+
+  /**
+   * When no grid network reaches the accuracy threshold (here 100% on random labels), the most
+   * accurate one is selected and the headline says so.
+   */
+  @Test
+  void belowTheThresholdTheMostAccurateIsSelected(@TempDir Path dir) {
+    ExpectedBoundsTrainingExperiment experiment = new ExpectedBoundsTrainingExperiment();
+    ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
+        .Parameters(List.of("dm-small"), List.of(0.2), List.of(0.2), List.of(0.5, 4.0), 1, 0,
+            32, 1e-2, 0.5, 40, 1, 1, 1.0);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
+      ExperimentResult result = experiment.run(p, randomImages(64, 3), randomImages(40, 4),
+          context);
+      int accuracy = result.table().columns().indexOf("test_accuracy");
+      int selected = result.table().columns().indexOf("selected");
+      List<List<Object>> grid = result.table().rows().subList(2, 4);
+      double best = grid.stream().mapToDouble(r -> ((Number) r.get(accuracy)).doubleValue())
+          .max().orElseThrow();
+      List<Object> chosen = grid.stream()
+          .filter(r -> ((Number) r.get(selected)).intValue() == 1).findFirst().orElseThrow();
+      assertEquals(best, ((Number) chosen.get(accuracy)).doubleValue());
+      assertEquals("fallback (most accurate)",
+          result.headline().get("dm-small_eps_0.2_expected_selection"));
+    }
+  }
+}
