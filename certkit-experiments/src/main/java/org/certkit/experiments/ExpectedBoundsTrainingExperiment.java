@@ -2,6 +2,7 @@ package org.certkit.experiments;
 
 import ai.djl.ndarray.NDManager;
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.certkit.attack.PgdAttack;
+import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
@@ -19,9 +21,10 @@ import org.certkit.train.LearningRateSchedule;
 import org.certkit.train.TrainingConfig;
 
 /**
- * {@code s2-fig5}: nominal, IBP and expected-bound training on MNIST compared by test accuracy and
- * mean PGD robustness (Figure 5 and appendix C, Figures 10-13, of Alsubaihi et al., "Expected
- * Tight Bounds for Robust Deep Neural Network Training", section 4 "Training Robust Networks").
+ * {@code s2-fig5} (MNIST) and {@code s2-fig6} (CIFAR-10): nominal, IBP and expected-bound training
+ * compared by test accuracy and mean PGD robustness (Figures 5 and 6 and appendices C and D of
+ * Alsubaihi et al., "Expected Tight Bounds for Robust Deep Neural Network Training", section 4
+ * "Training Robust Networks").
  *
  * <p>Per architecture one nominal (standard) network is trained, and for every training epsilon
  * one IBP network and one expected-bound network per bound-loss weight {@code kappa} of the grid.
@@ -29,7 +32,7 @@ import org.certkit.train.TrainingConfig;
  * accuracy (label kept) and the paper's PGD robustness (prediction kept, correct or not), whose
  * mean over the test epsilons is the figure's ordinate. Per training epsilon the expected-bound
  * network shown is chosen by the paper's rule: the best mean robustness among the grid's
- * networks whose accuracy reaches the threshold (97.5% on MNIST); when none does, the most
+ * networks whose accuracy reaches the threshold (97.5% on MNIST, 40% on CIFAR-10); when none does, the most
  * accurate one (reported as a fallback). Every grid point is in {@code result.csv}.
  *
  * <p>Expected bounds are not sound: the method trains for robustness and certifies nothing. IBP
@@ -37,38 +40,58 @@ import org.certkit.train.TrainingConfig;
  */
 public final class ExpectedBoundsTrainingExperiment implements Experiment {
 
-  /** The experiment id. */
+  /** The id of the MNIST experiment (Figure 5). */
   public static final String ID = "s2-fig5";
 
-  /** The paper's MNIST accuracy threshold of Figure 5. */
-  public static final double PAPER_ACCURACY_THRESHOLD = 0.975;
+  /** The id of the CIFAR-10 experiment (Figure 6). */
+  public static final String CIFAR10_ID = "s2-fig6";
+
+  private final DatasetName dataset;
+
+  /**
+   * The experiment on {@code dataset}: MNIST ({@value #ID}) or CIFAR-10 ({@value #CIFAR10_ID}).
+   */
+  public ExpectedBoundsTrainingExperiment(DatasetName dataset) {
+    if (dataset != DatasetName.MNIST && dataset != DatasetName.CIFAR10) {
+      throw new IllegalArgumentException("the paper trains on MNIST and CIFAR-10, not "
+          + dataset);
+    }
+    this.dataset = dataset;
+  }
 
   /**
    * What runs.
    *
+   * @param dataset MNIST or CIFAR-10
    * @param architectures networks trained, names of {@link Architectures#NAMES} (the paper:
    *     {@code dm-small}, {@code dm-medium}, {@code dm-large})
    * @param trainEpsilons training epsilons of IBP and expected-bound training, pixel space
    * @param testEpsilons PGD epsilons whose robustness is averaged, pixel space
    * @param kappas the grid of bound-loss weights of expected-bound training, distinct, positive
-   * @param epochs epochs of every network; the learning-rate decays and the IBP epsilon ramp are
-   *     those of the MNIST recipe ({@link TrainingConfig#mnist}) scaled to this length
-   * @param trainSamples training images used (0 for all 60,000)
+   * @param epochs epochs of every network; the learning-rate decays, the IBP epsilon ramp and the
+   *     augmentation are those of the dataset's recipe ({@link TrainingConfig#mnist},
+   *     {@link TrainingConfig#cifar10}) scaled to this length
+   * @param trainSamples training images used (0 for all)
    * @param batchSize examples per training step
    * @param learningRate initial Adam learning rate of every method
    * @param ibpRobustWeight weight of the IBP loss against the clean loss in IBP training
    * @param testSamples test images evaluated
    * @param pgdSteps PGD steps of the evaluation attack (step size 2.5 / steps of epsilon)
    * @param pgdRestarts PGD restarts of the evaluation attack
-   * @param accuracyThreshold accuracy a grid network needs to be selected (the paper: 97.5%)
+   * @param accuracyThreshold accuracy a grid network needs to be selected (the paper: 97.5% on
+   *     MNIST, 40% on CIFAR-10)
    */
-  public record Parameters(List<String> architectures, List<Double> trainEpsilons,
+  public record Parameters(DatasetName dataset, List<String> architectures, List<Double> trainEpsilons,
       List<Double> testEpsilons, List<Double> kappas, int epochs, int trainSamples,
       int batchSize, double learningRate, double ibpRobustWeight, int testSamples, int pgdSteps,
       int pgdRestarts, double accuracyThreshold) {
 
     /** Validates and copies. */
     public Parameters {
+      if (dataset != DatasetName.MNIST && dataset != DatasetName.CIFAR10) {
+        throw new IllegalArgumentException("s2-fig5/6 train on MNIST or CIFAR-10, not "
+            + dataset);
+      }
       architectures = List.copyOf(architectures);
       trainEpsilons = List.copyOf(trainEpsilons);
       testEpsilons = List.copyOf(testEpsilons);
@@ -107,42 +130,53 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
      * {@code dm-medium}, 90 epochs with batch 256 (the published code's schedule length and
      * batch), kappa in {0.03, 0.1, 0.3, 1}, the whole test set, PGD 50 steps.
      */
-    public static Parameters of(Scale scale) {
+    public static Parameters of(DatasetName dataset, Scale scale) {
+      if (dataset == DatasetName.CIFAR10) {
+        List<Double> eps = List.of(2 / 255.0, 8 / 255.0, 16 / 255.0, 0.1);
+        return switch (scale) {
+          case SMALL -> new Parameters(dataset, List.of("dm-small"), eps, eps,
+              List.of(0.1, 0.3, 1.0), 1, 0, 128, 1e-3, 0.5, 1000, 20, 1, 0.40);
+          case FULL -> new Parameters(dataset, List.of("dm-small", "dm-medium"), eps, eps,
+              List.of(0.03, 0.1, 0.3, 1.0), 90, 0, 256, 1e-3, 0.5, 10_000, 50, 1, 0.40);
+        };
+      }
       List<Double> eps = List.of(0.1, 0.2, 0.3, 0.4);
       return switch (scale) {
-        case SMALL -> new Parameters(List.of("dm-small"), eps, eps, List.of(0.1, 0.3, 1.0), 1,
-            0, 128, 1e-3, 0.5, 1000, 20, 1, PAPER_ACCURACY_THRESHOLD);
-        case FULL -> new Parameters(List.of("dm-small", "dm-medium"), eps, eps,
-            List.of(0.03, 0.1, 0.3, 1.0), 90, 0, 256, 1e-3, 0.5, 10_000, 50, 1,
-            PAPER_ACCURACY_THRESHOLD);
+        case SMALL -> new Parameters(dataset, List.of("dm-small"), eps, eps,
+            List.of(0.1, 0.3, 1.0), 1, 0, 128, 1e-3, 0.5, 1000, 20, 1, 0.975);
+        case FULL -> new Parameters(dataset, List.of("dm-small", "dm-medium"), eps, eps,
+            List.of(0.03, 0.1, 0.3, 1.0), 90, 0, 256, 1e-3, 0.5, 10_000, 50, 1, 0.975);
       };
     }
   }
 
   @Override
   public String id() {
-    return ID;
+    return dataset == DatasetName.MNIST ? ID : CIFAR10_ID;
   }
 
   @Override
   public String title() {
-    return "Accuracy vs PGD robustness of nominal, IBP and expected-bound training on MNIST";
+    return "Accuracy vs PGD robustness of nominal, IBP and expected-bound training on "
+        + (dataset == DatasetName.MNIST ? "MNIST" : "CIFAR-10");
   }
 
   @Override
   public String paperReference() {
-    return "Figure 5 and appendix C (Figures 10-13) of Alsubaihi et al., \"Expected Tight Bounds"
-        + " for Robust Deep Neural Network Training\"";
+    return (dataset == DatasetName.MNIST ? "Figure 5 and appendix C (Figures 10-13)"
+        : "Figure 6 and appendix D (Figures 14-17)") + " of Alsubaihi et al., \"Expected Tight"
+        + " Bounds for Robust Deep Neural Network Training\"";
   }
 
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
-    return run(Parameters.of(scale), context);
+    return run(Parameters.of(dataset, scale), context);
   }
 
-  /** Runs with explicit parameters on MNIST. */
+  /** Runs with explicit parameters on their dataset. */
   public ExperimentResult run(Parameters p, ExperimentContext context) {
-    MnistTraining.Splits data = MnistTraining.load(context, p.trainSamples(), p.testSamples());
+    DatasetTraining.Splits data = DatasetTraining.load(context, p.dataset(), p.trainSamples(),
+        p.testSamples());
     return run(p, data.train(), data.test(), context);
   }
 
@@ -253,8 +287,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         "The criterion: the selected expected-bound network is within 1 point of the nominal"
             + " network's accuracy and above its mean PGD robustness, at every training epsilon.",
         "One nominal network per architecture serves every epsilon. All networks start from the"
-            + " same seed, see the same batches, use Adam with the MNIST recipe's decays scaled to"
-            + " the epoch count; IBP uses IBP initialisation, its smooth epsilon ramp and warm-up"
+            + " same seed, see the same batches, use Adam with the dataset recipe's decays scaled"
+            + " to the epoch count; IBP uses IBP initialisation, its smooth epsilon ramp and warm-up"
             + " regulariser; expected-bound training uses a fixed epsilon, as in the paper.",
         "Expected bounds are not sound (true in expectation only); only the IBP column"
             + " ibp_certified_at_train_eps is a certificate."));
@@ -279,7 +313,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       double trainEps, double kappa, Parameters p, ImageDataset train, ImageDataset test,
       ExperimentContext context) {
     double eps = Double.isNaN(trainEps) ? 0 : trainEps;
-    TrainingConfig base = TrainingConfig.mnist(method, eps, p.epochs(), context.seed());
+    TrainingConfig base = p.dataset() == DatasetName.MNIST
+        ? TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
+        : TrainingConfig.cifar10(method, eps, p.epochs(), context.seed());
     TrainingConfig config = base.withBatchSize(p.batchSize())
         .withLearningRate(new LearningRateSchedule(p.learningRate(),
             base.learningRate().decayEpochs(), base.learningRate().factor()))
@@ -290,7 +326,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         method == TrainingConfig.Method.EXPECTED_BOUNDS ? " kappa " + text(kappa) : "");
     try (NDManager manager = context.manager().newSubManager()) {
       long started = System.nanoTime();
-      try (Network network = MnistTraining.train(config, arch, train, manager, context, label)) {
+      try (Network network = DatasetTraining.train(config, arch, p.dataset(), train, manager,
+          context, label)) {
         double trainSeconds = (System.nanoTime() - started) / 1e9;
         long evalStarted = System.nanoTime();
         PgdAttack attack = PgdAttack.withSteps(p.pgdSteps(), p.pgdRestarts());
@@ -396,8 +433,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     return new Series(name, x, y, style);
   }
 
-  /** A number as short text: 0.1, 1, 0.25. */
+  /** A number as short text, to 4 significant digits: 0.1, 1, 0.25, 0.007843 (2/255). */
   private static String text(double value) {
-    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    return BigDecimal.valueOf(value).round(new MathContext(4)).stripTrailingZeros()
+        .toPlainString();
   }
 }

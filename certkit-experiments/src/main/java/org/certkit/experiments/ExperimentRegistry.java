@@ -2,6 +2,7 @@ package org.certkit.experiments;
 
 import java.util.List;
 import java.util.Optional;
+import org.certkit.data.DatasetName;
 
 /** Every experiment certkit can run, in a fixed order (the order of {@code experiment list}). */
 public final class ExperimentRegistry {
@@ -22,7 +23,8 @@ public final class ExperimentRegistry {
         new ExpectedWidthExperiment(),
         new ExpectedWidthDepthExperiment(),
         new ExpectedOutputSetExperiment(),
-        new ExpectedBoundsTrainingExperiment());
+        new ExpectedBoundsTrainingExperiment(DatasetName.MNIST),
+        new ExpectedBoundsTrainingExperiment(DatasetName.CIFAR10));
   }
 
   /** The ids of {@link #all()}, in order. */

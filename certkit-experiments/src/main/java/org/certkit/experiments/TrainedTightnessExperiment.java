@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.attack.PgdAttack;
+import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
@@ -74,7 +75,8 @@ public final class TrainedTightnessExperiment implements Experiment {
 
   /** Runs with explicit parameters. */
   public ExperimentResult run(Parameters p, ExperimentContext context) {
-    MnistTraining.Splits data = MnistTraining.load(context, p.trainSamples(), p.testSamples());
+    DatasetTraining.Splits data = DatasetTraining.load(context, DatasetName.MNIST,
+        p.trainSamples(), p.testSamples());
     ImageDataset train = data.train();
     ImageDataset test = data.test();
     List<List<Object>> rows = new ArrayList<>();
@@ -135,8 +137,8 @@ public final class TrainedTightnessExperiment implements Experiment {
     TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
         .withPgd(new PgdAttack(p.pgdTrainSteps(), Math.max(0.25, 2.0 / p.pgdTrainSteps()), 1,
             true));
-    Network network = MnistTraining.train(config, p.architecture(), train, manager, context,
-        String.format("%s eps %.2f", method.id(), eps));
+    Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST, train,
+        manager, context, String.format("%s eps %.2f", method.id(), eps));
     TightnessSummary tightness = TightnessSummary.measure(network, test, test.size(), 0, 50,
         manager);
     return new Outcome(network, tightness);

@@ -2,6 +2,7 @@ package org.certkit.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,14 +26,20 @@ class ExpectedBoundsTrainingExperimentTest {
 
   /** Random 28x28 images with random labels of 10 classes. */
   private static ImageDataset randomImages(int n, long seed) {
+    return randomImages(n, 1, 28, seed);
+  }
+
+  /** Random {@code channels x side x side} images with random labels of 10 classes. */
+  private static ImageDataset randomImages(int n, int channels, int side, long seed) {
     Random random = new Random(seed);
-    byte[] pixels = new byte[n * 28 * 28];
+    byte[] pixels = new byte[n * channels * side * side];
     random.nextBytes(pixels);
     byte[] labels = new byte[n];
     for (int i = 0; i < n; i++) {
       labels[i] = (byte) random.nextInt(10);
     }
-    return new ImageDataset("random-28x28", 1, 28, 28, 10, pixels, labels);
+    return new ImageDataset("random-" + side + "x" + side, channels, side, side, 10, pixels,
+        labels);
   }
 
   private static double number(List<Object> row, String column) {
@@ -48,10 +56,11 @@ class ExpectedBoundsTrainingExperimentTest {
    */
   @Test
   void tinyRunWritesOneRowPerNetworkAndSelectsByTheRule(@TempDir Path dir) throws Exception {
-    ExpectedBoundsTrainingExperiment experiment = new ExpectedBoundsTrainingExperiment();
+    ExpectedBoundsTrainingExperiment experiment =
+        new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
-        .Parameters(List.of("dm-small"), List.of(0.1, 0.3), List.of(0.1, 0.2),
-            List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
+        .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.1, 0.3),
+            List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, randomImages(64, 1), randomImages(24, 2),
@@ -102,10 +111,11 @@ class ExpectedBoundsTrainingExperimentTest {
    */
   @Test
   void belowTheThresholdTheMostAccurateIsSelected(@TempDir Path dir) {
-    ExpectedBoundsTrainingExperiment experiment = new ExpectedBoundsTrainingExperiment();
+    ExpectedBoundsTrainingExperiment experiment =
+        new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
-        .Parameters(List.of("dm-small"), List.of(0.2), List.of(0.2), List.of(0.5, 4.0), 1, 0,
-            32, 1e-2, 0.5, 40, 1, 1, 1.0);
+        .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.2), List.of(0.2),
+            List.of(0.5, 4.0), 1, 0, 32, 1e-2, 0.5, 40, 1, 1, 1.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, randomImages(64, 3), randomImages(40, 4),
@@ -121,5 +131,34 @@ class ExpectedBoundsTrainingExperimentTest {
       assertEquals("fallback (most accurate)",
           result.headline().get("dm-small_eps_0.2_expected_selection"));
     }
+  }
+
+  /**
+   * The CIFAR-10 variant ({@code s2-fig6}) trains 3x32x32 networks with the CIFAR recipe and
+   * names its columns by the paper's CIFAR epsilons to 4 digits (2/255 = 0.007843); other
+   * datasets are refused.
+   */
+  @Test
+  void cifarVariantTrainsColourNetworksAtCifarEpsilons(@TempDir Path dir) {
+    ExpectedBoundsTrainingExperiment experiment =
+        new ExpectedBoundsTrainingExperiment(DatasetName.CIFAR10);
+    assertEquals("s2-fig6", experiment.id());
+    ExpectedBoundsTrainingExperiment.Parameters full = ExpectedBoundsTrainingExperiment
+        .Parameters.of(DatasetName.CIFAR10, Scale.FULL);
+    assertEquals(List.of(2 / 255.0, 8 / 255.0, 16 / 255.0, 0.1), full.trainEpsilons());
+    assertEquals(0.40, full.accuracyThreshold());
+    ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
+        .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
+            List.of(2 / 255.0), List.of(0.5), 1, 0, 16, 1e-3, 0.5, 16, 1, 1, 0.0);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
+      ExperimentResult result = experiment.run(p, randomImages(32, 3, 32, 5),
+          randomImages(16, 3, 32, 6), context);
+      assertEquals(3, result.table().rows().size());
+      assertTrue(result.table().columns().contains("pgd_robustness_eps_0.007843"),
+          result.table().columns().toString());
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> new ExpectedBoundsTrainingExperiment(DatasetName.FASHION_MNIST));
   }
 }

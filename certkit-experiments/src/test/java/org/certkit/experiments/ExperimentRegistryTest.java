@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.certkit.data.DatasetName;
 import org.junit.jupiter.api.Test;
 
 class ExperimentRegistryTest {
@@ -12,7 +13,8 @@ class ExperimentRegistryTest {
   @Test
   void listsTheExperimentsInOrder() {
     assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
-        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-fig5"),
+        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-fig5",
+        "s2-fig6"),
         ExperimentRegistry.ids());
     assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
   }
@@ -40,7 +42,8 @@ class ExperimentRegistryTest {
       ExpectedWidthExperiment.Parameters.of(scale);
       ExpectedWidthDepthExperiment.Parameters.of(scale);
       ExpectedOutputSetExperiment.Parameters.of(scale);
-      ExpectedBoundsTrainingExperiment.Parameters.of(scale);
+      ExpectedBoundsTrainingExperiment.Parameters.of(DatasetName.MNIST, scale);
+      ExpectedBoundsTrainingExperiment.Parameters.of(DatasetName.CIFAR10, scale);
     }
     assertEquals(Scale.FULL, Scale.parse("Full"));
     assertThrows(IllegalArgumentException.class, () -> Scale.parse("medium"));

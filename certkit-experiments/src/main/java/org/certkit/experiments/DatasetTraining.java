@@ -17,13 +17,13 @@ import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingListener;
 
 /**
- * What the experiments that train networks on MNIST share: loading the two splits (fetched on
+ * What the experiments that train networks share: loading a dataset's two splits (fetched on
  * first use) and training one freshly initialised network with progress lines in the context's
  * log.
  */
-final class MnistTraining {
+final class DatasetTraining {
 
-  private MnistTraining() {}
+  private DatasetTraining() {}
 
   /**
    * The training and test images an experiment uses.
@@ -34,18 +34,20 @@ final class MnistTraining {
   record Splits(ImageDataset train, ImageDataset test) {}
 
   /**
-   * MNIST from the context's data root, fetching it when missing.
+   * A dataset from the context's data root, fetching it when missing (where it cannot be
+   * fetched, the error says where to put its files).
    *
-   * @param trainSamples the first this many training images, or 0 for all 60,000
+   * @param trainSamples the first this many training images, or 0 for all
    * @param testSamples the first this many test images (all when larger)
    */
-  static Splits load(ExperimentContext context, int trainSamples, int testSamples) {
+  static Splits load(ExperimentContext context, DatasetName dataset, int trainSamples,
+      int testSamples) {
     ImageDataset train;
     ImageDataset test;
     try {
-      DatasetFetcher.fetch(DatasetName.MNIST, context.dataRoot(), context::progress);
-      train = DatasetStore.load(DatasetName.MNIST, Split.TRAIN, context.dataRoot());
-      test = DatasetStore.load(DatasetName.MNIST, Split.TEST, context.dataRoot());
+      DatasetFetcher.fetch(dataset, context.dataRoot(), context::progress);
+      train = DatasetStore.load(dataset, Split.TRAIN, context.dataRoot());
+      test = DatasetStore.load(dataset, Split.TEST, context.dataRoot());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -56,15 +58,16 @@ final class MnistTraining {
   }
 
   /**
-   * Builds {@code architecture} for MNIST with the configuration's initialisation and seed, and
-   * trains it; one progress line per epoch, prefixed by {@code label}.
+   * Builds {@code architecture} for {@code dataset} with the configuration's initialisation and
+   * seed, and trains it on {@code train}; one progress line per epoch, prefixed by
+   * {@code label}.
    *
    * @return the trained network, in a sub-manager of {@code manager}; the caller closes it
    */
-  static Network train(TrainingConfig config, String architecture, ImageDataset train,
-      NDManager manager, ExperimentContext context, String label) {
+  static Network train(TrainingConfig config, String architecture, DatasetName dataset,
+      ImageDataset train, NDManager manager, ExperimentContext context, String label) {
     Network network = Architectures.build(Architectures.Spec.of(architecture),
-        DatasetName.MNIST.inputFormat(), config.initialization(), config.seed(), manager);
+        dataset.inputFormat(), config.initialization(), config.seed(), manager);
     TrainingListener progress = new TrainingListener() {
       @Override
       public void epochFinished(EpochMetrics m) {
