@@ -21,7 +21,10 @@ public final class ExperimentRegistry {
         new ExpectedCoverageDepthExperiment(),
         new ExpectedWidthExperiment(),
         new ExpectedWidthDepthExperiment(),
-        new ExpectedOutputSetExperiment());
+        new ExpectedOutputSetExperiment(),
+        new ExpectedTrueBoundsExperiment(),
+        new ExpectedBoundsFailureExperiment(),
+        new WeightHistogramExperiment());
   }
 
   /** The ids of {@link #all()}, in order. */

@@ -1,26 +1,17 @@
 package org.certkit.experiments;
 
 import ai.djl.ndarray.NDManager;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.attack.PgdAttack;
-import org.certkit.data.DatasetFetcher;
-import org.certkit.data.DatasetName;
-import org.certkit.data.DatasetStore;
 import org.certkit.data.ImageDataset;
-import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
-import org.certkit.net.Architectures;
 import org.certkit.net.Network;
 import org.certkit.tightness.TightnessSummary;
-import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
-import org.certkit.train.TrainingListener;
 
 /**
  * Tightness of trained networks: standard, PGD and IBP training on MNIST at two epsilons, a
@@ -83,18 +74,9 @@ public final class TrainedTightnessExperiment implements Experiment {
 
   /** Runs with explicit parameters. */
   public ExperimentResult run(Parameters p, ExperimentContext context) {
-    ImageDataset train;
-    ImageDataset test;
-    try {
-      DatasetFetcher.fetch(DatasetName.MNIST, context.dataRoot(), context::progress);
-      train = DatasetStore.load(DatasetName.MNIST, Split.TRAIN, context.dataRoot());
-      test = DatasetStore.load(DatasetName.MNIST, Split.TEST, context.dataRoot());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (p.trainSamples() > 0) {
-      train = train.subset(Math.min(p.trainSamples(), train.size()));
-    }
+    MnistTraining.Data data = MnistTraining.load(context, p.trainSamples());
+    ImageDataset train = data.train();
+    ImageDataset test = data.test();
     test = test.subset(Math.min(p.testSamples(), test.size()));
     List<List<Object>> rows = new ArrayList<>();
     Map<String, Object> headline = new LinkedHashMap<>();
@@ -154,20 +136,8 @@ public final class TrainedTightnessExperiment implements Experiment {
     TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
         .withPgd(new PgdAttack(p.pgdTrainSteps(), Math.max(0.25, 2.0 / p.pgdTrainSteps()), 1,
             true));
-    Network network = Architectures.build(Architectures.Spec.of(p.architecture()),
-        DatasetName.MNIST.inputFormat(), config.initialization(), context.seed(), manager);
-    TrainingListener progress = new TrainingListener() {
-      @Override
-      public void epochFinished(org.certkit.train.EpochMetrics m) {
-        context.progress(String.format("%s eps %.2f: epoch %d/%d, loss %.4f, train acc %.2f%%",
-            method.id(), eps, m.epoch() + 1, p.epochs(), m.loss(), 100 * m.trainAccuracy()));
-      }
-    };
-    try {
-      new Trainer(config, progress, null, null, null).train(network, train);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Network network = MnistTraining.train(p.architecture(), config, train, manager, context,
+        String.format("%s eps %.2f", method.id(), eps));
     TightnessSummary tightness = TightnessSummary.measure(network, test, test.size(), 0, 50,
         manager);
     return new Outcome(network, tightness);

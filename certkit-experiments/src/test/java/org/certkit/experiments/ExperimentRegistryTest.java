@@ -12,7 +12,8 @@ class ExperimentRegistryTest {
   @Test
   void listsTheExperimentsInOrder() {
     assertEquals(List.of("s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
-        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4"),
+        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-table1", "s2-appE",
+        "s2-appF"),
         ExperimentRegistry.ids());
     assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
   }
@@ -40,6 +41,9 @@ class ExperimentRegistryTest {
       ExpectedWidthExperiment.Parameters.of(scale);
       ExpectedWidthDepthExperiment.Parameters.of(scale);
       ExpectedOutputSetExperiment.Parameters.of(scale);
+      ExpectedTrueBoundsExperiment.Parameters.of(scale);
+      ExpectedBoundsFailureExperiment.Parameters.of(scale);
+      WeightHistogramExperiment.Parameters.of(scale);
     }
     assertEquals(Scale.FULL, Scale.parse("Full"));
     assertThrows(IllegalArgumentException.class, () -> Scale.parse("medium"));
