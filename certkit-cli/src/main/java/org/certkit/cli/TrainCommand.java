@@ -68,6 +68,11 @@ final class TrainCommand implements Callable<Integer> {
       description = "expected-bounds: weight of the bound loss (default: ${DEFAULT-VALUE}).")
   double kappa;
 
+  @Option(names = "--weight-decay", defaultValue = "0",
+      description = "L2 weight decay lambda, coupled as in torch's Adam(weight_decay): lambda w"
+          + " is added to every gradient (default: ${DEFAULT-VALUE}).")
+  double weightDecay;
+
   @Option(names = "--train-samples",
       description = "Use only the first N training images (default: all).")
   Integer trainSamples;
@@ -149,13 +154,18 @@ final class TrainCommand implements Callable<Integer> {
     if (eps < 0 || eps > 1) {
       throw new IllegalArgumentException("--eps must be in [0, 1] (pixel space), got " + eps);
     }
+    if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+      throw new IllegalArgumentException("--weight-decay must be finite and >= 0, got "
+          + weightDecay);
+    }
     boolean cifar = data.name() == DatasetName.CIFAR10;
     int defaultEpochs = cifar ? 160 : 70;
     TrainingConfig base = cifar
         ? TrainingConfig.cifar10(m, eps, epochs != null ? epochs : defaultEpochs, seed)
         : TrainingConfig.mnist(m, eps, epochs != null ? epochs : defaultEpochs, seed);
     TrainingConfig config = base.withPgd(new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts,
-        true)).withIbpWeights(robustWeight, regWeight).withKappa(kappa);
+        true)).withIbpWeights(robustWeight, regWeight).withKappa(kappa)
+        .withWeightDecay(weightDecay);
     if (lr != null) {
       config = config.withLearningRate(new LearningRateSchedule(lr,
           base.learningRate().decayEpochs(), base.learningRate().factor()));

@@ -75,6 +75,18 @@ class CertkitCommandTest {
    * {@code train --arch nosuch} fails naming the unknown architecture and listing the known ones,
    * without needing any data.
    */
+  /** {@code train --weight-decay -1} fails before touching data, naming the option and value. */
+  @Test
+  void trainRejectsNegativeWeightDecay() throws IOException {
+    Path out = dir.resolve("out");
+    Run run = run("train", "--weight-decay", "-1", "--data-dir", noData().toString(), "--out",
+        out.toString());
+    assertNotEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--weight-decay") && run.err().contains("-1"), run.err());
+    assertNoStackTrace(run);
+    assertFalse(Files.exists(out), "a rejected command should not create its output directory");
+  }
+
   @Test
   void trainRejectsUnknownArchitectureWithoutData() throws IOException {
     Run run = run("train", "--arch", "nosuch", "--data-dir", noData().toString(), "--out",

@@ -13,8 +13,13 @@ import org.certkit.net.Network;
  * restore, so a resumed run continues exactly.
  *
  * <p>The update itself is the engine's fused Adam kernel (the one DJL's {@code Adam} calls); only
- * the state lives here, because DJL's optimiser keeps its moments private. No weight decay;
- * gradients are not clipped by the kernel (see {@link GradientClipping}).
+ * the state lives here, because DJL's optimiser keeps its moments private. Gradients are not
+ * clipped by the kernel (see {@link GradientClipping}).
+ *
+ * <p><b>Weight decay</b> (optional, default 0) is the coupled L2 term of
+ * {@code torch.optim.Adam(weight_decay=lambda)}: the gradient used by the update is
+ * {@code g + lambda w}, so the decay enters both moment estimates (unlike AdamW's decoupled
+ * {@code w -= lr lambda w}). It applies to every parameter, biases included, as in torch.
  */
 public final class AdamOptimizer implements AutoCloseable {
 
@@ -24,17 +29,34 @@ public final class AdamOptimizer implements AutoCloseable {
   private final float beta1;
   private final float beta2;
   private final float epsilon;
+  private final float weightDecay;
   private long step;
 
   /**
    * Zero-initialised moments for every parameter of {@code network}, in a sub-manager of the
-   * network's manager.
+   * network's manager, without weight decay.
    */
   public AdamOptimizer(Network network, float beta1, float beta2, float epsilon) {
+    this(network, beta1, beta2, epsilon, 0f);
+  }
+
+  /**
+   * Zero-initialised moments for every parameter of {@code network}, in a sub-manager of the
+   * network's manager.
+   *
+   * @param weightDecay the coupled L2 coefficient {@code lambda}, finite and at least 0
+   */
+  public AdamOptimizer(Network network, float beta1, float beta2, float epsilon,
+      float weightDecay) {
+    if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
+      throw new IllegalArgumentException("weight decay must be finite and >= 0, got "
+          + weightDecay);
+    }
     this.manager = network.manager().newSubManager();
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
+    this.weightDecay = weightDecay;
     for (Network.NamedArray p : network.parameters()) {
       firstMoments.put(p.name(), manager.zeros(p.array().getShape(), p.array().getDataType()));
       secondMoments.put(p.name(), manager.zeros(p.array().getShape(), p.array().getDataType()));
@@ -46,6 +68,11 @@ public final class AdamOptimizer implements AutoCloseable {
     this(network, 0.9f, 0.999f, 1e-8f);
   }
 
+  /** The coupled L2 coefficient {@code lambda}. */
+  public float weightDecay() {
+    return weightDecay;
+  }
+
   /** Number of updates applied so far. */
   public long step() {
     return step;
@@ -55,7 +82,8 @@ public final class AdamOptimizer implements AutoCloseable {
    * Applies one update to every parameter in place.
    *
    * @param parameters the network's parameters, whose gradients hold the step's gradient
-   * @param gradients one gradient per parameter, same order; not modified
+   * @param gradients one gradient per parameter, same order; not modified (the weight-decay term
+   *     is added to a temporary copy)
    * @param learningRate the step's learning rate
    */
   public void update(List<Network.NamedArray> parameters, List<NDArray> gradients,
@@ -67,10 +95,22 @@ public final class AdamOptimizer implements AutoCloseable {
     for (int i = 0; i < parameters.size(); i++) {
       Network.NamedArray p = parameters.get(i);
       NDArray weight = p.array();
-      NDList inputs = new NDList(weight, gradients.get(i), firstMoments.get(p.name()),
+      NDArray gradient = gradients.get(i);
+      NDArray decayed = null;
+      if (weightDecay != 0) {
+        // g + lambda w, in the gradient's manager; the temporary lambda w is freed at once.
+        try (NDArray penalty = weight.mul(weightDecay)) {
+          decayed = gradient.add(penalty);
+        }
+        gradient = decayed;
+      }
+      NDList inputs = new NDList(weight, gradient, firstMoments.get(p.name()),
           secondMoments.get(p.name()));
       weight.getNDArrayInternal().adamUpdate(inputs, new NDList(weight), learningRate,
           correctedRate, 0f, 1f, -1f, beta1, beta2, epsilon, false, false);
+      if (decayed != null) {
+        decayed.close();
+      }
     }
   }
 

@@ -24,7 +24,8 @@ import org.certkit.tightness.TightnessSummary;
 
 /**
  * The one training loop of certkit: epochs of shuffled mini-batches, the epsilon ramp, the
- * learning-rate schedule, Adam, gradient clipping, per-epoch evaluation, checkpoints and metrics.
+ * learning-rate schedule, Adam (with the configuration's coupled L2 weight decay), gradient
+ * clipping, per-epoch evaluation, checkpoints and metrics.
  *
  * <p>Memory: every step runs in its own sub-manager that is closed at the end of the step; the
  * only long-lived arrays are the network's and the optimiser's. Determinism: the shuffle of epoch
@@ -90,7 +91,8 @@ public final class Trainer {
     List<Network.NamedArray> parameters = network.parameters();
     EpsilonSchedule schedule = config.epsilonSchedule();
     NDManager base = network.manager().newSubManager();
-    try (AdamOptimizer adam = new AdamOptimizer(network); base) {
+    try (AdamOptimizer adam = new AdamOptimizer(network, 0.9f, 0.999f, 1e-8f,
+        (float) config.weightDecay()); base) {
       if (optimizerState != null) {
         adam.restore(optimizerState, state.optimizerStep());
       }

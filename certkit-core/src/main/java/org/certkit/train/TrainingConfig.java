@@ -23,6 +23,10 @@ import org.certkit.net.Initialization;
  * @param regularizerWeight lambda of the warm-up regulariser for IBP training
  * @param augmentation image augmentation of the training batches
  * @param kappa weight of the bound loss for expected-bound training
+ * @param weightDecay coefficient {@code lambda} of the L2 penalty {@code lambda/2 |w|^2} on every
+ *     parameter, coupled as in {@code torch.optim.Adam(weight_decay=lambda)}: the optimiser adds
+ *     {@code lambda w} to each gradient (after clipping), so the decay passes through Adam's
+ *     moment estimates; 0 for none
  */
 public record TrainingConfig(
     Method method,
@@ -39,7 +43,8 @@ public record TrainingConfig(
     double robustWeight,
     double regularizerWeight,
     Augmentation augmentation,
-    double kappa) {
+    double kappa,
+    double weightDecay) {
 
   /** Training methods the trainer knows. */
   public enum Method {
@@ -87,6 +92,10 @@ public record TrainingConfig(
     if (epsRampStart < 0 || epsRampEpochs < 0) {
       throw new IllegalArgumentException("epsilon ramp start and length must be >= 0");
     }
+    if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+      throw new IllegalArgumentException("weight decay must be finite and >= 0, got "
+          + weightDecay);
+    }
   }
 
   /**
@@ -127,7 +136,7 @@ public record TrainingConfig(
     Initialization init = method == Method.IBP ? Initialization.IBP : Initialization.DEFAULT;
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(5e-4, scaledDecays, 0.2), start, length, 10.0, seed, init,
-        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5, augmentation, 1.0);
+        new PgdAttack(10, 0.25, 1, true), 1.0, 0.5, augmentation, 1.0, 0.0);
   }
 
   /**
@@ -154,41 +163,51 @@ public record TrainingConfig(
   public TrainingConfig withBatchSize(int newBatchSize) {
     return new TrainingConfig(method, eps, epochs, newBatchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight, augmentation, kappa);
+        regularizerWeight, augmentation, kappa, weightDecay);
   }
 
   /** A copy with another learning-rate schedule. */
   public TrainingConfig withLearningRate(LearningRateSchedule schedule) {
     return new TrainingConfig(method, eps, epochs, batchSize, schedule, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight, augmentation, kappa);
+        regularizerWeight, augmentation, kappa, weightDecay);
   }
 
   /** A copy with another epsilon ramp. */
   public TrainingConfig withEpsilonRamp(int start, int length) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, start, length,
         gradientClipNorm, seed, initialization, pgd, robustWeight, regularizerWeight,
-        augmentation, kappa);
+        augmentation, kappa, weightDecay);
   }
 
   /** A copy with another PGD attack for PGD training. */
   public TrainingConfig withPgd(PgdAttack attack) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, attack, robustWeight,
-        regularizerWeight, augmentation, kappa);
+        regularizerWeight, augmentation, kappa, weightDecay);
   }
 
   /** A copy with another bound-loss weight for expected-bound training. */
   public TrainingConfig withKappa(double newKappa) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
-        regularizerWeight, augmentation, newKappa);
+        regularizerWeight, augmentation, newKappa, weightDecay);
   }
 
   /** A copy with other IBP loss weights. */
   public TrainingConfig withIbpWeights(double newRobustWeight, double newRegularizerWeight) {
     return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
         epsRampEpochs, gradientClipNorm, seed, initialization, pgd, newRobustWeight,
-        newRegularizerWeight, augmentation, kappa);
+        newRegularizerWeight, augmentation, kappa, weightDecay);
+  }
+
+  /**
+   * A copy with another L2 weight decay {@code lambda} (coupled, as torch's Adam
+   * {@code weight_decay}); 0 turns it off.
+   */
+  public TrainingConfig withWeightDecay(double lambda) {
+    return new TrainingConfig(method, eps, epochs, batchSize, learningRate, epsRampStart,
+        epsRampEpochs, gradientClipNorm, seed, initialization, pgd, robustWeight,
+        regularizerWeight, augmentation, kappa, lambda);
   }
 }

@@ -73,6 +73,54 @@ class AdamOptimizerTest {
     }
   }
 
+  /**
+   * With coupled weight decay {@code lambda}, two updates match Adam by hand on the gradient
+   * {@code g + lambda w} (w the weight before each step), as torch's {@code Adam(weight_decay)}
+   * does; they differ clearly from the updates without decay, and the caller's gradient arrays
+   * are left as they were.
+   */
+  @Test
+  void weightDecayAddsTheL2GradientBeforeTheMoments() {
+    float lambda = 0.2f;
+    try (Network net = linearNetwork(); Network plain = linearNetwork();
+        AdamOptimizer adam = new AdamOptimizer(net, BETA1, BETA2, EPSILON, lambda);
+        AdamOptimizer without = new AdamOptimizer(plain, BETA1, BETA2, EPSILON)) {
+      assertEquals(lambda, adam.weightDecay());
+      for (int t = 0; t < 2; t++) {
+        try (NDManager step = manager.newSubManager()) {
+          NDArray gw = step.create(WEIGHT_GRADIENTS[t], new Shape(2, 3));
+          NDArray gb = step.create(BIAS_GRADIENTS[t], new Shape(2));
+          adam.update(net.parameters(), List.of(gw, gb), LEARNING_RATES[t]);
+          assertArrayEquals(WEIGHT_GRADIENTS[t], gw.toFloatArray(), 0f, "gradient modified");
+        }
+        step(without, plain, t);
+      }
+      float[] w = net.parameters().get(0).array().toFloatArray();
+      float[] b = net.parameters().get(1).array().toFloatArray();
+      // A weight that decays to near 0 keeps the float32 rounding of its start: 1e-7 absolute.
+      assertClose(adamByHand(WEIGHT, WEIGHT_GRADIENTS, false, lambda), w, 1e-7, "weight");
+      assertClose(adamByHand(BIAS, BIAS_GRADIENTS, false, lambda), b, 1e-7, "bias");
+      float[] undecayed = plain.parameters().get(0).array().toFloatArray();
+      double maxDifference = 0;
+      for (int i = 0; i < w.length; i++) {
+        maxDifference = Math.max(maxDifference, Math.abs(undecayed[i] - w[i]));
+      }
+      assertTrue(maxDifference > 1e-2, "decay made no visible difference: " + maxDifference);
+    }
+  }
+
+  /** A negative or infinite decay is rejected with the value in the message. */
+  @Test
+  void rejectsInvalidWeightDecay() {
+    try (Network net = linearNetwork()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new AdamOptimizer(net, BETA1, BETA2, EPSILON, -0.5f));
+      assertTrue(e.getMessage().contains("-0.5"), e.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> new AdamOptimizer(net, BETA1, BETA2, EPSILON, Float.POSITIVE_INFINITY));
+    }
+  }
+
   /** The moments after two steps are the exponential averages of g and g^2 (not bias-corrected). */
   @Test
   void momentsAreTheRawExponentialAverages() {
@@ -161,6 +209,12 @@ class AdamOptimizerTest {
    */
   private static double[] adamByHand(float[] initial, float[][] gradients,
       boolean epsilonAfterCorrection) {
+    return adamByHand(initial, gradients, epsilonAfterCorrection, 0);
+  }
+
+  /** As above, on the gradient {@code g + lambda w} with {@code w} the weight before the step. */
+  private static double[] adamByHand(float[] initial, float[][] gradients,
+      boolean epsilonAfterCorrection, double lambda) {
     double b1 = BETA1;
     double b2 = BETA2;
     double eps = EPSILON;
@@ -175,7 +229,7 @@ class AdamOptimizerTest {
       double c1 = 1 - Math.pow(b1, t);
       double c2 = 1 - Math.pow(b2, t);
       for (int i = 0; i < w.length; i++) {
-        double g = gradients[t - 1][i];
+        double g = gradients[t - 1][i] + lambda * w[i];
         m[i] = b1 * m[i] + (1 - b1) * g;
         v[i] = b2 * v[i] + (1 - b2) * g * g;
         w[i] -= epsilonAfterCorrection
@@ -187,9 +241,14 @@ class AdamOptimizerTest {
   }
 
   private static void assertClose(double[] expected, float[] actual, String what) {
+    assertClose(expected, actual, 0, what);
+  }
+
+  private static void assertClose(double[] expected, float[] actual, double absolute,
+      String what) {
     assertEquals(expected.length, actual.length);
     for (int i = 0; i < expected.length; i++) {
-      assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]),
+      assertEquals(expected[i], actual[i], 1e-6 * Math.abs(expected[i]) + absolute,
           what + "[" + i + "]");
     }
   }

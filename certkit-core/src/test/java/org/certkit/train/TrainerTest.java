@@ -221,7 +221,7 @@ class TrainerTest {
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(0.02, new int[] {epochs - 1}, 0.5), 0, rampEpochs, 10.0, 42,
         Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5, Augmentation.NONE,
-        1.0);
+        1.0, 0.0);
   }
 
   private double accuracy(Network net, ImageDataset data) {

@@ -62,6 +62,19 @@ class TrainingConfigTest {
         () -> TrainingConfig.cifar10(TrainingConfig.Method.PGD, 0.1, -3, 0));
   }
 
+  /** Weight decay defaults to 0, survives the other withers and rejects negative values. */
+  @Test
+  void weightDecayIsValidatedAndKept() {
+    TrainingConfig c = TrainingConfig.mnist(TrainingConfig.Method.STANDARD, 0, 5, 0);
+    assertEquals(0.0, c.weightDecay());
+    TrainingConfig decayed = c.withWeightDecay(1e-3).withBatchSize(64).withKappa(2);
+    assertEquals(1e-3, decayed.weightDecay());
+    assertEquals(64, decayed.batchSize());
+    assertMessageContains("-0.001", () -> c.withWeightDecay(-1e-3));
+    assertMessageContains("Infinity", () -> c.withWeightDecay(Double.POSITIVE_INFINITY));
+    assertMessageContains("NaN", () -> c.withWeightDecay(Double.NaN));
+  }
+
   private static void assertMessageContains(String value, Runnable action) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, action::run);
     assertTrue(e.getMessage().contains(value), "message should name " + value + ": "

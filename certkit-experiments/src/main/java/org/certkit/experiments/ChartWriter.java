@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
@@ -20,16 +21,21 @@ import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.StandardXYBarPainter;
+import org.jfree.chart.renderer.xy.XYBarRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Draws a {@link Figure} with JFreeChart into one PNG: each panel is an XY line chart with
  * linear or logarithmic axes, panels side by side. Estimates get markers only (drawn on top),
- * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots; point
- * labels are drawn above and right of their points.
+ * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots, bars
+ * grouped side by side behind everything else; point labels are drawn above and right of their
+ * points.
  */
 public final class ChartWriter {
 
@@ -77,14 +83,19 @@ public final class ChartWriter {
   static JFreeChart chart(Panel panel) {
     XYSeriesCollection data = new XYSeriesCollection();
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
-    for (int s = 0; s < panel.series().size(); s++) {
-      Series series = panel.series().get(s);
+    List<Series> lines = panel.series().stream().filter(x -> x.style() != SeriesStyle.BARS)
+        .toList();
+    List<Series> bars = panel.series().stream().filter(x -> x.style() == SeriesStyle.BARS)
+        .toList();
+    for (int s = 0; s < lines.size(); s++) {
+      Series series = lines.get(s);
       XYSeries xy = new XYSeries(series.name(), false, true);
       for (int i = 0; i < series.x().length; i++) {
         xy.add(series.x()[i], series.y()[i]);
       }
       data.addSeries(xy);
-      renderer.setSeriesPaint(s, PALETTE[s % PALETTE.length]);
+      int colour = panel.series().indexOf(series);
+      renderer.setSeriesPaint(s, PALETTE[colour % PALETTE.length]);
       switch (series.style()) {
         case ESTIMATE -> {
           renderer.setSeriesLinesVisible(s, false);
@@ -108,6 +119,7 @@ public final class ChartWriter {
           renderer.setSeriesStroke(s, new BasicStroke(2f, BasicStroke.CAP_BUTT,
               BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
         }
+        case BARS -> throw new IllegalStateException("bars are drawn by their own renderer");
       }
     }
     boolean integerX = panel.series().stream().flatMapToDouble(s -> Arrays.stream(s.x()))
@@ -120,12 +132,56 @@ public final class ChartWriter {
       text.setFont(LABEL_FONT);
       plot.addAnnotation(text);
     }
+    if (!bars.isEmpty()) {
+      // Dataset 1 is drawn first (the default reverse order), so lines and markers stay on top.
+      plot.setDataset(1, barData(panel, bars));
+      XYBarRenderer barRenderer = new XYBarRenderer();
+      barRenderer.setUseYInterval(true);
+      barRenderer.setShadowVisible(false);
+      barRenderer.setBarPainter(new StandardXYBarPainter());
+      barRenderer.setDrawBarOutline(false);
+      for (int s = 0; s < bars.size(); s++) {
+        Color c = PALETTE[panel.series().indexOf(bars.get(s)) % PALETTE.length];
+        barRenderer.setSeriesPaint(s, new Color(c.getRed(), c.getGreen(), c.getBlue(), 200));
+      }
+      plot.setRenderer(1, barRenderer);
+    }
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     JFreeChart chart = new JFreeChart(panel.title(), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     return chart;
+  }
+
+  /**
+   * The bars of a panel as intervals: the bar series share each x, side by side, together
+   * {@code 80%} of the smallest gap between distinct x values wide; they start at 0, or on a
+   * logarithmic ordinate at half the smallest bar.
+   */
+  private static XYIntervalSeriesCollection barData(Panel panel, List<Series> bars) {
+    double[] xs = bars.stream().flatMapToDouble(b -> Arrays.stream(b.x())).distinct().sorted()
+        .toArray();
+    double gap = 1;
+    for (int i = 1; i < xs.length; i++) {
+      gap = i == 1 ? xs[1] - xs[0] : Math.min(gap, xs[i] - xs[i - 1]);
+    }
+    double width = 0.8 * gap / bars.size();
+    double base = panel.logY() ? bars.stream().flatMapToDouble(b -> Arrays.stream(b.y()))
+        .min().orElse(1) / 2 : 0;
+    XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+    for (int s = 0; s < bars.size(); s++) {
+      Series series = bars.get(s);
+      XYIntervalSeries interval = new XYIntervalSeries(series.name(), false, true);
+      double shift = (s - (bars.size() - 1) / 2.0) * width;
+      for (int i = 0; i < series.x().length; i++) {
+        double centre = series.x()[i] + shift;
+        double y = series.y()[i];
+        interval.add(centre, centre - width / 2, centre + width / 2, y, Math.min(base, y), y);
+      }
+      data.addSeries(interval);
+    }
+    return data;
   }
 
   /**

@@ -9,6 +9,7 @@ import org.certkit.data.DatasetName;
 import org.certkit.data.DatasetStore;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
+import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
 import org.certkit.train.EpochMetrics;
@@ -83,5 +84,11 @@ final class DatasetTraining {
       throw new UncheckedIOException(e);
     }
     return network;
+  }
+
+  /** Clean accuracy of {@code network} on all of {@code test}. */
+  static double accuracy(Network network, ImageDataset test, NDManager manager) {
+    return new RobustnessEvaluator(null, false, 500).evaluate(network, test, test.size(), 0,
+        manager, done -> {}).cleanAccuracy();
   }
 }

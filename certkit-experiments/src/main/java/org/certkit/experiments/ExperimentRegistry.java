@@ -24,7 +24,10 @@ public final class ExperimentRegistry {
         new ExpectedWidthDepthExperiment(),
         new ExpectedOutputSetExperiment(),
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST),
-        new ExpectedBoundsTrainingExperiment(DatasetName.CIFAR10));
+        new ExpectedBoundsTrainingExperiment(DatasetName.CIFAR10),
+        new ExpectedTrueBoundsExperiment(),
+        new ExpectedBoundsFailureExperiment(),
+        new WeightHistogramExperiment());
   }
 
   /** The ids of {@link #all()}, in order. */

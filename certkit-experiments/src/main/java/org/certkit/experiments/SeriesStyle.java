@@ -9,5 +9,11 @@ public enum SeriesStyle {
   /** A bound or a limit: a dashed line without markers. */
   BOUND,
   /** A cloud of many sampled points: small dots, no line. */
-  SCATTER
+  SCATTER,
+  /**
+   * Bars from the bottom of the panel (0 on a linear axis, below the smallest value on a
+   * logarithmic one) to each y, centred on x; the bar series of a panel stand side by side
+   * within each x (a grouped bar chart or overlaid histograms).
+   */
+  BARS
 }

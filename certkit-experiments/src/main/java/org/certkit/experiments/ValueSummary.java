@@ -34,6 +34,11 @@ record ValueSummary(int count, double mean, double standardError, double median,
     return new ValueSummary(n, mean, stderr, median, sorted[0], sorted[n - 1]);
   }
 
+  /** The sample standard deviation {@code sqrt(sum (v - mean)^2 / (count - 1))}, 0 for one value. */
+  double standardDeviation() {
+    return standardError * Math.sqrt(count);
+  }
+
   /** The finite entries of {@code values}, in order. */
   static double[] finite(double[] values) {
     return Arrays.stream(values).filter(Double::isFinite).toArray();

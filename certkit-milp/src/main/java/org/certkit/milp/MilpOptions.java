@@ -11,13 +11,32 @@ package org.certkit.milp;
  * tolerances; the widening makes containment checks meaningful. It is an allowance sized to the
  * solvers' defaults, not a rigorous error bound.
  *
+ * <p>The big-M constants of the encoding come from pre-activation bounds: interval bounds, or
+ * the tighter bounds of linear ReLU relaxations ({@link PreActivationBounds}). Both are sound;
+ * tighter ones make fewer ReLUs unstable and the solves faster, and never change an exact
+ * answer.
+ *
  * @param solver the MILP solver
  * @param timeLimitSeconds wall-clock limit of each solve (one bound of one objective), positive
  * @param relativeTolerance widening relative to the bound's magnitude, at least 0
  * @param absoluteTolerance absolute widening, at least 0
+ * @param preActivationBounds where the big-M constants come from
  */
 public record MilpOptions(
-    Solver solver, double timeLimitSeconds, double relativeTolerance, double absoluteTolerance) {
+    Solver solver, double timeLimitSeconds, double relativeTolerance, double absoluteTolerance,
+    PreActivationBounds preActivationBounds) {
+
+  /** How the pre-activation bounds of the ReLUs (the big-M constants) are computed. */
+  public enum PreActivationBounds {
+    /** Interval bound propagation with outward rounding: cheap, loose on deep or trained nets. */
+    INTERVAL,
+    /**
+     * Back-substitution of linear ReLU relaxations (DeepPoly, CROWN), intersected with the
+     * interval bounds: a few passes over sparse rows per unstable unit, much tighter on trained
+     * networks.
+     */
+    LINEAR_RELAXATION
+  }
 
   /** A MILP solver bundled with OR-Tools. */
   public enum Solver {
@@ -29,8 +48,8 @@ public record MilpOptions(
 
   /** Validates the limits and tolerances. */
   public MilpOptions {
-    if (solver == null) {
-      throw new IllegalArgumentException("MILP solver must not be null");
+    if (solver == null || preActivationBounds == null) {
+      throw new IllegalArgumentException("MILP solver and pre-activation bounds must not be null");
     }
     if (!(timeLimitSeconds > 0) || Double.isInfinite(timeLimitSeconds)) {
       throw new IllegalArgumentException(
@@ -43,14 +62,31 @@ public record MilpOptions(
     }
   }
 
-  /** SCIP, the given time limit per solve, widening {@code 1e-6 |b| + 1e-7}. */
+  /** Options with interval big-M constants. */
+  public MilpOptions(Solver solver, double timeLimitSeconds, double relativeTolerance,
+      double absoluteTolerance) {
+    this(solver, timeLimitSeconds, relativeTolerance, absoluteTolerance,
+        PreActivationBounds.INTERVAL);
+  }
+
+  /**
+   * SCIP, the given time limit per solve, widening {@code 1e-6 |b| + 1e-7}, interval big-M
+   * constants.
+   */
   public static MilpOptions withTimeLimit(double timeLimitSeconds) {
     return new MilpOptions(Solver.SCIP, timeLimitSeconds, 1e-6, 1e-7);
   }
 
   /** The same options with another solver. */
   public MilpOptions withSolver(Solver other) {
-    return new MilpOptions(other, timeLimitSeconds, relativeTolerance, absoluteTolerance);
+    return new MilpOptions(other, timeLimitSeconds, relativeTolerance, absoluteTolerance,
+        preActivationBounds);
+  }
+
+  /** The same options with big-M constants from {@code bounds}. */
+  public MilpOptions withPreActivationBounds(PreActivationBounds bounds) {
+    return new MilpOptions(solver, timeLimitSeconds, relativeTolerance, absoluteTolerance,
+        bounds);
   }
 
   /** The widening of a bound {@code b}: {@code relativeTolerance |b| + absoluteTolerance}. */
