@@ -35,15 +35,22 @@ final class ProgressListener implements TrainingListener {
   }
 
   @Override
+  public void stepSkipped(int epoch, int batch, String reason, int inARow) {
+    System.err.printf("%nwarning: epoch %d batch %d skipped without an update: %s (%d in a row)%n",
+        epoch + 1, batch, reason, inARow);
+  }
+
+  @Override
   public void epochFinished(EpochMetrics m) {
     bar.close();
     out.printf("epoch %3d  eps %.4f  lr %.2e  loss %.4f  train acc %6.2f%%  train robust %s"
-            + "  test acc %s  test certified %s  tightness %s  |grad| %.2f  %.1fs%n",
+            + "  test acc %s  test certified %s  tightness %s  |grad| %.2f%s  %.1fs%n",
         m.epoch() + 1, m.eps(), m.learningRate(), m.loss(), 100 * m.trainAccuracy(),
         percent(m.trainRobustAccuracy()), percent(m.testAccuracy()),
         percent(m.testCertifiedAccuracy()),
         Double.isNaN(m.testTightness()) ? "-" : String.format("%.3g", m.testTightness()),
-        m.gradientNorm(), m.seconds());
+        m.gradientNorm(), m.skippedSteps() == 0 ? "" : "  skipped " + m.skippedSteps(),
+        m.seconds());
   }
 
   static String percent(double value) {

@@ -14,7 +14,8 @@ package org.certkit.train;
  *     evaluation subset, or NaN when none
  * @param testTightness mean local propagation tightness (Definition 3.6 of Mao et al.) on up to
  *     {@link Trainer#TIGHTNESS_SAMPLES} evaluation examples, or NaN when none
- * @param gradientNorm mean gradient L2 norm before clipping
+ * @param gradientNorm mean gradient L2 norm before clipping, over the steps taken
+ * @param skippedSteps steps whose loss or gradient was not finite, so no update was made
  * @param seconds wall-clock time of the epoch, evaluation included
  */
 public record EpochMetrics(
@@ -28,4 +29,5 @@ public record EpochMetrics(
     double testCertifiedAccuracy,
     double testTightness,
     double gradientNorm,
+    int skippedSteps,
     double seconds) {}

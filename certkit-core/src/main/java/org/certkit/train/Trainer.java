@@ -3,6 +3,7 @@ package org.certkit.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,7 +26,9 @@ import org.certkit.tightness.TightnessSummary;
 /**
  * The one training loop of certkit: epochs of shuffled mini-batches, the epsilon ramp, the
  * learning-rate schedule, Adam (with the configuration's coupled L2 weight decay), gradient
- * clipping, per-epoch evaluation, checkpoints and metrics.
+ * clipping, per-epoch evaluation, checkpoints and metrics. A step whose loss or gradient is not
+ * finite makes no update and is counted ({@link EpochMetrics#skippedSteps()}); training stops
+ * after {@link #MAX_SKIPPED_IN_A_ROW} such steps in a row.
  *
  * <p>Memory: every step runs in its own sub-manager that is closed at the end of the step; the
  * only long-lived arrays are the network's and the optimiser's. Determinism: the shuffle of epoch
@@ -33,6 +36,12 @@ import org.certkit.tightness.TightnessSummary;
  * from the checkpoint of epoch {@code e} continues as the uninterrupted run would.
  */
 public final class Trainer {
+
+  /**
+   * Steps with a non-finite loss or gradient are skipped (no update, as the loss scalers of
+   * mixed-precision training do); this many in a row stop training.
+   */
+  public static final int MAX_SKIPPED_IN_A_ROW = 5;
 
   /** Evaluation examples on which the per-epoch tightness is measured. */
   public static final int TIGHTNESS_SAMPLES = 200;
@@ -89,7 +98,9 @@ public final class Trainer {
     List<EpochMetrics> history = new ArrayList<>(state.history());
     network.requireGradients();
     List<Network.NamedArray> parameters = network.parameters();
+    List<NDArray> running = runningStatistics(network);
     EpsilonSchedule schedule = config.epsilonSchedule();
+    int skippedInARow = 0;
     NDManager base = network.manager().newSubManager();
     try (AdamOptimizer adam = new AdamOptimizer(network, 0.9f, 0.999f, 1e-8f,
         (float) config.weightDecay()); base) {
@@ -105,6 +116,7 @@ public final class Trainer {
         listener.epochStarted(epoch, batches.length);
         double lossSum = 0;
         double gradNormSum = 0;
+        int skipped = 0;
         long seen = 0;
         long correct = 0;
         long robust = 0;
@@ -117,6 +129,11 @@ public final class Trainer {
             NDArray y = trainSet.labels(step, batches[b]);
             StepInput input = new StepInput(network, x, y, eps, config.eps(),
                 BatchStatistics.training(), step);
+            List<NDArray> runningBefore = running.stream().map(a -> {
+              NDArray copy = a.duplicate();
+              copy.attach(step);
+              return copy;
+            }).toList();
             NDArray prepared = method.prepare(input);
             StepLoss result;
             List<NDArray> gradients = new ArrayList<>();
@@ -131,28 +148,41 @@ public final class Trainer {
               gradients.add(g);
             }
             double loss = result.loss().getFloat();
-            if (!Double.isFinite(loss)) {
-              throw new IllegalStateException("training diverged: loss " + loss + " at epoch "
-                  + epoch + ", batch " + b + " (eps " + eps + ", lr " + lr + ")");
-            }
-            try {
-              gradNormSum += config.gradientClipNorm() > 0
-                  ? GradientClipping.clipToNorm(gradients, config.gradientClipNorm()) : 0;
-            } catch (IllegalStateException e) {
-              throw new IllegalStateException("training diverged: " + e.getMessage()
-                  + " at epoch " + epoch + ", batch " + b + " (eps " + eps + ", lr " + lr + ")");
-            }
-            adam.update(parameters, gradients, lr);
-            int size = batches[b].length;
-            lossSum += loss * size;
-            seen += size;
-            correct += org.certkit.loss.Losses.correctCount(result.cleanLogits(), y);
-            if (result.robustCorrect() >= 0) {
-              robust += result.robustCorrect();
-              robustKnown = true;
+            double norm = GradientClipping.norm(gradients);
+            String problem = !Double.isFinite(loss) ? "loss " + loss
+                : !Double.isFinite(norm) ? "gradient L2 norm " + norm : null;
+            if (problem != null) {
+              skipped++;
+              skippedInARow++;
+              listener.stepSkipped(epoch, b, problem, skippedInARow);
+              if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                throw new IllegalStateException("training diverged: " + problem + " in "
+                    + skippedInARow + " steps in a row, the last at epoch " + epoch + ", batch "
+                    + b + " (eps " + eps + ", lr " + lr + ")");
+              }
+              // The step's forward pass may have moved the BatchNorm running statistics.
+              for (int i = 0; i < running.size(); i++) {
+                runningBefore.get(i).copyTo(running.get(i));
+              }
+            } else {
+              skippedInARow = 0;
+              gradNormSum += norm;
+              if (config.gradientClipNorm() > 0) {
+                GradientClipping.clip(gradients, norm, config.gradientClipNorm());
+              }
+              adam.update(parameters, gradients, lr);
+              int size = batches[b].length;
+              lossSum += loss * size;
+              seen += size;
+              correct += org.certkit.loss.Losses.correctCount(result.cleanLogits(), y);
+              if (result.robustCorrect() >= 0) {
+                robust += result.robustCorrect();
+                robustKnown = true;
+              }
             }
           }
-          listener.stepFinished(epoch, b, lossSum / seen, (double) correct / seen, eps);
+          listener.stepFinished(epoch, b, seen == 0 ? Double.NaN : lossSum / seen,
+              seen == 0 ? Double.NaN : (double) correct / seen, eps);
         }
         double testAccuracy = Double.NaN;
         double testCertified = Double.NaN;
@@ -167,7 +197,8 @@ public final class Trainer {
         }
         EpochMetrics metrics = new EpochMetrics(epoch, eps, lr, lossSum / seen,
             (double) correct / seen, robustKnown ? (double) robust / seen : Double.NaN,
-            testAccuracy, testCertified, testTightness, gradNormSum / batches.length,
+            testAccuracy, testCertified, testTightness,
+            gradNormSum / Math.max(1, batches.length - skipped), skipped,
             (System.nanoTime() - started) / 1e9);
         history.add(metrics);
         ResumeState done = new ResumeState(epoch + 1, adam.step(), history);
@@ -191,13 +222,26 @@ public final class Trainer {
     return root;
   }
 
+  /** The BatchNorm running means and variances, which a forward pass in training updates. */
+  private static List<NDArray> runningStatistics(Network network) {
+    List<NDArray> out = new ArrayList<>();
+    for (var layer : network.layers()) {
+      if (layer instanceof org.certkit.net.BatchNorm b) {
+        out.add(b.runningMean());
+        out.add(b.runningVar());
+      }
+    }
+    return out;
+  }
+
   /** Clears gradients left by an earlier step or by the method's preparation (an attack). */
   private static void zeroGradients(List<Network.NamedArray> parameters, NDManager step) {
     for (Network.NamedArray p : parameters) {
       if (p.array().hasGradient()) {
         NDArray g = p.array().getGradient();
         g.attach(step);
-        g.subi(g);
+        // A fill, not g - g: NaN - NaN is NaN, and a poisoned gradient would stay poisoned.
+        g.set(new NDIndex("..."), 0);
       }
     }
   }

@@ -15,6 +15,14 @@ public interface TrainingListener {
    */
   default void stepFinished(int epoch, int batch, double loss, double accuracy, double eps) {}
 
+  /**
+   * A step was skipped without an update because its loss or gradient was not finite.
+   *
+   * @param reason what was not finite, such as {@code gradient L2 norm NaN}
+   * @param inARow skipped steps in a row, this one included
+   */
+  default void stepSkipped(int epoch, int batch, String reason, int inARow) {}
+
   /** An epoch finished, evaluation included. */
   default void epochFinished(EpochMetrics metrics) {}
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.util.List;
 import org.certkit.domain.Box;
@@ -20,7 +21,8 @@ import org.certkit.domain.Box;
  *       {@code 1 / tau} relative to the input;
  *   <li>ReLU balance term {@code (relu(tau - meanRatio) + relu(tau - varRatio)) / tau} with the
  *       ratios of mean and variance of the centres of active ({@code l > 0}) and inactive
- *       ({@code u < 0}) units, each folded to {@code min(x, 1/x)}; non-finite terms are dropped.
+ *       ({@code u < 0}) units, each folded to {@code min(a, b) / max(a, b)}; undefined terms
+ *       (an empty or constant side) are dropped.
  * </ul>
  *
  * Both are averaged over ReLU layers and summed; the trainer weighs the sum by
@@ -30,6 +32,9 @@ public final class WarmupRegularizer {
 
   /** The reference tolerance. */
   public static final float TOLERANCE = 0.5f;
+
+  /** Sides of a ratio that are both below this carry no signal, only rounding. */
+  static final double NEGLIGIBLE = 1e-30;
 
   private WarmupRegularizer() {}
 
@@ -41,43 +46,44 @@ public final class WarmupRegularizer {
    */
   public static NDArray of(Box input, List<Box> preActivations) {
     NDArray inputRadius = input.radius().mean();
-    NDArray total = inputRadius.getManager().zeros(new ai.djl.ndarray.types.Shape());
+    NDArray total = inputRadius.getManager().zeros(new Shape(), inputRadius.getDataType());
     if (preActivations.isEmpty()) {
       return total;
     }
     for (Box box : preActivations) {
       NDArray c = box.centre();
-      NDArray radius = box.radius().mean();
+      NDArray r = box.radius();
+      NDArray radius = r.mean();
       total = total.add(Activation.relu(inputRadius.div(radius.maximum(1e-12f)).neg()
           .add(TOLERANCE)).div(TOLERANCE));
-      NDArray lower = c.sub(box.radius());
-      NDArray upper = c.add(box.radius());
-      NDArray active = lower.gt(0).toType(c.getDataType(), false);
-      NDArray inactive = upper.lt(0).toType(c.getDataType(), false);
+      NDArray active = c.sub(r).gt(0).toType(c.getDataType(), false);
+      NDArray inactive = c.add(r).lt(0).toType(c.getDataType(), false);
       NDArray meanActive = c.mul(active).mean();
       NDArray meanInactive = c.mul(inactive).mean().neg();
       NDArray deviation = c.sub(c.mean()).square();
       NDArray varActive = deviation.mul(active).sum();
       NDArray varInactive = deviation.mul(inactive).sum();
-      // A ratio with an empty or constant side is undefined; its term is dropped, as in the
-      // reference code. Testing the parts (not the folded value) also keeps NaN out of the
-      // gradient, which min(r, 1/r) of an infinite r would produce.
-      double[] parts = NDArrays.stack(new NDList(meanActive, meanInactive, varActive,
-          varInactive)).stopGradient().toType(DataType.FLOAT64, false).toDoubleArray();
-      if (positive(parts[0]) && positive(parts[1])) {
-        total = total.add(Activation.relu(folded(meanActive.div(meanInactive)).neg()
-            .add(TOLERANCE)).div(TOLERANCE));
-      }
-      if (positive(parts[2]) && positive(parts[3])) {
-        total = total.add(Activation.relu(folded(varActive.div(varInactive)).neg()
-            .add(TOLERANCE)).div(TOLERANCE));
-      }
+      total = total.add(balanceTerm(meanActive, meanInactive))
+          .add(balanceTerm(varActive, varInactive));
     }
     return total.div(preActivations.size());
   }
 
-  private static NDArray folded(NDArray ratio) {
-    return ratio.minimum(ratio.pow(-1));
+  /**
+   * {@code relu(tau - min(a, b) / max(a, b)) / tau}, or 0 when the ratio is undefined: a side
+   * that is empty, not positive or not finite (dropped, as in the reference code), or both sides
+   * below {@link #NEGLIGIBLE} (rounding noise, not a signal). Dividing the smaller side by the larger keeps every partial
+   * derivative bounded by {@code 1 / max(a, b)}; folding {@code min(x, 1 / x)} instead multiplies
+   * an exact zero by the infinite derivative of {@code 1 / x} at a tiny {@code x}, which is NaN.
+   */
+  private static NDArray balanceTerm(NDArray a, NDArray b) {
+    double[] sides = NDArrays.stack(new NDList(a, b)).stopGradient()
+        .toType(DataType.FLOAT64, false).toDoubleArray();
+    if (!positive(sides[0]) || !positive(sides[1]) || Math.max(sides[0], sides[1]) < NEGLIGIBLE) {
+      return a.getManager().zeros(new Shape(), a.getDataType());
+    }
+    NDArray ratio = a.minimum(b).div(a.maximum(b));
+    return Activation.relu(ratio.neg().add(TOLERANCE)).div(TOLERANCE);
   }
 
   private static boolean positive(double value) {

@@ -195,6 +195,96 @@ class TrainerTest {
    * bottom row (pixel bytes), class 0 when {@code d > 60}, 1 when {@code d < -60}, else 2; images
    * within 20 of a boundary are redrawn, so the classes are separated by a margin.
    */
+  /**
+   * One training image drives two logits to +inf and -inf (huge weights on two pixels that are
+   * dark in every other image), so its batch has a NaN loss and gradient in every epoch. The
+   * trainer skips exactly that step each epoch, counts it, keeps every parameter finite and still
+   * learns from the other batches; zeroing gradients by {@code g - g} would have kept the NaN
+   * and failed every later step.
+   */
+  @Test
+  void nonFiniteStepIsSkippedAndCounted() throws IOException {
+    int n = 96;
+    ImageDataset data = poisonedDataset(n, 1);
+    int epochs = 12;
+    List<String> warnings = new ArrayList<>();
+    TrainingListener listener = new TrainingListener() {
+      @Override
+      public void stepSkipped(int epoch, int batch, String reason, int inARow) {
+        warnings.add(epoch + ":" + reason + ":" + inARow);
+      }
+    };
+    try (Network net = poisonableNetwork()) {
+      List<EpochMetrics> history = new Trainer(
+          config(TrainingConfig.Method.STANDARD, 0, epochs, 16, 0), listener, null, null, null)
+          .train(net, data);
+      for (EpochMetrics m : history) {
+        assertEquals(1, m.skippedSteps(), "epoch " + m.epoch());
+        assertTrue(Double.isFinite(m.loss()) && Double.isFinite(m.gradientNorm()));
+      }
+      assertEquals(epochs, warnings.size(), warnings.toString());
+      assertTrue(warnings.getFirst().contains("NaN"), warnings.toString());
+      for (Network.NamedArray p : net.parameters()) {
+        for (float v : p.array().toFloatArray()) {
+          assertTrue(Float.isFinite(v), p.name() + " holds " + v);
+        }
+      }
+      assertTrue(accuracy(net, data.subset(n)) > 0.8, "accuracy " + accuracy(net, data));
+    }
+  }
+
+  /** When every step is non-finite, training stops after the allowed number in a row. */
+  @Test
+  void consecutiveNonFiniteStepsStopTraining() {
+    ImageDataset data = poisonedDataset(64, 64);
+    try (Network net = poisonableNetwork()) {
+      Trainer trainer = new Trainer(config(TrainingConfig.Method.STANDARD, 0, 2, 8, 0),
+          TrainingListener.NONE, null, null, null);
+      IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalStateException.class, () -> trainer.train(net, data));
+      assertTrue(e.getMessage().contains("in " + Trainer.MAX_SKIPPED_IN_A_ROW
+          + " steps in a row"), e.getMessage());
+    }
+  }
+
+  /** Flatten then Linear(4 -> 3) whose weights on pixels 0 and 1 are +-3e38 for classes 0, 1. */
+  private Network poisonableNetwork() {
+    NDManager owner = manager.newSubManager();
+    float[] w = new float[12];
+    Random random = new Random(5);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) random.nextGaussian() * 0.1f;
+    }
+    w[0] = 3e38f;
+    w[1] = 3e38f;
+    w[4] = -3e38f;
+    w[5] = -3e38f;
+    NDArray weight = owner.create(w, new ai.djl.ndarray.types.Shape(3, 4));
+    NDArray bias = owner.zeros(new ai.djl.ndarray.types.Shape(3));
+    return new Network("poisonable", new ai.djl.ndarray.types.Shape(1, 2, 2),
+        List.of(new org.certkit.net.Flatten(), new Linear(weight, bias)), owner);
+  }
+
+  /**
+   * 2x2 images labelled 0 when pixel 2 is brighter than pixel 3, else 1; pixels 0 and 1 are dark
+   * except in the first {@code poisoned} images, where both are white.
+   */
+  private static ImageDataset poisonedDataset(int n, int poisoned) {
+    Random random = new Random(9);
+    byte[] pixels = new byte[n * 4];
+    byte[] labels = new byte[n];
+    for (int i = 0; i < n; i++) {
+      int a = random.nextInt(256);
+      int b = random.nextInt(256);
+      pixels[i * 4] = (byte) (i < poisoned ? 255 : 0);
+      pixels[i * 4 + 1] = (byte) (i < poisoned ? 255 : 0);
+      pixels[i * 4 + 2] = (byte) a;
+      pixels[i * 4 + 3] = (byte) b;
+      labels[i] = (byte) (a > b ? 0 : 1);
+    }
+    return new ImageDataset("poisoned", 1, 2, 2, 3, pixels, labels);
+  }
+
   static ImageDataset dataset(int n, long seed) {
     Random random = new Random(seed);
     byte[] pixels = new byte[n * 4];
