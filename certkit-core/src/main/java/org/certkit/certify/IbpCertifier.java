@@ -3,8 +3,10 @@ package org.certkit.certify;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.Map;
 import org.certkit.domain.Box;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.internal.LayerOps;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
@@ -16,7 +18,8 @@ import org.certkit.net.Network;
  * specification; an example is {@link Verdict#CERTIFIED} when every margin
  * {@code y_label - y_k}, {@code k != label}, has a positive lower bound. The claim concerns the
  * network evaluated in exact arithmetic with its stored float32 parameters (BatchNorm with running
- * statistics). Non-finite bounds give {@link Verdict#UNKNOWN}.
+ * statistics). Non-finite bounds give {@link Verdict#UNKNOWN}; a network with a non-finite
+ * parameter or statistic is refused. The exact claim and its proof are in docs/soundness.md.
  */
 public final class IbpCertifier {
 
@@ -24,8 +27,8 @@ public final class IbpCertifier {
 
   /** The rounding treatment, for reports. */
   public static String soundnessNote() {
-    return "float64 interval propagation with a rigorous per-operation rounding allowance"
-        + " (outward, Higham gamma_n bound doubled)";
+    return "float64 interval propagation on the CPU with a rigorous per-operation rounding"
+        + " allowance (outward; Higham's gamma_n bound, doubled, for sums of products)";
   }
 
   /**
@@ -37,6 +40,7 @@ public final class IbpCertifier {
    */
   public Verdict[] certify(Network network, NDArray x, NDArray labels, double eps) {
     try (NDManager scope = x.getManager().newSubManager()) {
+      requireFinite(network, scope);
       NDArray x64 = x.toType(DataType.FLOAT64, true);
       x64.attach(scope);
       NDArray lower = domain.marginLowerBounds(network, Box.linfBall(x64, eps), labels,
@@ -55,6 +59,23 @@ public final class IbpCertifier {
         out[i] = all ? Verdict.CERTIFIED : Verdict.UNKNOWN;
       }
       return out;
+    }
+  }
+
+  /**
+   * Refuses a network with a NaN or infinite parameter or running statistic: its function is
+   * not defined in exact arithmetic, so nothing can be certified about it.
+   */
+  private static void requireFinite(Network network, NDManager scope) {
+    for (Map.Entry<String, NDArray> e : network.state().entrySet()) {
+      NDArray a = e.getValue();
+      NDArray notFinite = LayerOps.owned(a.isNaN(), scope)
+          .logicalOr(LayerOps.owned(a.isInfinite(), scope));
+      if (notFinite.any().getBoolean()) {
+        throw new IllegalArgumentException("cannot certify " + network.architecture()
+            + ": its array " + e.getKey() + " holds NaN or infinite values ("
+            + notFinite.countNonzero().getLong() + " of " + a.size() + ")");
+      }
     }
   }
 }

@@ -87,8 +87,9 @@ public final class ConcreteDomain {
     // Operands that may be long-lived (parameters, running statistics) come first only where the
     // result is moved to the batch's manager at once.
     NDArray variance = LayerOps.cast(mv.variance(), like, m);
-    NDArray invStd = LayerOps.owned(variance.add(b.epsilon()), m).pow(-0.5);
-    NDArray scale = LayerOps.owned(LayerOps.cast(b.gamma(), like, m).mul(invStd), m);
+    // A square root and a division, each correctly rounded (IEEE 754), whatever pow would do.
+    NDArray std = LayerOps.owned(variance.add(b.epsilon()), m).sqrt();
+    NDArray scale = LayerOps.owned(LayerOps.cast(b.gamma(), like, m).div(std), m);
     NDArray meanTimesScale = scale.mul(LayerOps.cast(mv.mean(), like, m));
     NDArray shift = LayerOps.owned(LayerOps.cast(b.beta(), like, m).sub(meanTimesScale), m);
     return new NDArray[] {

@@ -32,10 +32,12 @@ import org.certkit.net.Relu;
  * <ul>
  *   <li>{@link Rounding#NEAREST}: plain float32 or float64 arithmetic, differentiable, used for
  *       training. Not sound under floating point.
- *   <li>{@link Rounding#OUTWARD}: float64 inputs only; after every operation the radius is widened
- *       by a rigorous bound on the rounding error of that operation ({@code gamma_n} times the sum
- *       of magnitudes for an n-term dot product, Higham's bound, doubled), so the box contains the
- *       image of the input box under the network evaluated in exact arithmetic. Used to certify.
+ *   <li>{@link Rounding#OUTWARD}: float64 on the CPU only; after every layer the radius is
+ *       widened by a rigorous bound on the rounding errors of that layer ({@code gamma_n} times
+ *       the sum of magnitudes for an n-term dot product, Higham's bound, doubled), so the box
+ *       contains the image of the input box under the network evaluated in exact arithmetic; a
+ *       bound that is not finite anywhere makes the example's result NaN. Used to certify; the
+ *       derivation of each allowance is in docs/soundness.md.
  * </ul>
  *
  * <p>All results belong to the manager of the input box's centre.
@@ -51,7 +53,32 @@ public final class IntervalDomain {
   }
 
   /** Unit roundoff of float64. */
-  private static final double UNIT_ROUNDOFF = 0x1p-53;
+  static final double UNIT_ROUNDOFF = 0x1p-53;
+
+  // The rounding allowances of OUTWARD mode, one per rule; docs/soundness.md derives each. Every
+  // one is needed: the exact-arithmetic tests fail when any is removed or made 10^6 times smaller.
+
+  /** Units of roundoff of {@code |c| + r} added to the input box (x - eps, centre, radius). */
+  static final double INPUT_ULPS = 4;
+  /** Multiple of Higham's {@code gamma_n |W| (|c| + r) + |b|} added after an affine layer. */
+  static final double AFFINE_GAMMAS = 2;
+  /** Units of roundoff of {@code |c| + r} added after a ReLU. */
+  static final double RELU_ULPS = 8;
+  /** Units of roundoff of the output's {@code |c| + r} added after Normalize. */
+  static final double NORMALIZE_ULPS = 4;
+  /** Units of roundoff of {@code (|c| + r + |mean|) |scale| + |beta|} added after BatchNorm. */
+  static final double BATCH_NORM_ULPS = 16;
+  /** Multiple of {@code gamma_(n + MARGIN_EXTRA_TERMS)} of the two logits' magnitudes. */
+  static final double MARGIN_GAMMAS = 2;
+  /** Terms added to the fan-in for the differences and subtractions of the margin. */
+  static final int MARGIN_EXTRA_TERMS = 9;
+  /**
+   * Absolute allowance per possibly underflowing operation, {@code 2^-1074}: a product or quotient
+   * in the subnormal range is off by at most half of it, and sums of subnormals are exact.
+   */
+  static final double UNDERFLOW = Double.MIN_VALUE;
+  /** Underflowing operations counted for an elementwise rule (ReLU, Normalize, BatchNorm). */
+  static final int ELEMENTWISE_OPERATIONS = 8;
 
   private final Rounding rounding;
 
@@ -82,17 +109,42 @@ public final class IntervalDomain {
    */
   public Box propagate(List<Layer> layers, int firstIndex, Box input, BatchStatistics stats,
       Consumer<Box> preActivations) {
-    checkType(input);
+    checkSupported(input);
     // The input box itself was computed with rounding (x - eps, centre, radius): widen it first.
-    Box box = widened(input, () -> input.centre().abs().add(input.radius()), 4);
+    Box box = widened(input, () -> input.centre().abs().add(input.radius()), INPUT_ULPS,
+        ELEMENTWISE_OPERATIONS);
+    // OUTWARD: a non-finite bound anywhere makes the example's result NaN (unknown). Without
+    // this, ReLU would turn a -inf or NaN bound into a confident 0.
+    NDArray magnitudes = rounding == Rounding.OUTWARD ? magnitudeSums(box) : null;
     for (int i = 0; i < layers.size(); i++) {
       Layer layer = layers.get(i);
       if (layer instanceof Relu) {
         preActivations.accept(box);
       }
       box = apply(layer, firstIndex + i, box, stats);
+      if (magnitudes != null) {
+        magnitudes = magnitudes.add(magnitudeSums(box));
+      }
     }
-    return box;
+    if (magnitudes == null) {
+      return box;
+    }
+    NDArray poison = unknownWhereNotFinite(magnitudes, box.centre().getShape().dimension());
+    return new Box(box.centre().add(poison), box.radius().add(poison));
+  }
+
+  /** Per example, the sum of {@code |c| + r}: finite exactly when every entry is. */
+  private static NDArray magnitudeSums(Box box) {
+    NDArray m = box.centre().abs().add(box.radius());
+    return m.reshape(m.getShape().get(0), -1).sum(new int[] {1});
+  }
+
+  /** 0 where {@code magnitudes} is finite and NaN elsewhere, shaped to broadcast. */
+  private static NDArray unknownWhereNotFinite(NDArray magnitudes, int dimensions) {
+    long[] shape = new long[dimensions];
+    java.util.Arrays.fill(shape, 1);
+    shape[0] = magnitudes.getShape().get(0);
+    return magnitudes.mul(0).reshape(new ai.djl.ndarray.types.Shape(shape));
   }
 
   /** One layer on a box. */
@@ -105,40 +157,47 @@ public final class IntervalDomain {
         NDArray absW = LayerOps.abs(l.weight(), m, c);
         NDArray centre = LayerOps.linear(c, l.weight(), l.bias());
         NDArray radius = LayerOps.linear(r, absW, null);
-        yield affineAllowance(centre, radius, () -> LayerOps.linear(c.abs().addi(r), absW,
-            LayerOps.abs(l.bias(), m, c)), l.inFeatures() + 1);
+        yield widened(new Box(centre, radius), () -> LayerOps.linear(c.abs().add(r), absW,
+            LayerOps.abs(l.bias(), m, c)), AFFINE_GAMMAS * gammaUlps(l.inFeatures() + 1),
+            2 * l.inFeatures() + ELEMENTWISE_OPERATIONS);
       }
       case Conv2d cv -> {
         NDArray absW = LayerOps.abs(cv.weight(), m, c);
         NDArray centre = LayerOps.conv2d(c, cv.weight(), cv.bias(), cv.stride(), cv.padding());
         NDArray radius = LayerOps.conv2d(r, absW, null, cv.stride(), cv.padding());
         int fanIn = cv.inChannels() * cv.kernelSize() * cv.kernelSize();
-        yield affineAllowance(centre, radius, () -> LayerOps.conv2d(c.abs().addi(r), absW,
-            LayerOps.abs(cv.bias(), m, c), cv.stride(), cv.padding()), fanIn + 1);
+        yield widened(new Box(centre, radius), () -> LayerOps.conv2d(c.abs().add(r), absW,
+            LayerOps.abs(cv.bias(), m, c), cv.stride(), cv.padding()),
+            AFFINE_GAMMAS * gammaUlps(fanIn + 1), 2 * fanIn + ELEMENTWISE_OPERATIONS);
       }
       case Relu rl -> {
         NDArray lower = Activation.relu(c.sub(r));
         NDArray upper = Activation.relu(c.add(r));
         Box out = Box.fromBounds(lower, upper);
-        yield widened(out, () -> c.abs().addi(r), 8);
+        yield widened(out, () -> c.abs().add(r), RELU_ULPS, ELEMENTWISE_OPERATIONS);
       }
       case Flatten f -> new Box(c.reshape(c.getShape().get(0), -1),
           r.reshape(r.getShape().get(0), -1));
       case Normalize n -> {
         NDArray std = LayerOps.perChannel(n.std(), c);
         Box out = new Box(c.sub(LayerOps.perChannel(n.mean(), c)).divi(std), r.div(std));
-        yield widened(out, () -> out.centre().abs().add(out.radius()), 4);
+        yield widened(out, () -> out.centre().abs().add(out.radius()), NORMALIZE_ULPS,
+            ELEMENTWISE_OPERATIONS);
       }
       case BatchNorm b -> {
-        NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, stats.recordedOrRunning(index, b),
-            c);
+        BatchStatistics.MeanVar mv = stats.recordedOrRunning(index, b);
+        NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, mv, c);
         NDArray absScale = scaleShift[0].abs();
         NDArray centre = stats.isTraining() || rounding == Rounding.OUTWARD
             ? c.mul(scaleShift[0]).addi(scaleShift[1])
             : ConcreteDomain.batchNormFused(b, c);
         Box out = new Box(centre, r.mul(absScale));
-        // scale and shift carry their own rounding (a square root, a division, a product).
-        yield widened(out, () -> c.abs().addi(r).muli(absScale).addi(scaleShift[1].abs()), 16);
+        // The shift beta - mean * scale cancels: its rounding is relative to |mean| |scale| and
+        // |beta|, not to |shift|; the scale carries a square root and a division.
+        yield widened(out, () -> c.abs().add(r).addi(BatchStatistics.reshapeForChannels(
+            LayerOps.abs(mv.mean(), m, c), c.getShape())).muli(absScale)
+            .addi(BatchStatistics.reshapeForChannels(LayerOps.abs(b.beta(), m, c),
+                c.getShape())), BATCH_NORM_ULPS, ELEMENTWISE_OPERATIONS);
       }
     };
   }
@@ -188,48 +247,60 @@ public final class IntervalDomain {
         .mul(labelRows).sum(new int[] {1});
     NDArray lower = centre.sub(radius);
     if (rounding == Rounding.OUTWARD) {
-      // Each logit centre carries at most gamma (|W| |c| + |b|); the pair radius gamma (A r);
-      // the subtractions a few units of roundoff of the result.
+      // Both logit centres, the weight differences, the pair radius and the subtractions carry
+      // rounding errors bounded by gamma of the two logits' magnitudes |W| (|c| + r) + |b|.
       NDArray magnitude = LayerOps.linear(c.abs().add(r), LayerOps.abs(last.weight(), m, c),
           LayerOps.abs(last.bias(), m, c));
-      NDArray pairMagnitude = Losses.selected(magnitude, labels).expandDims(1).add(magnitude)
-          .addi(radius);
-      lower = lower.subi(pairMagnitude.muli(gamma(last.inFeatures() + 4)))
-          .subi(centre.abs().addi(radius).muli(4 * UNIT_ROUNDOFF));
+      NDArray pairMagnitude = Losses.selected(magnitude, labels).expandDims(1).add(magnitude);
+      lower = lower.subi(pairMagnitude.muli(MARGIN_GAMMAS
+          * gammaUlps(last.inFeatures() + 1 + MARGIN_EXTRA_TERMS) * UNIT_ROUNDOFF))
+          .subi(UNDERFLOW * (4 * last.inFeatures() + ELEMENTWISE_OPERATIONS));
+      // The hidden box is already NaN where a bound was not finite; so is the margin then.
+      lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
     }
     return lower;
   }
 
-  private Box affineAllowance(NDArray centre, NDArray radius,
-      Supplier<NDArray> magnitude, int terms) {
-    if (rounding == Rounding.NEAREST) {
-      return new Box(centre, radius);
-    }
-    NDArray error = magnitude.get().muli(gamma(terms));
-    return widened(new Box(centre, radius.add(error)), () -> centre.abs().add(radius), 4);
-  }
-
-  /** Adds {@code ulps} unit roundoffs of {@code magnitude} to the radius in OUTWARD mode. */
-  private Box widened(Box box, Supplier<NDArray> magnitude, int ulps) {
+  /**
+   * Adds {@code ulps} units of roundoff of {@code magnitude}, and {@link #UNDERFLOW} for each of
+   * {@code operations} operations that may underflow, to the radius in OUTWARD mode.
+   */
+  private Box widened(Box box, Supplier<NDArray> magnitude, double ulps, int operations) {
     if (rounding == Rounding.NEAREST) {
       return box;
     }
-    // The tiny absolute term covers underflow to subnormals.
     NDArray radius = box.radius().add(magnitude.get().mul(ulps * UNIT_ROUNDOFF))
-        .addi(Double.MIN_NORMAL);
+        .addi(UNDERFLOW * operations);
     return new Box(box.centre(), radius);
   }
 
-  /** Twice Higham's {@code gamma_n = n u / (1 - n u)} for an n-term sum of products. */
-  private static double gamma(int terms) {
-    double nu = terms * UNIT_ROUNDOFF;
-    return 2 * nu / (1 - nu);
+  /**
+   * Higham's {@code gamma_n = n u / (1 - n u)} in units of roundoff {@code u}: the relative bound
+   * on the error of any n-term sum of products, in any order, with or without fused multiply-add.
+   */
+  private static double gammaUlps(int terms) {
+    return terms / (1 - terms * UNIT_ROUNDOFF);
   }
 
-  private void checkType(Box input) {
-    if (rounding == Rounding.OUTWARD && input.centre().getDataType() != DataType.FLOAT64) {
+  /**
+   * OUTWARD needs float64 on the CPU with the PyTorch engine, where convolutions and matrix
+   * products are sums of products (im2col and GEMM); that is what the allowances assume. Other
+   * devices and engines (cuDNN, Winograd or FFT convolutions, TF32) fall outside the argument.
+   */
+  private void checkSupported(Box input) {
+    if (rounding != Rounding.OUTWARD) {
+      return;
+    }
+    NDArray c = input.centre();
+    if (c.getDataType() != DataType.FLOAT64) {
       throw new IllegalArgumentException(
-          "OUTWARD rounding needs a float64 box, got " + input.centre().getDataType());
+          "OUTWARD rounding needs a float64 box, got " + c.getDataType());
+    }
+    String engine = c.getManager().getEngine().getEngineName();
+    if (c.getDevice().isGpu() || !"PyTorch".equals(engine)) {
+      throw new IllegalStateException("sound (OUTWARD) interval bounds run only in float64 on"
+          + " the CPU with the PyTorch engine, where the rounding allowances are proven; got "
+          + engine + " on " + c.getDevice());
     }
   }
 }

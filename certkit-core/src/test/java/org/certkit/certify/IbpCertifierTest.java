@@ -1,12 +1,14 @@
 package org.certkit.certify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Random;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.Box;
@@ -140,12 +142,17 @@ class IbpCertifierTest {
     }
   }
 
-  /** A NaN or infinite weight, bias or BatchNorm statistic gives UNKNOWN, never CERTIFIED. */
+  /**
+   * A NaN or infinite weight, bias or BatchNorm statistic: the certifier refuses the network with
+   * an error naming the array, and the OUTWARD domain alone proves no margin either (a -inf bound
+   * turned into 0 by a ReLU would otherwise look certain).
+   */
   @Test
   void nonFiniteParametersNeverCertify() {
     float[] poisons = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
     String[] places = {"first conv weight", "BatchNorm running mean", "BatchNorm gamma",
         "last bias", "last weight"};
+    IntervalDomain outward = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
     try (Network net = TinyNetworks.convBn(manager, 7)) {
       NDArray x = TinyNetworks.inputs(manager, net, 16);
       NDArray labels = ConcreteDomain.forward(net, x, EVAL).argMax(1);
@@ -159,12 +166,66 @@ class IbpCertifierTest {
           float[] poisoned = original.clone();
           poisoned[poisoned.length / 2] = poison;
           target.set(poisoned);
-          Verdict[] verdicts = certifier.certify(net, x, labels, eps);
-          target.set(original);
-          assertEquals(0, count(verdicts), poison + " in " + places[place] + " certified "
-              + count(verdicts) + " examples");
+          try {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> certifier.certify(net, x, labels, eps), poison + " in " + places[place]);
+            assertTrue(refused.getMessage().contains("NaN or infinite"), refused.getMessage());
+            double[] margins = outward.marginLowerBounds(net,
+                Box.linfBall(x.toType(DataType.FLOAT64, false), eps), labels, EVAL)
+                .toDoubleArray();
+            int classes = net.numClasses();
+            long[] label = labels.toLongArray();
+            for (int i = 0; i < label.length; i++) {
+              boolean proven = true;
+              for (int k = 0; k < classes; k++) {
+                double v = margins[i * classes + k];
+                proven &= k == label[i] || (Double.isFinite(v) && v > 0);
+              }
+              assertTrue(!proven, poison + " in " + places[place] + ": example " + i
+                  + " has every margin proven positive");
+            }
+          } finally {
+            target.set(original);
+          }
         }
       }
+    }
+  }
+
+  /**
+   * BatchNorm(1) with running mean 1000 and a shift that cancels it, then a Linear layer whose
+   * bias leaves an exact margin of about -2.5e-14 at x = 0, eps = 0: UNKNOWN. The shift
+   * {@code beta - mean * scale} loses about 1e-13 to rounding, so an allowance relative to the
+   * shift alone certified this example. The exact margin is computed here in BigDecimal.
+   */
+  @Test
+  void batchNormCancellationIsNotCertified() {
+    float mean = 1000f;
+    float variance = 2.0101001f;
+    float beta = 705.3263f;
+    float eps = 1e-5f;
+    float bias = -5.0767905e-8f;
+    java.math.MathContext digits = new java.math.MathContext(60);
+    java.math.BigDecimal root = new java.math.BigDecimal(variance)
+        .add(new java.math.BigDecimal(eps)).sqrt(digits);
+    // y = (0 - mean) / root + beta; margin = y - bias (logit 1 is the bias alone).
+    java.math.BigDecimal margin = new java.math.BigDecimal(mean).negate().divide(root, digits)
+        .add(new java.math.BigDecimal(beta)).subtract(new java.math.BigDecimal(bias));
+    assertTrue(margin.signum() < 0 && margin.abs().doubleValue() < 1e-13,
+        "the case must have a tiny negative margin: " + margin.doubleValue());
+    try (NDManager owner = manager.newSubManager()) {
+      BatchNorm bn = new BatchNorm(owner.create(new float[] {1f}), owner.create(new float[] {beta}),
+          owner.create(new float[] {mean}), owner.create(new float[] {variance}), eps, 0.1f);
+      Linear linear = new Linear(owner.create(new float[] {1f, 0f}, new Shape(2, 1)),
+          owner.create(new float[] {0f, bias}));
+      Network net = new Network("bn-cancellation", new Shape(1), List.of(bn, linear), owner);
+      NDArray x = manager.zeros(new Shape(1, 1));
+      NDArray label = manager.create(new long[] {0});
+      assertEquals(Verdict.UNKNOWN, certifier.certify(net, x, label, 0)[0]);
+      double lower = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).marginLowerBounds(net,
+          Box.linfBall(x.toType(DataType.FLOAT64, false), 0), label, EVAL).toDoubleArray()[1];
+      assertTrue(new java.math.BigDecimal(lower).compareTo(margin) <= 0,
+          "bound " + lower + " above the exact margin " + margin.doubleValue());
     }
   }
 
