@@ -47,6 +47,17 @@ final class ExactIntervals {
     return out;
   }
 
+  /** The exact ball {@code [max(x - eps, 0), min(x + eps, 1)]} around float64 points. */
+  static Interval[] linfBall(double[] x, double eps) {
+    Interval[] out = new Interval[x.length];
+    BigDecimal e = new BigDecimal(eps);
+    for (int i = 0; i < x.length; i++) {
+      BigDecimal xi = new BigDecimal(x[i]);
+      out[i] = new Interval(xi.subtract(e).max(BigDecimal.ZERO), xi.add(e).min(BigDecimal.ONE));
+    }
+    return out;
+  }
+
   /**
    * Asserts that the computed box (flattened centre and radius of one example) contains every
    * exact interval.

@@ -61,15 +61,9 @@ class OutwardRoundingTest {
         try (NDManager scope = manager.newSubManager()) {
           Box out = domain.propagate(flatten, Box.linfBall(scope.create(x, new Shape(1, 6)), eps),
               EVAL);
-          Interval[] exact = new Interval[x.length];
-          for (int i = 0; i < x.length; i++) {
-            BigDecimal xi = new BigDecimal(x[i]);
-            BigDecimal e = new BigDecimal(eps);
-            exact[i] = new Interval(xi.subtract(e).max(BigDecimal.ZERO),
-                xi.add(e).min(BigDecimal.ONE));
-          }
           ExactIntervals.assertContains(out.centre().toDoubleArray(),
-              out.radius().toDoubleArray(), exact, "input ball, trial " + t);
+              out.radius().toDoubleArray(), ExactIntervals.linfBall(x, eps),
+              "input ball, trial " + t);
         }
       }
     }
@@ -234,14 +228,8 @@ class OutwardRoundingTest {
             Box.linfBall(scope.create(x, new Shape(1, in)), eps),
             scope.create(new long[] {target}), EVAL);
         double[] computed = lower.toDoubleArray();
-        Interval[] ball = new Interval[in];
-        for (int i = 0; i < in; i++) {
-          BigDecimal xi = new BigDecimal(x[i]);
-          BigDecimal e = new BigDecimal(eps);
-          ball[i] = new Interval(xi.subtract(e).max(BigDecimal.ZERO),
-              xi.add(e).min(BigDecimal.ONE));
-        }
-        BigDecimal[] exact = ExactIntervals.marginLower(ball, w, b, target);
+        BigDecimal[] exact = ExactIntervals.marginLower(ExactIntervals.linfBall(x, eps), w, b,
+            target);
         for (int k = 0; k < classes; k++) {
           if (k != target) {
             assertTrue(new BigDecimal(computed[k]).compareTo(exact[k]) <= 0, "trial " + t
