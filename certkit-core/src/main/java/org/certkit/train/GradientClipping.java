@@ -10,18 +10,25 @@ public final class GradientClipping {
   private GradientClipping() {}
 
   /**
-   * The joint L2 norm of {@code gradients}, with squares and sums in float64: a float32 sum of
-   * squares overflows once an entry exceeds about 1.8e19, which would report a finite gradient as
-   * infinite.
+   * The joint L2 norm of {@code gradients}. Each array's sum of squares is taken in its own type
+   * and, when that is not finite, again in float64: a float32 square overflows once an entry
+   * exceeds about 1.8e19, which would report a finite gradient as infinite.
    *
-   * @return the norm; NaN or infinity when an entry is
+   * @return the norm; NaN or infinity only when an entry is
    */
   public static double norm(List<NDArray> gradients) {
     double sumSquares = 0;
     for (NDArray g : gradients) {
-      try (NDArray wide = g.toType(DataType.FLOAT64, false); NDArray sq = wide.square().sum()) {
-        sumSquares += sq.getDouble();
+      double squares;
+      try (NDArray sq = g.square().sum()) {
+        squares = sq.toType(DataType.FLOAT64, false).getDouble();
       }
+      if (!Double.isFinite(squares)) {
+        try (NDArray wide = g.toType(DataType.FLOAT64, false); NDArray sq = wide.square().sum()) {
+          squares = sq.getDouble();
+        }
+      }
+      sumSquares += squares;
     }
     return Math.sqrt(sumSquares);
   }
