@@ -16,6 +16,8 @@ import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -100,6 +102,37 @@ class CertkitCommandTest {
     Run run = run("train", "--arch", "nosuch", "--data-dir", fakeData.toString(), "--out",
         dir.resolve("out").toString(), "--eval-samples", "0");
     assertUnknownArchitecture(run);
+  }
+
+  /**
+   * A command given a data directory with a truncated file fails naming it and leaves it as it
+   * was, instead of fetching a replacement.
+   */
+  @Test
+  void truncatedDataFileIsNamedAndLeftAlone() throws IOException {
+    Path mnist = Files.createDirectories(dir.resolve("data").resolve("mnist"));
+    writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
+    writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
+    writeIdx(mnist.resolve("t10k-labels-idx1-ubyte.gz"), 10_000, false);
+    // The header of 10000 images, then the pixels of one.
+    byte[] truncated = ByteBuffer.allocate(16 + 784).putInt(0x803).putInt(10_000).putInt(28)
+        .putInt(28).array();
+    Path user = Files.write(mnist.resolve("t10k-images-idx3-ubyte"), truncated);
+    FileTime past = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(user, past);
+
+    Run run = run("train", "--data-dir", dir.resolve("data").toString(), "--epochs", "1",
+        "--out", dir.resolve("out").toString());
+
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains(user + ": truncated") && run.err().contains("move " + user),
+        run.err());
+    assertNoStackTrace(run);
+    assertTrue(Arrays.equals(truncated, Files.readAllBytes(user)), "bytes changed");
+    assertEquals(past, Files.getLastModifiedTime(user), "the file was rewritten");
+    try (var files = Files.list(mnist)) {
+      assertEquals(4, files.count(), "nothing was added or removed");
+    }
   }
 
   /**
