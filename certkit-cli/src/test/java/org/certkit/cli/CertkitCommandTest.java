@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -85,6 +86,25 @@ class CertkitCommandTest {
         out.toString());
     assertNotEquals(0, run.exitCode(), run.toString());
     assertTrue(run.err().contains("--weight-decay") && run.err().contains("-1"), run.err());
+    assertNoStackTrace(run);
+    assertFalse(Files.exists(out), "a rejected command should not create its output directory");
+  }
+
+  /**
+   * {@code train --deterministic} outside the launcher's environment (the tests run without
+   * MKL_CBWR) fails before touching data, naming the variables to export.
+   */
+  @Test
+  void deterministicTrainingRefusesAnUnsetEnvironment() throws IOException {
+    assumeTrue(System.getenv("MKL_CBWR") == null, "MKL_CBWR is set in this environment");
+    Path out = dir.resolve("out");
+    Run run = run("train", "--deterministic", "--data-dir", noData().toString(), "--out",
+        out.toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    for (String variable : List.of("MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY",
+        "OMP_NUM_THREADS", "MKL_NUM_THREADS")) {
+      assertTrue(run.err().contains(variable), variable + " not named: " + run.err());
+    }
     assertNoStackTrace(run);
     assertFalse(Files.exists(out), "a rejected command should not create its output directory");
   }
