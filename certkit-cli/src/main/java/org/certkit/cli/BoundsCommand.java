@@ -33,8 +33,9 @@ import picocli.CommandLine.Option;
         "ibp: interval bound propagation, sound (float64, outward rounding).",
         "expected: the expected blockwise bounds of Alsubaihi et al.; NOT sound, they hold in"
             + " expectation over Gaussian weights only.",
-        "milp: exact bounds by mixed-integer programming (Tjeng et al. 2019, OR-Tools SCIP), up"
-            + " to solver tolerance; a bound whose solve times out is the solver's proven bound."})
+        "milp: solver bounds by mixed-integer programming (Tjeng et al. 2019, OR-Tools SCIP):"
+            + " within the solver's tolerances, widened by a small allowance, not proven; a bound"
+            + " whose solve times out is the solver's dual bound."})
 final class BoundsCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
@@ -111,7 +112,7 @@ final class BoundsCommand implements Callable<Integer> {
                 .outputBounds(network, input);
             lower = exact.lower().stream().mapToDouble(MilpBound::value).toArray();
             upper = exact.upper().stream().mapToDouble(MilpBound::value).toArray();
-            example.put("all_exact", exact.allExact());
+            example.put("all_solver_optimal", exact.allOptimal());
             example.put("unstable_relus", exact.unstableRelus());
           } else {
             Box out = chosen.equals("ibp")
@@ -142,7 +143,7 @@ final class BoundsCommand implements Callable<Integer> {
     double meanWidth = widthSum / examples.size();
     String kind = switch (chosen) {
       case "ibp" -> "IBP (sound)";
-      case "milp" -> "MILP (exact up to solver tolerance)";
+      case "milp" -> "MILP (solver bounds, within solver tolerances)";
       default -> "expected (" + maskRule + " masks, not sound)";
     };
     System.out.printf("%s bounds at eps %.4f over %d examples: mean width %.4g%n", kind, eps,

@@ -43,6 +43,8 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Mixin ModelOptions model;
 
+  @Mixin DeterminismOption determinism;
+
   @Option(names = "--epochs", defaultValue = "30",
       description = "Training epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
@@ -82,6 +84,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    determinism.check();
     long start = System.nanoTime();
     if (!(eps >= 0 && eps <= 1 && trainEps >= 0 && trainEps <= 1)) {
       throw new IllegalArgumentException("epsilons must be in [0, 1] (pixel space)");

@@ -32,6 +32,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
   @Mixin ModelOptions model;
+  @Mixin DeterminismOption determinism;
 
   @Option(names = "--method", defaultValue = "ibp",
       description = "standard, pgd, ibp or expected-bounds (default: ${DEFAULT-VALUE}).")
@@ -103,6 +104,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    determinism.check();
     TrainingConfig config = config();
     model.spec();
     if (resume && out == null) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,8 @@ import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -87,6 +90,25 @@ class CertkitCommandTest {
     assertFalse(Files.exists(out), "a rejected command should not create its output directory");
   }
 
+  /**
+   * {@code train --deterministic} outside the launcher's environment (the tests run without
+   * MKL_CBWR) fails before touching data, naming the variables to export.
+   */
+  @Test
+  void deterministicTrainingRefusesAnUnsetEnvironment() throws IOException {
+    assumeTrue(System.getenv("MKL_CBWR") == null, "MKL_CBWR is set in this environment");
+    Path out = dir.resolve("out");
+    Run run = run("train", "--deterministic", "--data-dir", noData().toString(), "--out",
+        out.toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    for (String variable : List.of("MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY",
+        "OMP_NUM_THREADS", "MKL_NUM_THREADS")) {
+      assertTrue(run.err().contains(variable), variable + " not named: " + run.err());
+    }
+    assertNoStackTrace(run);
+    assertFalse(Files.exists(out), "a rejected command should not create its output directory");
+  }
+
   @Test
   void trainRejectsUnknownArchitectureWithoutData() throws IOException {
     Run run = run("train", "--arch", "nosuch", "--data-dir", noData().toString(), "--out",
@@ -100,6 +122,37 @@ class CertkitCommandTest {
     Run run = run("train", "--arch", "nosuch", "--data-dir", fakeData.toString(), "--out",
         dir.resolve("out").toString(), "--eval-samples", "0");
     assertUnknownArchitecture(run);
+  }
+
+  /**
+   * A command given a data directory with a truncated file fails naming it and leaves it as it
+   * was, instead of fetching a replacement.
+   */
+  @Test
+  void truncatedDataFileIsNamedAndLeftAlone() throws IOException {
+    Path mnist = Files.createDirectories(dir.resolve("data").resolve("mnist"));
+    writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
+    writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
+    writeIdx(mnist.resolve("t10k-labels-idx1-ubyte.gz"), 10_000, false);
+    // The header of 10000 images, then the pixels of one.
+    byte[] truncated = ByteBuffer.allocate(16 + 784).putInt(0x803).putInt(10_000).putInt(28)
+        .putInt(28).array();
+    Path user = Files.write(mnist.resolve("t10k-images-idx3-ubyte"), truncated);
+    FileTime past = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(user, past);
+
+    Run run = run("train", "--data-dir", dir.resolve("data").toString(), "--epochs", "1",
+        "--out", dir.resolve("out").toString());
+
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains(user + ": truncated") && run.err().contains("move " + user),
+        run.err());
+    assertNoStackTrace(run);
+    assertTrue(Arrays.equals(truncated, Files.readAllBytes(user)), "bytes changed");
+    assertEquals(past, Files.getLastModifiedTime(user), "the file was rewritten");
+    try (var files = Files.list(mnist)) {
+      assertEquals(4, files.count(), "nothing was added or removed");
+    }
   }
 
   /**

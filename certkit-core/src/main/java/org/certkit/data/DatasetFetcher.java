@@ -12,9 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,9 +33,13 @@ import java.util.stream.Stream;
  * Fashion-MNIST the Debian package {@value #FASHION_MNIST_DEB} (installed, or downloaded with
  * {@code apt-get download}, which needs no root).
  *
- * <p>Every attempt fills a fresh staging directory inside the data root, is checked by loading
- * both splits and comparing their sizes with {@link DatasetName#expectedSize(Split)}, and only
- * then moved into place with atomic renames, so a failed attempt never leaves partial files.
+ * <p>Files already under the data root belong to the user and are never deleted or replaced: if
+ * one of them is unusable, {@link #fetch} fails with a {@link DatasetFormatException} naming it.
+ * Fetching only adds the files that are missing. Every attempt fills a fresh staging directory
+ * inside the data root, is checked by loading both splits and comparing their sizes with {@link
+ * DatasetName#expectedSize(Split)}, and only then are the missing files linked into place, each
+ * under a name that must not exist yet (a file that appeared meanwhile is kept), so a failed
+ * attempt never leaves partial files.
  */
 public final class DatasetFetcher {
 
@@ -68,47 +73,42 @@ public final class DatasetFetcher {
    * Makes the files of {@code dataset} exist under {@code dataRoot}, logging one line per attempt.
    *
    * @return the data set's directory, {@link DatasetStore#directory(DatasetName, Path)}
+   * @throws DatasetFormatException if a file already there is unusable; it is left as it is, and
+   *     the message names it, says what is wrong and how to proceed
    * @throws IOException if every source failed; the message names the data set, what was tried,
    *     the expected file names and the directory to put them in
    */
   public static Path fetch(DatasetName dataset, Path dataRoot, Consumer<String> log)
       throws IOException {
+    return fetch(dataset, dataRoot, log, attempts(dataset));
+  }
+
+  /** {@link #fetch(DatasetName, Path, Consumer)} from the given sources, tried in order. */
+  static Path fetch(DatasetName dataset, Path dataRoot, Consumer<String> log,
+      List<Attempt> attempts) throws IOException {
     Path dir = DatasetStore.directory(dataset, dataRoot);
     String id = dataset.id();
     String sizes = dataset.expectedSize(Split.TRAIN) + " train / "
         + dataset.expectedSize(Split.TEST) + " test images";
-    String present = problem(dataset, dataRoot);
-    if (present == null) {
+    List<String> missing = new ArrayList<>();
+    for (String name : DatasetStore.fileNames(dataset)) {
+      if (DatasetStore.locate(dataset, dir, name) == null) {
+        missing.add(name);
+      }
+    }
+    if (missing.isEmpty()) {
+      verifyPresent(dataset, dataRoot);
       log.accept(id + ": already present in " + dir + " (" + sizes + ")");
       return dir;
     }
-    log.accept(id + ": not usable in " + dir + ": " + present);
+    log.accept(id + ": missing " + String.join(", ", missing) + " in " + dir);
 
     List<String> failures = new ArrayList<>();
     Files.createDirectories(dir);
-    for (Attempt attempt : attempts(dataset)) {
-      long start = System.nanoTime();
-      Path stageRoot = Files.createTempDirectory(dataRoot, ".fetch-" + id + "-");
-      try {
-        Path stageDir = Files.createDirectory(DatasetStore.directory(dataset, stageRoot));
-        attempt.source().fill(stageRoot, stageDir);
-        String problem = problem(dataset, stageRoot);
-        if (problem != null) {
-          throw new IOException(problem);
-        }
-        install(stageDir, dir);
-        log.accept(String.format(Locale.ROOT, "%s: %s: done in %.1f s (%s)", id,
-            attempt.description(), (System.nanoTime() - start) / 1e9, sizes));
+    for (Attempt attempt : attempts) {
+      if (stage(dataset, dataRoot, attempt, failures, log)) {
+        verifyPresent(dataset, dataRoot);
         return dir;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException(id + ": fetch interrupted");
-      } catch (IOException | UncheckedIOException e) {
-        String reason = reason(e);
-        failures.add(attempt.description() + ": " + reason);
-        log.accept(id + ": " + attempt.description() + ": failed: " + reason);
-      } finally {
-        deleteTree(stageRoot);
       }
     }
     throw new IOException("Could not fetch " + id + ". Tried: " + String.join("; ", failures)
@@ -119,13 +119,47 @@ public final class DatasetFetcher {
         + " into " + dir + ".");
   }
 
+  /**
+   * Runs one attempt in a fresh staging directory and adds its files that are missing.
+   *
+   * @return whether it succeeded; if not, its reason is added to {@code failures}
+   */
+  private static boolean stage(DatasetName dataset, Path dataRoot, Attempt attempt,
+      List<String> failures, Consumer<String> log) throws IOException {
+    String id = dataset.id();
+    long start = System.nanoTime();
+    Path stageRoot = Files.createTempDirectory(dataRoot, ".fetch-" + id + "-");
+    try {
+      Path stageDir = Files.createDirectory(DatasetStore.directory(dataset, stageRoot));
+      attempt.source().fill(stageRoot, stageDir);
+      verify(dataset, stageRoot);
+      List<String> added = add(dataset, stageDir, DatasetStore.directory(dataset, dataRoot));
+      log.accept(String.format(Locale.ROOT, "%s: %s: added %s in %.1f s", id,
+          attempt.description(), added.isEmpty() ? "nothing" : String.join(", ", added),
+          (System.nanoTime() - start) / 1e9));
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(id + ": fetch interrupted");
+    } catch (IOException | UncheckedIOException e) {
+      String reason = reason(e);
+      failures.add(attempt.description() + ": " + reason);
+      log.accept(id + ": " + attempt.description() + ": failed: " + reason);
+      return false;
+    } finally {
+      deleteTree(stageRoot);
+    }
+  }
+
   /** Fills a staging directory with a data set's files. */
   @FunctionalInterface
-  private interface Source {
+  interface Source {
+    /** Puts the files into {@code stageDir}, using {@code stageRoot} for scratch space. */
     void fill(Path stageRoot, Path stageDir) throws IOException, InterruptedException;
   }
 
-  private record Attempt(String description, Source source) {}
+  /** A source of a data set's files, with the description that log lines and errors show. */
+  record Attempt(String description, Source source) {}
 
   private static List<Attempt> attempts(DatasetName dataset) {
     List<Attempt> attempts = new ArrayList<>();
@@ -151,22 +185,38 @@ public final class DatasetFetcher {
     return attempts;
   }
 
-  /** The reason {@code dataset} under {@code root} is unusable, or null if both splits are fine. */
-  private static String problem(DatasetName dataset, Path root) {
+  /**
+   * Checks that both splits of {@code dataset} under {@code root} load with their expected sizes.
+   *
+   * @throws DatasetFormatException naming the file that is wrong
+   * @throws IOException if a file is missing or cannot be read
+   */
+  private static void verify(DatasetName dataset, Path root) throws IOException {
     for (Split split : Split.values()) {
-      try {
-        ImageDataset data = DatasetStore.load(dataset, split, root);
-        if (data.size() != dataset.expectedSize(split)) {
-          return data.name() + " has " + data.size() + " images, expected "
-              + dataset.expectedSize(split);
-        }
-      } catch (FileNotFoundException e) {
-        return "files missing";
-      } catch (IOException e) {
-        return reason(e);
+      ImageDataset data = DatasetStore.load(dataset, split, root);
+      if (data.size() != dataset.expectedSize(split)) {
+        Path first = DatasetStore.locate(dataset, DatasetStore.directory(dataset, root),
+            DatasetStore.fileNames(dataset, split).get(0));
+        throw new DatasetFormatException(first, data.name() + " has " + data.size()
+            + " images, expected " + dataset.expectedSize(split));
       }
     }
-    return null;
+  }
+
+  /**
+   * {@link #verify} on the user's files, explaining in the error that certkit leaves them alone.
+   */
+  private static void verifyPresent(DatasetName dataset, Path root) throws IOException {
+    try {
+      verify(dataset, root);
+    } catch (DatasetFormatException e) {
+      String id = dataset.id();
+      throw new DatasetFormatException(e.file(), e.problem() + ". certkit never deletes or"
+          + " replaces a file it finds in a data directory: move " + e.file() + " away (the"
+          + " next run then fetches the missing file), or fetch into another directory with"
+          + " `./certkit data fetch " + id + " --data-dir OTHER_DIR` and pass --data-dir"
+          + " OTHER_DIR to the command", e);
+    }
   }
 
   private static void downloadIdx(DatasetName dataset, String baseUrl, Path stageDir)
@@ -257,15 +307,41 @@ public final class DatasetFetcher {
     }
   }
 
-  /** Moves the staged files into {@code dir}, removing the other (raw or .gz) variant of each. */
-  private static void install(Path stageDir, Path dir) throws IOException {
+  /**
+   * Links each staged file into {@code dir} unless a variant of it (raw or {@code .gz}, or the
+   * CIFAR-10 subdirectory) is already there. The link is created only if its name does not
+   * exist, so a file that appears meanwhile is kept and the staged copy dropped.
+   *
+   * @return the names of the files added
+   */
+  private static List<String> add(DatasetName dataset, Path stageDir, Path dir)
+      throws IOException {
+    List<String> added = new ArrayList<>();
     for (Path staged : files(stageDir)) {
       String name = staged.getFileName().toString();
-      Files.deleteIfExists(dir.resolve(name.endsWith(DatasetStore.GZ)
+      String base = dataset != DatasetName.CIFAR10 && name.endsWith(DatasetStore.GZ)
           ? name.substring(0, name.length() - DatasetStore.GZ.length())
-          : name + DatasetStore.GZ));
-      Files.move(staged, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+          : name;
+      if (DatasetStore.locate(dataset, dir, base) != null) {
+        continue;
+      }
+      try {
+        try {
+          Files.createLink(dir.resolve(name), staged);
+        } catch (UnsupportedOperationException | FileSystemException noLinks) {
+          if (noLinks instanceof FileAlreadyExistsException exists) {
+            throw exists;
+          }
+          // No hard links on this file system: a move without REPLACE_EXISTING also refuses an
+          // existing target, though its check and rename are two steps.
+          Files.move(staged, dir.resolve(name));
+        }
+        added.add(name);
+      } catch (FileAlreadyExistsException e) {
+        // Appeared since the check above: it is the user's now.
+      }
     }
+    return added;
   }
 
   private static HttpClient httpClient() {

@@ -89,7 +89,7 @@ public final class DatasetStore {
   }
 
   /** The existing file for {@code name} in {@code dir} under the accepted variants, or null. */
-  private static Path locate(DatasetName dataset, Path dir, String name) {
+  static Path locate(DatasetName dataset, Path dir, String name) {
     List<Path> candidates = dataset == DatasetName.CIFAR10
         ? List.of(dir.resolve(name), dir.resolve(CIFAR_SUBDIR).resolve(name))
         : List.of(dir.resolve(name), dir.resolve(name + GZ));

@@ -29,7 +29,7 @@ class ExpectedBoundsFailureExperimentTest {
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
           "n", "a1", "expected_lower", "expected_upper", "expected_clean_lower",
           "expected_clean_upper", "ibp_lower", "ibp_upper", "milp_lower", "milp_upper",
-          "milp_exact", "corners_lower", "corners_upper", "true_lower", "true_upper",
+          "milp_optimal", "corners_lower", "corners_upper", "true_lower", "true_upper",
           "algebra_expected_lower", "algebra_expected_upper", "paper_expected_lower",
           "paper_expected_upper", "paper_ibp_lower", "paper_ibp_upper", "width_expected",
           "width_ibp", "width_expected_over_ibp", "gamma_expected", "gamma_expected_clean",

@@ -21,12 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ExpectedTrueBoundsExperimentTest {
 
   private static final List<String> COLUMNS = List.of("eps", "mask_rule", "centre", "logits",
-      "milp_exact_bounds", "milp_exact_logits", "gamma_exact_mean", "gamma_exact_std",
-      "gamma_exact_min", "gamma_exact_max", "gamma_decided_logits", "gamma_proven_one_logits",
+      "milp_optimal_bounds", "milp_optimal_logits", "gamma_optimal_mean", "gamma_optimal_std",
+      "gamma_optimal_min", "gamma_optimal_max", "gamma_decided_logits", "gamma_one_logits",
       "gamma_unknown_logits", "gamma_mean", "gamma_std", "gamma_min", "gamma_max",
       "gamma_mean_low", "gamma_mean_high", "gamma_min_low", "gamma_min_high", "width_ibp",
       "width_expected", "width_ibp_minus_expected", "width_ibp_over_expected",
-      "width_milp_exact_over_expected", "width_milp_outer_over_expected",
+      "width_milp_optimal_over_expected", "width_milp_outer_over_expected",
       "width_attained_over_expected", "milp_inside_ibp_fraction",
       "milp_contains_clean_fraction", "milp_seconds_per_image", "unstable_relus_per_image");
 
@@ -56,7 +56,7 @@ class ExpectedTrueBoundsExperimentTest {
       assertTrue(headline.get("check_milp_contains_clean_logit_all").asBoolean());
       assertTrue(headline.get("check_gamma_in_unit_interval").asBoolean());
       assertTrue(!headline.get("check_accuracy_at_least_0_98").asBoolean());
-      assertEquals("16/16", headline.get("milp_exact_bounds_eps_0.01").asText());
+      assertEquals("16/16", headline.get("milp_optimal_bounds_eps_0.01").asText());
       assertEquals(8, result.table().rows().size());
       for (List<Object> row : result.table().rows()) {
         int logits = ((Number) row.get(3)).intValue();

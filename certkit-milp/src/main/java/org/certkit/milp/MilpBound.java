@@ -4,14 +4,16 @@ import java.util.Optional;
 
 /**
  * The result of bounding one linear objective {@code c^T y} of a network's output from one side
- * by mixed-integer linear programming: exact, cut short by the time limit, or unknown.
+ * by mixed-integer linear programming: solved to optimality, cut short by the time limit, or
+ * unknown.
  *
- * <p>{@link #value()} is always a sound bound (up to the solver's tolerances, see
- * {@link MilpOptions}): a lower bound never exceeds the true minimum and an upper bound is never
- * below the true maximum. Only {@link Exact} claims that it is also attained. Switch over the
+ * <p>{@link #value()} is a solver bound: within the solver's tolerances and the widening of
+ * {@link MilpOptions}, a lower bound does not exceed the true minimum and an upper bound is not
+ * below the true maximum. It rests on floating-point solves and is not proven. Only {@link
+ * Optimal} claims that it is also attained (within the same tolerances). Switch over the
  * permitted records to tell them apart.
  */
-public sealed interface MilpBound permits MilpBound.Exact, MilpBound.TimedOut, MilpBound.Unknown {
+public sealed interface MilpBound permits MilpBound.Optimal, MilpBound.TimedOut, MilpBound.Unknown {
 
   /** Which side of the objective is bounded. */
   enum Side {
@@ -46,7 +48,7 @@ public sealed interface MilpBound permits MilpBound.Exact, MilpBound.TimedOut, M
   /** The side bounded. */
   Side side();
 
-  /** The sound bound, widened by the tolerance allowance of {@link MilpOptions}. */
+  /** The solver bound, widened by the tolerance allowance of {@link MilpOptions}. */
   double value();
 
   /** The best point the solver found, if any. */
@@ -56,7 +58,7 @@ public sealed interface MilpBound permits MilpBound.Exact, MilpBound.TimedOut, M
   double seconds();
 
   /**
-   * The solver proved optimality: {@code value} is the optimum, widened by the tolerance
+   * The solver reported optimality: {@code value} is its optimum, widened by the tolerance
    * allowance, and {@code best} attains the optimum up to the solver's tolerances.
    *
    * @param side the side bounded
@@ -64,7 +66,7 @@ public sealed interface MilpBound permits MilpBound.Exact, MilpBound.TimedOut, M
    * @param best the optimal point
    * @param seconds wall-clock seconds of the solve
    */
-  record Exact(Side side, double value, Incumbent best, double seconds) implements MilpBound {
+  record Optimal(Side side, double value, Incumbent best, double seconds) implements MilpBound {
     @Override
     public Optional<Incumbent> incumbent() {
       return Optional.of(best);
@@ -72,11 +74,11 @@ public sealed interface MilpBound permits MilpBound.Exact, MilpBound.TimedOut, M
   }
 
   /**
-   * The time limit ended the solve before optimality was proven: {@code value} is the tighter of
-   * the solver's dual bound (widened) and the interval (IBP) bound, sound but maybe not attained.
+   * The time limit ended the solve before optimality was reached: {@code value} is the tighter
+   * of the solver's dual bound (widened) and the interval (IBP) bound, maybe not attained.
    *
    * @param side the side bounded
-   * @param value the sound bound
+   * @param value the bound
    * @param incumbent the best point found before the limit, if any
    * @param seconds wall-clock seconds of the solve
    */

@@ -19,10 +19,11 @@ import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
 /**
- * Exact bounds of a network's outputs, or of a linear objective {@code c^T y} of them (such as a
+ * Solver bounds of a network's outputs, or of a linear objective {@code c^T y} of them (such as a
  * margin {@code y_t - y_k}), over an input box, by mixed-integer linear programming with the
  * encoding of Tjeng, Xiao and Tedrake, "Evaluating robustness of neural networks with mixed
- * integer programming" (ICLR 2019).
+ * integer programming" (ICLR 2019). They hold within the solver's tolerances, widened by the
+ * allowance of {@link MilpOptions}; they are not proven bounds (see below).
  *
  * <p>The network is taken in evaluation mode (BatchNorm with running statistics, an affine map), one
  * example at a time; every layer type is supported. Each unstable ReLU becomes one binary variable,
@@ -34,19 +35,21 @@ import org.certkit.net.Network;
  * exponentially with the number of unstable ReLUs in the worst case: use it on small networks or
  * small radii, as ground truth for cheaper bounds, or as the last link of a certification chain.
  *
- * <p><b>Exactness and tolerances.</b> MILP solvers work in floating point with tolerances: a
+ * <p><b>Tolerances.</b> MILP solvers work in floating point with tolerances: a
  * constraint may be violated by up to about {@code 1e-6} (feasibility tolerance) and a binary may
  * be fractional by about {@code 1e-6} (integrality tolerance), and the solvers' defaults are kept.
- * The relative optimality gap is set to 0. "Exact" thus means exact up to the solver's tolerance,
- * and each reported bound is widened outward by {@link MilpOptions#relativeTolerance()}
+ * The relative optimality gap is set to 0. An optimum is thus optimal only within the solver's
+ * tolerances, and each reported bound is widened outward by {@link MilpOptions#relativeTolerance()}
  * {@code |b| +} {@link MilpOptions#absoluteTolerance()}; a lower bound is also never reported
  * above the objective at the solver's own point (evaluated by the concrete forward pass), nor an
- * upper bound below it. These bounds are not certified against floating-point error the way
- * {@link IntervalDomain.Rounding#OUTWARD} bounds are.
+ * upper bound below it. The widening is an allowance, not an error bound: these bounds are not
+ * certified against floating-point error the way {@link IntervalDomain.Rounding#OUTWARD} bounds
+ * are, and the big-M constants from {@link LinearRelaxationBounds} are computed in floating
+ * point too.
  *
  * <p><b>Time limit.</b> Every solve (one side of one objective) has the time limit of the
  * {@link MilpOptions}. When it ends the solve, the result is {@link MilpBound.TimedOut}, never
- * {@link MilpBound.Exact}: its bound is the solver's dual bound (never the incumbent's value, which
+ * {@link MilpBound.Optimal}: its bound is the solver's dual bound (never the incumbent's value, which
  * may not be the optimum), or the interval bound (intersected with the linear-relaxation bound when
  * those are chosen) when that is tighter or when the solver stopped before finding any point
  * (OR-Tools then reports no dual bound).
@@ -222,7 +225,7 @@ public final class MilpBounds {
           double primal = solver.objective().value();
           double dual = solver.objective().bestBound();
           double proven = minimise ? Math.min(dual, primal) : Math.max(dual, primal);
-          yield new MilpBound.Exact(side, notBeyond(widened(proven, minimise), best, minimise),
+          yield new MilpBound.Optimal(side, notBeyond(widened(proven, minimise), best, minimise),
               best, seconds);
         }
         case FEASIBLE -> {

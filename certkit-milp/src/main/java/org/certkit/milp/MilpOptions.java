@@ -7,14 +7,15 @@ package org.certkit.milp;
  * <p>A bound {@code b} from the solver is reported as {@code b - (relativeTolerance |b| +
  * absoluteTolerance)} (lower bounds) or {@code b + (...)} (upper bounds). MILP solvers accept
  * constraint violations up to a feasibility tolerance (about {@code 1e-6} for SCIP and CBC) and
- * integrality violations of the same order, so an "exact" optimum is exact only up to those
+ * integrality violations of the same order, so a solver's optimum is optimal only within those
  * tolerances; the widening makes containment checks meaningful. It is an allowance sized to the
  * solvers' defaults, not a rigorous error bound.
  *
  * <p>The big-M constants of the encoding come from pre-activation bounds: interval bounds, or
- * the tighter bounds of linear ReLU relaxations ({@link PreActivationBounds}). Both are sound;
- * tighter ones make fewer ReLUs unstable and the solves faster, and never change an exact
- * answer.
+ * the tighter bounds of linear ReLU relaxations ({@link PreActivationBounds}). Interval bounds
+ * are rounded outward; relaxation bounds are computed in floating point and are an allowance
+ * like the widening, not a certified error bound. Tighter ones make fewer ReLUs unstable and the
+ * solves faster, and do not change the optimum.
  *
  * @param solver the MILP solver
  * @param timeLimitSeconds wall-clock limit of each solve (one bound of one objective), positive

@@ -22,9 +22,9 @@ public record OutputBounds(List<MilpBound> lower, List<MilpBound> upper, int uns
     }
   }
 
-  /** Whether every bound is {@link MilpBound.Exact}. */
-  public boolean allExact() {
-    return lower.stream().allMatch(b -> b instanceof MilpBound.Exact)
-        && upper.stream().allMatch(b -> b instanceof MilpBound.Exact);
+  /** Whether every bound is {@link MilpBound.Optimal}. */
+  public boolean allOptimal() {
+    return lower.stream().allMatch(b -> b instanceof MilpBound.Optimal)
+        && upper.stream().allMatch(b -> b instanceof MilpBound.Optimal);
   }
 }

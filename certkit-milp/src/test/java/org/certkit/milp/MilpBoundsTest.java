@@ -59,7 +59,7 @@ class MilpBoundsTest {
       try (Network net = TinyNetworks.fc(manager, seed)) {
         Box box = Box.linfBall(TinyNetworks.inputs(manager, net, 1), 0.15);
         OutputBounds bounds = MILP.outputBounds(net, box);
-        assertTrue(bounds.allExact(), "a bound of a 4-8-8-3 net was not solved to optimality");
+        assertTrue(bounds.allOptimal(), "a bound of a 4-8-8-3 net was not solved to optimality");
         tightened += assertInsideInterval(bounds, SOUND.propagate(net, box,
             BatchStatistics.evaluation()));
         assertContains(bounds, ConcreteDomain.forward(net, cornersAndSamples(box, 4000, seed),
@@ -83,7 +83,7 @@ class MilpBoundsTest {
         Box box = Box.fromBounds(manager.create(new double[] {lo}, new Shape(1, 1)),
             manager.create(new double[] {hi}, new Shape(1, 1)));
         OutputBounds bounds = MILP.outputBounds(net, box);
-        assertTrue(bounds.allExact());
+        assertTrue(bounds.allOptimal());
         double[] points = gridAndKinks(net, lo, hi, 100_000);
         double[] y = ConcreteDomain.forward(net, manager.create(points, new Shape(points.length,
             1)), BatchStatistics.evaluation()).toDoubleArray();
@@ -111,7 +111,7 @@ class MilpBoundsTest {
       double eps = 0.02;
       Box box = Box.linfBall(x, eps);
       OutputBounds bounds = MILP.outputBounds(net, box);
-      assertTrue(bounds.allExact());
+      assertTrue(bounds.allOptimal());
       assertTrue(bounds.unstableRelus() > 0, "no unstable ReLU: the test would not test much");
       assertInsideInterval(bounds, SOUND.propagate(net, box, BatchStatistics.evaluation()));
       assertAttained(bounds);
@@ -130,7 +130,7 @@ class MilpBoundsTest {
       int other = (target + 1) % classes;
       MilpBound margin = MILP.bound(net, box, MilpBounds.margin(classes, target, other),
           MilpBound.Side.LOWER);
-      assertInstanceOf(MilpBound.Exact.class, margin);
+      assertInstanceOf(MilpBound.Optimal.class, margin);
       double[] y = pgdOutputs.toDoubleArray();
       for (int i = 0; i < classes; i++) {
         double m = y[i * classes + target] - y[i * classes + other];
@@ -220,7 +220,7 @@ class MilpBoundsTest {
       Box box = Box.linfBall(TinyNetworks.inputs(manager, net, 1), 0.2);
       OutputBounds scip = MILP.outputBounds(net, box);
       OutputBounds other = cbc.outputBounds(net, box);
-      assertTrue(other.allExact());
+      assertTrue(other.allOptimal());
       for (int k = 0; k < net.numClasses(); k++) {
         assertEquals(scip.lower().get(k).value(), other.lower().get(k).value(), 1e-5);
         assertEquals(scip.upper().get(k).value(), other.upper().get(k).value(), 1e-5);
@@ -256,7 +256,7 @@ class MilpBoundsTest {
     Box sound = SOUND.propagate(net, box, BatchStatistics.evaluation());
     assertEquals(trueMinimum, sound.lower().getDouble(0, 0), 1e-9 * Math.abs(trueMinimum));
     OutputBounds bounds = MILP.outputBounds(net, box);
-    assertTrue(bounds.allExact());
+    assertTrue(bounds.allOptimal());
     MilpBound lower = bounds.lower().getFirst();
     MilpBound upper = bounds.upper().getFirst();
     double allowance = MILP.options().allowance(trueMinimum);

@@ -42,7 +42,7 @@ class MilpTimeLimitTest {
 
   /**
    * A 1 ms limit on a net with about a hundred unstable ReLUs ends every solve before any point
-   * is found: the results are TimedOut, never Exact, with the interval bounds, which contain every
+   * is found: the results are TimedOut, never Optimal, with the interval bounds, which contain every
    * sampled output.
    */
   @Test
