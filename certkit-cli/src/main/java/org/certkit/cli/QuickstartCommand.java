@@ -121,6 +121,10 @@ final class QuickstartCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("quickstart summary (MNIST test set)");
     EvaluationOptions.print(report);
+    int skipped = history.stream().mapToInt(EpochMetrics::skippedSteps).sum();
+    if (skipped > 0) {
+      System.out.printf("training skipped %d steps with a non-finite loss or gradient%n", skipped);
+    }
     System.out.printf("total %.1f s; checkpoint %s%n", seconds, out.resolve("model.ckpt"));
     if (json != null) {
       Map<String, Object> summary = new LinkedHashMap<>();
@@ -132,6 +136,7 @@ final class QuickstartCommand implements Callable<Integer> {
       summary.put("test_samples", report.samples());
       summary.put("seconds", seconds);
       summary.put("epochs", epochs);
+      summary.put("skipped_steps", skipped);
       summary.put("architecture", model.spec());
       summary.put("pgd_steps", pgdSteps);
       summary.put("certified_but_attacked", report.certifiedButAttacked());
