@@ -42,20 +42,44 @@ final class BoundsCommand implements Callable<Integer> {
 
   @Mixin ModelFileOptions model;
 
+  /** The bound methods of this command. */
+  enum Method {
+    /** Interval bound propagation, sound. */
+    IBP,
+    /** Expected blockwise bounds, not sound. */
+    EXPECTED,
+    /** Mixed-integer programming, solver bounds. */
+    MILP
+  }
+
+  /** Where expected bounds are centred, by their command-line names. */
+  enum Centring {
+    /** {@link ExpectedBoundsDomain.Centre#CLEAN_OUTPUT}. */
+    CLEAN(ExpectedBoundsDomain.Centre.CLEAN_OUTPUT),
+    /** {@link ExpectedBoundsDomain.Centre#MASKED_AFFINE}. */
+    AFFINE(ExpectedBoundsDomain.Centre.MASKED_AFFINE);
+
+    final ExpectedBoundsDomain.Centre centre;
+
+    Centring(ExpectedBoundsDomain.Centre centre) {
+      this.centre = centre;
+    }
+  }
+
   @Option(names = "--method", defaultValue = "ibp",
       description = "ibp, expected or milp (default: ${DEFAULT-VALUE}).")
-  String method;
+  Method method;
 
   @Option(names = "--mask-rule", defaultValue = "recursive",
       description = "expected bounds: recursive (Eq. 6) or interval masks (default:"
           + " ${DEFAULT-VALUE}).")
-  String maskRule;
+  ExpectedBoundsDomain.MaskRule maskRule;
 
   @Option(names = "--centre", defaultValue = "clean",
       description = "expected bounds: centred at the clean output f(x) (clean, the paper's"
           + " code) or at the masked affine map (affine, Eq. 3 as written) (default:"
           + " ${DEFAULT-VALUE}).")
-  String centre;
+  Centring centre;
 
   @Option(names = "--time-limit", defaultValue = "60",
       description = "milp: seconds per bound (default: ${DEFAULT-VALUE}).")
@@ -74,23 +98,6 @@ final class BoundsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String chosen = method.toLowerCase(Locale.ROOT);
-    if (!List.of("ibp", "expected", "milp").contains(chosen)) {
-      throw new IllegalArgumentException("unknown method '" + method
-          + "'; known: ibp, expected, milp");
-    }
-    ExpectedBoundsDomain.MaskRule rule = switch (maskRule.toLowerCase(Locale.ROOT)) {
-      case "recursive" -> ExpectedBoundsDomain.MaskRule.RECURSIVE;
-      case "interval" -> ExpectedBoundsDomain.MaskRule.INTERVAL;
-      default -> throw new IllegalArgumentException("unknown mask rule '" + maskRule
-          + "'; known: recursive, interval");
-    };
-    ExpectedBoundsDomain.Centre centring = switch (centre.toLowerCase(Locale.ROOT)) {
-      case "clean" -> ExpectedBoundsDomain.Centre.CLEAN_OUTPUT;
-      case "affine" -> ExpectedBoundsDomain.Centre.MASKED_AFFINE;
-      default -> throw new IllegalArgumentException("unknown centre '" + centre
-          + "'; known: clean, affine");
-    };
     if (!(eps >= 0 && eps <= 1) || n < 1) {
       throw new IllegalArgumentException("need --eps in [0, 1] and --n >= 1");
     }
@@ -107,7 +114,7 @@ final class BoundsCommand implements Callable<Integer> {
           Map<String, Object> example = new LinkedHashMap<>();
           double[] lower;
           double[] upper;
-          if (chosen.equals("milp")) {
+          if (method == Method.MILP) {
             OutputBounds exact = new MilpBounds(MilpOptions.withTimeLimit(timeLimit))
                 .outputBounds(network, input);
             lower = exact.lower().stream().mapToDouble(MilpBound::value).toArray();
@@ -115,10 +122,10 @@ final class BoundsCommand implements Callable<Integer> {
             example.put("all_solver_optimal", exact.allOptimal());
             example.put("unstable_relus", exact.unstableRelus());
           } else {
-            Box out = chosen.equals("ibp")
+            Box out = method == Method.IBP
                 ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
                     BatchStatistics.evaluation())
-                : new ExpectedBoundsDomain(rule, centring).propagate(network, input);
+                : new ExpectedBoundsDomain(maskRule, centre.centre).propagate(network, input);
             lower = out.lower().toDoubleArray();
             upper = out.upper().toDoubleArray();
           }
@@ -141,19 +148,21 @@ final class BoundsCommand implements Callable<Integer> {
       }
     }
     double meanWidth = widthSum / examples.size();
-    String kind = switch (chosen) {
-      case "ibp" -> "IBP (sound)";
-      case "milp" -> "MILP (solver bounds, within solver tolerances)";
-      default -> "expected (" + maskRule + " masks, not sound)";
+    String name = method.name().toLowerCase(Locale.ROOT);
+    String masks = maskRule.name().toLowerCase(Locale.ROOT);
+    String kind = switch (method) {
+      case IBP -> "IBP (sound)";
+      case MILP -> "MILP (solver bounds, within solver tolerances)";
+      case EXPECTED -> "expected (" + masks + " masks, not sound)";
     };
     System.out.printf("%s bounds at eps %.4f over %d examples: mean width %.4g%n", kind, eps,
         examples.size(), meanWidth);
     if (json != null) {
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("method", chosen);
-      out.put("sound", !chosen.equals("expected"));
-      if (chosen.equals("expected")) {
-        out.put("mask_rule", maskRule);
+      out.put("method", name);
+      out.put("sound", method != Method.EXPECTED);
+      if (method == Method.EXPECTED) {
+        out.put("mask_rule", masks);
       }
       out.put("eps", eps);
       out.put("mean_width", meanWidth);

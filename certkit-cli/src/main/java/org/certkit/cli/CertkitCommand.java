@@ -37,6 +37,8 @@ public final class CertkitCommand implements Runnable {
   /** Builds the command line with certkit's error handling. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new CertkitCommand());
+    // Enum options take their constants' names in lower case (--method ibp).
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       if (System.getenv("CERTKIT_DEBUG") != null) {

@@ -4,22 +4,24 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.Map;
-import org.certkit.domain.Box;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 
 /**
- * Certifies local robustness with interval bounds that are sound under floating point.
+ * Certifies specifications with interval bounds that are sound under floating point.
  *
- * <p>The input ball (L-infinity, clipped to [0, 1]) is propagated in float64 with
- * {@link IntervalDomain.Rounding#OUTWARD} rounding, with the last layer merged into the margin
- * specification; an example is {@link Verdict#CERTIFIED} when every margin
- * {@code y_label - y_k}, {@code k != label}, has a positive lower bound. The claim concerns the
- * network evaluated in exact arithmetic with its stored float32 parameters (BatchNorm with running
- * statistics). Non-finite bounds give {@link Verdict#UNKNOWN}; a network with a non-finite
- * parameter or statistic is refused. The exact claim and its proof are in docs/soundness.md.
+ * <p>The input set is propagated in float64 with {@link IntervalDomain.Rounding#OUTWARD}
+ * rounding, with the last layer merged into the specification; an example is
+ * {@link Verdict.Certified} when every row of the specification has a positive lower bound (for
+ * {@link Specification.Margins}, every margin {@code y_label - y_k}, {@code k != label}). The
+ * claim concerns the network evaluated in exact arithmetic with its stored float32 parameters
+ * (BatchNorm with running statistics). Non-finite bounds give {@link Verdict.Unknown}; a network
+ * with a non-finite parameter or statistic is refused. The exact claim and its proof are in
+ * docs/soundness.md.
  */
 public final class IbpCertifier {
 
@@ -32,34 +34,64 @@ public final class IbpCertifier {
   }
 
   /**
-   * Verdicts for a batch.
+   * Verdicts on the robustness of a batch: the L-infinity ball of radius {@code eps} in [0, 1]
+   * pixel space, margins of the labels.
    *
    * @param x inputs {@code [N, C, H, W]} in [0, 1], any floating type; not modified
    * @param labels int64 {@code [N]}
    * @param eps L-infinity radius in pixel space, at least 0
    */
   public Verdict[] certify(Network network, NDArray x, NDArray labels, double eps) {
-    try (NDManager scope = x.getManager().newSubManager()) {
+    return certify(network, InputSet.LinfBall.pixels(x, eps), new Specification.Margins(labels));
+  }
+
+  /**
+   * Verdicts for a batch of input sets and a specification.
+   *
+   * @param input any floating type; float32 corners or centres are widened to float64 exactly
+   */
+  public Verdict[] certify(Network network, InputSet input, Specification spec) {
+    NDManager caller = switch (input) {
+      case InputSet.BoxRegion box -> box.lower().getManager();
+      case InputSet.LinfBall ball -> ball.centre().getManager();
+    };
+    try (NDManager scope = caller.newSubManager()) {
       requireFinite(network, scope);
-      NDArray x64 = x.toType(DataType.FLOAT64, true);
-      x64.attach(scope);
-      NDArray lower = domain.marginLowerBounds(network, Box.linfBall(x64, eps), labels,
+      NDArray lower = domain.lowerBounds(network, wide(input, scope), spec,
           BatchStatistics.evaluation());
       int n = (int) lower.getShape().get(0);
-      int classes = (int) lower.getShape().get(1);
+      int rows = (int) lower.getShape().get(1);
       double[] values = lower.toDoubleArray();
-      long[] label = labels.toLongArray();
+      long[] label = spec instanceof Specification.Margins margins
+          ? margins.labels().toLongArray() : null;
       Verdict[] out = new Verdict[n];
       for (int i = 0; i < n; i++) {
-        boolean all = true;
-        for (int k = 0; k < classes && all; k++) {
-          double v = values[i * classes + k];
-          all = k == label[i] || (Double.isFinite(v) && v > 0);
+        out[i] = Verdict.CERTIFIED;
+        for (int s = 0; s < rows; s++) {
+          double v = values[i * rows + s];
+          if ((label == null || s != label[i]) && !(Double.isFinite(v) && v > 0)) {
+            out[i] = new Verdict.Unknown((label == null ? "row " + s : "margin to class " + s)
+                + " has lower bound " + v);
+            break;
+          }
         }
-        out[i] = all ? Verdict.CERTIFIED : Verdict.UNKNOWN;
       }
       return out;
     }
+  }
+
+  /** The set in float64 (exact from float32), its arrays in {@code scope}. */
+  private static InputSet wide(InputSet input, NDManager scope) {
+    return switch (input) {
+      case InputSet.BoxRegion box -> new InputSet.BoxRegion(
+          float64(box.lower(), scope), float64(box.upper(), scope));
+      case InputSet.LinfBall ball -> new InputSet.LinfBall(float64(ball.centre(), scope),
+          ball.eps(), ball.min(), ball.max());
+    };
+  }
+
+  private static NDArray float64(NDArray array, NDManager scope) {
+    return LayerOps.owned(array.toType(DataType.FLOAT64, true), scope);
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.certkit.domain;
 
 import ai.djl.ndarray.NDArray;
+import org.certkit.spec.InputSet;
 
 /**
  * An axis-aligned box in centre-radius form: every coordinate lies in
@@ -16,18 +17,20 @@ public record Box(NDArray centre, NDArray radius) {
     return new Box(lower.add(upper).divi(2), upper.sub(lower).divi(2));
   }
 
+  /** The smallest box holding {@code set}: for every kind of set, the set itself. */
+  public static Box of(InputSet set) {
+    return fromBounds(set.lower(), set.upper());
+  }
+
   /**
    * The L-infinity ball of radius {@code eps} around {@code x}, intersected with the pixel range
-   * [0, 1].
+   * [0, 1] ({@link InputSet.LinfBall#pixels}).
    *
    * @param x inputs in [0, 1], any batch-first shape
    * @param eps radius in [0, 1] pixel space, at least 0
    */
   public static Box linfBall(NDArray x, double eps) {
-    if (!(eps >= 0)) {
-      throw new IllegalArgumentException("eps must be >= 0, got " + eps);
-    }
-    return fromBounds(x.sub(eps).clip(0, 1), x.add(eps).clip(0, 1));
+    return of(InputSet.LinfBall.pixels(x, eps));
   }
 
   /** {@code centre - radius}. */

@@ -18,6 +18,8 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 
 /**
  * Interval bound propagation (IBP): the box domain pushed layer by layer through a network.
@@ -72,6 +74,8 @@ public final class IntervalDomain {
   static final double MARGIN_GAMMAS = 2;
   /** Terms added to the fan-in for the differences and subtractions of the margin. */
   static final int MARGIN_EXTRA_TERMS = 9;
+  /** Multiple of {@code gamma} of {@code |C| M + |d|} for linear output constraints. */
+  static final double CONSTRAINT_GAMMAS = 2;
   /**
    * Absolute allowance per possibly underflowing operation, {@code 2^-1074}: a product or quotient
    * in the subnormal range is off by at most half of it, and sums of subnormals are exact.
@@ -200,6 +204,85 @@ public final class IntervalDomain {
                 c.getShape())), BATCH_NORM_ULPS, ELEMENTWISE_OPERATIONS);
       }
     };
+  }
+
+  /**
+   * Lower bounds of every row of {@code spec} over {@code input}.
+   *
+   * @return {@code [N, S]}; NaN for an example whose bounds were not finite somewhere (OUTWARD)
+   */
+  public NDArray lowerBounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats) {
+    return lowerBounds(network, input, spec, stats, box -> {});
+  }
+
+  /**
+   * As {@link #lowerBounds(Network, InputSet, Specification, BatchStatistics)}, reporting the box
+   * at the input of every ReLU to {@code preActivations}.
+   */
+  public NDArray lowerBounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats, Consumer<Box> preActivations) {
+    Box box = Box.of(input);
+    return switch (spec) {
+      case Specification.Margins margins ->
+          marginLowerBounds(network, box, margins.labels(), stats, preActivations);
+      case Specification.LinearConstraints constraints ->
+          constraintLowerBounds(network, box, constraints, stats, preActivations);
+    };
+  }
+
+  /**
+   * Lower bounds of {@code C y + d}: with a Linear last layer merged into {@code C} (the
+   * generalisation of last-layer elision), otherwise from the output box.
+   */
+  private NDArray constraintLowerBounds(Network network, Box input,
+      Specification.LinearConstraints spec, BatchStatistics stats,
+      Consumer<Box> preActivations) {
+    List<Layer> layers = network.layers();
+    boolean merge = layers.getLast() instanceof Linear;
+    Box hidden = propagate(merge ? layers.subList(0, layers.size() - 1) : layers, 0, input,
+        stats, preActivations);
+    NDArray c = hidden.centre();
+    NDArray r = hidden.radius();
+    NDManager m = c.getManager();
+    NDArray matrix = LayerOps.cast(spec.matrix(), c, m);
+    NDArray offset = LayerOps.cast(spec.offset(), c, m);
+    int classes = (int) matrix.getShape().get(2);
+    NDArray rowsOnHidden;
+    NDArray bias;
+    if (layers.getLast() instanceof Linear last) {
+      // C W [N, S, in] and C b + d [N, S].
+      rowsOnHidden = matrix.matMul(LayerOps.cast(last.weight(), c, m));
+      bias = matrix.matMul(LayerOps.cast(last.bias(), c, m).reshape(classes, 1)).squeeze(2)
+          .add(offset);
+    } else {
+      rowsOnHidden = matrix;
+      bias = offset;
+    }
+    NDArray centre = rowsOnHidden.matMul(c.expandDims(2)).squeeze(2).add(bias);
+    NDArray radius = rowsOnHidden.abs().matMul(r.expandDims(2)).squeeze(2);
+    NDArray lower = centre.sub(radius);
+    if (rounding == Rounding.OUTWARD) {
+      // Rows C W and C b + d, their products with the box and the subtractions: all bounded by
+      // gamma of |C| (|W| (|c| + r) + |b|) + |d| (or |C| (|c| + r) + |d| without a merge).
+      int fanIn = (int) c.getShape().get(1);
+      NDArray magnitude = c.abs().add(r);
+      NDArray perOutput = layers.getLast() instanceof Linear last
+          ? LayerOps.linear(magnitude, LayerOps.abs(last.weight(), m, c),
+              LayerOps.abs(last.bias(), m, c))
+          : magnitude;
+      NDArray rowMagnitude = matrix.abs().matMul(perOutput.expandDims(2)).squeeze(2)
+          .add(offset.abs());
+      int terms = merge ? classes + 2 * fanIn + 8 : classes + 4;
+      lower = lower.subi(rowMagnitude.muli(CONSTRAINT_GAMMAS * gammaUlps(terms) * UNIT_ROUNDOFF));
+      // Underflow: an entry of C W off by K half-units of 2^-1074 meets |c| + r of the hidden box.
+      lower = merge
+          ? lower.subi(magnitude.sum(new int[] {1}, true).addi(1).muli(classes * UNDERFLOW))
+              .subi((2 * fanIn + ELEMENTWISE_OPERATIONS) * UNDERFLOW)
+          : lower.subi((2 * classes + ELEMENTWISE_OPERATIONS) * UNDERFLOW);
+      lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
+    }
+    return lower;
   }
 
   /**

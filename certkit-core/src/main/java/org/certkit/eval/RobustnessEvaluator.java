@@ -74,7 +74,7 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
           clean += correct[i] ? 1 : 0;
           robust += survives[i] ? 1 : 0;
           unchanged += stable[i] ? 1 : 0;
-          boolean isCertified = verdicts != null && verdicts[i] == Verdict.CERTIFIED;
+          boolean isCertified = verdicts != null && verdicts[i].isCertified();
           certified += isCertified ? 1 : 0;
           inconsistent += isCertified && !survives[i] ? 1 : 0;
         }

@@ -207,6 +207,34 @@ final class ExactIntervals {
     return out;
   }
 
+  /** Lower bounds of {@code C y + d} over the box {@code y}, for {@code C [S][K]}, {@code d [S]}. */
+  static BigDecimal[] constraintLower(Interval[] y, BigDecimal[][] c, BigDecimal[] d) {
+    BigDecimal[] out = new BigDecimal[c.length];
+    for (int s = 0; s < c.length; s++) {
+      BigDecimal lo = d[s];
+      for (int k = 0; k < y.length; k++) {
+        lo = lo.add(times(y[k], c[s][k]).lo());
+      }
+      out[s] = lo;
+    }
+    return out;
+  }
+
+  /** The product {@code C W} of {@code C [S][K]} and a row-major float {@code W [K, in]}. */
+  static BigDecimal[][] product(BigDecimal[][] c, float[] w, int in) {
+    BigDecimal[][] out = new BigDecimal[c.length][in];
+    for (int s = 0; s < c.length; s++) {
+      for (int i = 0; i < in; i++) {
+        BigDecimal sum = BigDecimal.ZERO;
+        for (int k = 0; k < c[s].length; k++) {
+          sum = sum.add(c[s][k].multiply(new BigDecimal(w[k * in + i])));
+        }
+        out[s][i] = sum;
+      }
+    }
+    return out;
+  }
+
   private static Interval times(Interval x, BigDecimal w) {
     BigDecimal a = x.lo().multiply(w);
     BigDecimal b = x.hi().multiply(w);

@@ -34,6 +34,67 @@ class IntervalDomainTest {
     manager.close();
   }
 
+  /**
+   * The margins written as a matrix of linear constraints (rows {@code e_t - e_k}) give the same
+   * lower bounds as the margin specification, with and without a merged last layer, and the
+   * constraint bounds after a final ReLU lie below every sampled value of {@code C y + d}.
+   */
+  @Test
+  void constraintMatrixAgreesWithMarginsAndHoldsOnSamples() {
+    IntervalDomain nearest = new IntervalDomain(IntervalDomain.Rounding.NEAREST);
+    try (Network net = TinyNetworks.convBn(manager, 4)) {
+      randomiseBatchNorm(net);
+      int n = 6;
+      NDArray x = TinyNetworks.inputs(manager, net, n).toType(DataType.FLOAT64, false);
+      int classes = net.numClasses();
+      long[] label = new long[n];
+      double[] rows = new double[n * classes * classes];
+      for (int i = 0; i < n; i++) {
+        label[i] = i % classes;
+        for (int k = 0; k < classes; k++) {
+          rows[(i * classes + k) * classes + (int) label[i]] += 1;
+          rows[(i * classes + k) * classes + k] -= 1;
+        }
+      }
+      NDArray labels = manager.create(label);
+      double eps = 0.02;
+      org.certkit.spec.InputSet ball = org.certkit.spec.InputSet.LinfBall.pixels(x, eps);
+      org.certkit.spec.Specification.LinearConstraints matrix =
+          new org.certkit.spec.Specification.LinearConstraints(
+              manager.create(rows, new Shape(n, classes, classes)),
+              manager.zeros(new Shape(n, classes), DataType.FLOAT64));
+      double[] viaMargins = nearest.lowerBounds(net, ball,
+          new org.certkit.spec.Specification.Margins(labels), BatchStatistics.evaluation())
+          .toDoubleArray();
+      double[] viaMatrix = nearest.lowerBounds(net, ball, matrix, BatchStatistics.evaluation())
+          .toDoubleArray();
+      for (int j = 0; j < viaMargins.length; j++) {
+        assertEquals(viaMargins[j], viaMatrix[j], 1e-9 * (1 + Math.abs(viaMargins[j])),
+            "entry " + j);
+      }
+      // Without a Linear last layer (a final ReLU appended) the rows are bounded from the
+      // output box; every sample satisfies them.
+      java.util.List<Layer> layers = new java.util.ArrayList<>(net.layers());
+      layers.add(new org.certkit.net.Relu());
+      Network withRelu = new Network("relu-out", net.inputShape(), layers, manager.newSubManager());
+      double[] lower = SOUND.lowerBounds(withRelu, ball, matrix, BatchStatistics.evaluation())
+          .toDoubleArray();
+      for (int i = 0; i < n; i++) {
+        NDArray points = samplesAndCorners(x.get(i).expandDims(0), eps, 500);
+        double[] y = ConcreteDomain.forward(withRelu, points, BatchStatistics.evaluation())
+            .toDoubleArray();
+        int count = y.length / classes;
+        for (int p = 0; p < count; p++) {
+          for (int k = 0; k < classes; k++) {
+            double value = y[p * classes + (int) label[i]] - y[p * classes + k];
+            assertTrue(lower[i * classes + k] <= value, "example " + i + ", row " + k
+                + ": bound " + lower[i * classes + k] + " above sampled " + value);
+          }
+        }
+      }
+    }
+  }
+
   /** Every box corner and 4000 uniform samples of a 4-pixel ball land inside the IBP box. */
   @Test
   void containsAllCornersAndDenseSamples() {

@@ -18,6 +18,8 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -236,6 +238,84 @@ class OutwardRoundingTest {
                 + ", margin " + target + " - " + k + ": computed " + computed[k]
                 + " above exact " + exact[k].doubleValue());
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * Linear output constraints {@code C y + d} (as VNNLIB gives them): with the last Linear layer
+   * merged into {@code C}, and after a final ReLU (no merge), the lower bounds lie below the
+   * exact minimum over the input ball, with offsets that cancel the value at the centre.
+   */
+  @Test
+  void linearConstraintsBelowExactMinimum() {
+    Random random = new Random(8);
+    int in = 4;
+    int classes = 3;
+    int rows = 2;
+    for (int t = 0; t < TRIALS; t++) {
+      boolean merge = t % 2 == 0;
+      float[] w = floats(random, classes * in, 1f);
+      float[] b = floats(random, classes, (float) Math.pow(10, random.nextInt(4)));
+      double[] x = new double[in];
+      for (int i = 0; i < in; i++) {
+        x[i] = random.nextFloat();
+      }
+      double eps = random.nextInt(3) == 0 ? 0 : random.nextDouble() * 1e-3;
+      double[] c = values(random, rows * classes, Math.pow(10, random.nextInt(5) - 2));
+      BigDecimal[][] exactC = new BigDecimal[rows][classes];
+      for (int s = 0; s < rows; s++) {
+        for (int k = 0; k < classes; k++) {
+          exactC[s][k] = new BigDecimal(c[s * classes + k]);
+        }
+      }
+      Interval[] ball = ExactIntervals.linfBall(x, eps);
+      Interval[] hidden = ExactIntervals.linear(ball, w, b);
+      // Offsets that cancel C y at the centre (computed in float64: nearly, not exactly).
+      double[] d = new double[rows];
+      Interval[] atCentre = ExactIntervals.linear(ExactIntervals.linfBall(x, 0), w, b);
+      for (int s = 0; s < rows; s++) {
+        double sum = 0;
+        for (int k = 0; k < classes; k++) {
+          double y = atCentre[k].lo().doubleValue();
+          sum += c[s * classes + k] * (merge ? y : Math.max(y, 0));
+        }
+        d[s] = random.nextBoolean() ? -sum : random.nextGaussian();
+      }
+      BigDecimal[] exactD = new BigDecimal[rows];
+      for (int s = 0; s < rows; s++) {
+        exactD[s] = new BigDecimal(d[s]);
+      }
+      BigDecimal[] exact;
+      if (merge) {
+        BigDecimal[][] rowsOnInput = ExactIntervals.product(exactC, w, in);
+        BigDecimal[] bias = new BigDecimal[rows];
+        for (int s = 0; s < rows; s++) {
+          bias[s] = exactD[s];
+          for (int k = 0; k < classes; k++) {
+            bias[s] = bias[s].add(exactC[s][k].multiply(new BigDecimal(b[k])));
+          }
+        }
+        exact = ExactIntervals.constraintLower(ball, rowsOnInput, bias);
+      } else {
+        exact = ExactIntervals.constraintLower(ExactIntervals.relu(hidden), exactC, exactD);
+      }
+      try (NDManager scope = manager.newSubManager();
+          Network net = new Network("fc", new Shape(in), merge
+              ? List.of(new Flatten(), new Linear(scope.create(w, new Shape(classes, in)),
+                  scope.create(b)))
+              : List.of(new Flatten(), new Linear(scope.create(w, new Shape(classes, in)),
+                  scope.create(b)), new Relu()),
+              manager.newSubManager())) {
+        double[] computed = domain.lowerBounds(net,
+            InputSet.LinfBall.pixels(scope.create(x, new Shape(1, in)), eps),
+            new Specification.LinearConstraints(scope.create(c, new Shape(1, rows, classes)),
+                scope.create(d, new Shape(1, rows))), EVAL).toDoubleArray();
+        for (int s = 0; s < rows; s++) {
+          assertTrue(new BigDecimal(computed[s]).compareTo(exact[s]) <= 0, "trial " + t
+              + (merge ? " (merged)" : " (after ReLU)") + ", row " + s + ": computed "
+              + computed[s] + " above exact " + exact[s].doubleValue());
         }
       }
     }
