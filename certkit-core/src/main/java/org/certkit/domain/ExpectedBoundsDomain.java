@@ -15,6 +15,8 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 
 /**
  * The expected blockwise interval bounds of Alsubaihi et al. ("Expected Tight Bounds for Robust
@@ -53,7 +55,7 @@ import org.certkit.net.Relu;
  * for measuring bounds (experiments, the {@code bounds} command), not for training. BatchNorm
  * uses running statistics. Results belong to the manager of the input box.
  */
-public final class ExpectedBoundsDomain {
+public final class ExpectedBoundsDomain implements BoundDomain {
 
   /** How the ReLU masks are chosen. */
   public enum MaskRule {
@@ -78,6 +80,33 @@ public final class ExpectedBoundsDomain {
   public ExpectedBoundsDomain(MaskRule rule, Centre centre) {
     this.rule = rule;
     this.centre = centre;
+  }
+
+  /** Never: the bounds hold in expectation over Gaussian weights only. */
+  @Override
+  public boolean sound() {
+    return false;
+  }
+
+  /**
+   * Expected bounds of the network's outputs on the box of {@code input}.
+   *
+   * @param stats must be evaluation statistics: BatchNorm uses its running statistics here
+   */
+  @Override
+  public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
+    if (stats.isTraining()) {
+      throw new IllegalArgumentException("expected bounds use BatchNorm running statistics;"
+          + " pass BatchStatistics.evaluation()");
+    }
+    return propagate(network, Box.of(input));
+  }
+
+  /** Lower bounds of {@code spec} from the expected output bounds (no layer merged). */
+  @Override
+  public NDArray lowerBounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats) {
+    return BoundDomain.lowerBoundsFromOutputs(outputBounds(network, input, stats), spec);
   }
 
   /**

@@ -44,7 +44,7 @@ import org.certkit.spec.Specification;
  *
  * <p>All results belong to the manager of the input box's centre.
  */
-public final class IntervalDomain {
+public final class IntervalDomain implements BoundDomain {
 
   /** How rounding errors of the propagation itself are treated. */
   public enum Rounding {
@@ -94,6 +94,17 @@ public final class IntervalDomain {
   /** The rounding mode. */
   public Rounding rounding() {
     return rounding;
+  }
+
+  /** Sound exactly in {@link Rounding#OUTWARD} mode. */
+  @Override
+  public boolean sound() {
+    return rounding == Rounding.OUTWARD;
+  }
+
+  @Override
+  public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
+    return propagate(network, Box.of(input), stats);
   }
 
   /**
@@ -211,6 +222,7 @@ public final class IntervalDomain {
    *
    * @return {@code [N, S]}; NaN for an example whose bounds were not finite somewhere (OUTWARD)
    */
+  @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {
     return lowerBounds(network, input, spec, stats, box -> {});

@@ -43,7 +43,7 @@ class IntervalDomainTest {
   void constraintMatrixAgreesWithMarginsAndHoldsOnSamples() {
     IntervalDomain nearest = new IntervalDomain(IntervalDomain.Rounding.NEAREST);
     try (Network net = TinyNetworks.convBn(manager, 4)) {
-      randomiseBatchNorm(net);
+      TinyNetworks.randomiseBatchNorm(net, manager);
       int n = 6;
       NDArray x = TinyNetworks.inputs(manager, net, n).toType(DataType.FLOAT64, false);
       int classes = net.numClasses();
@@ -80,7 +80,7 @@ class IntervalDomainTest {
       double[] lower = SOUND.lowerBounds(withRelu, ball, matrix, BatchStatistics.evaluation())
           .toDoubleArray();
       for (int i = 0; i < n; i++) {
-        NDArray points = samplesAndCorners(x.get(i).expandDims(0), eps, 500);
+        NDArray points = TinyNetworks.ballPoints(x.get(i).expandDims(0), eps, 500, 1);
         double[] y = ConcreteDomain.forward(withRelu, points, BatchStatistics.evaluation())
             .toDoubleArray();
         int count = y.length / classes;
@@ -103,7 +103,7 @@ class IntervalDomainTest {
         NDArray x = TinyNetworks.inputs(manager, net, 1);
         double eps = 0.15;
         Box out = SOUND.propagate(net, Box.linfBall(x, eps), BatchStatistics.evaluation());
-        NDArray points = samplesAndCorners(x, eps, 4000);
+        NDArray points = TinyNetworks.ballPoints(x, eps, 4000, 1);
         NDArray outputs = ConcreteDomain.forward(net, points, BatchStatistics.evaluation());
         assertInside(outputs, out);
       }
@@ -114,7 +114,7 @@ class IntervalDomainTest {
   @Test
   void containsPgdPointsOnConvNet() {
     try (Network net = TinyNetworks.convBn(manager, 3)) {
-      randomiseBatchNorm(net);
+      TinyNetworks.randomiseBatchNorm(net, manager);
       NDArray x = TinyNetworks.inputs(manager, net, 16);
       NDArray labels = manager.arange(0, 16, 1, DataType.INT64).mod(4);
       double eps = 0.05;
@@ -175,7 +175,7 @@ class IntervalDomainTest {
   @Test
   void zeroRadiusGivesTheConcreteOutput() {
     try (Network net = TinyNetworks.convBn(manager, 9)) {
-      randomiseBatchNorm(net);
+      TinyNetworks.randomiseBatchNorm(net, manager);
       NDArray x = TinyNetworks.inputs(manager, net, 4);
       Box out = SOUND.propagate(net, Box.linfBall(x, 0), BatchStatistics.evaluation());
       NDArray concrete = ConcreteDomain.forward(net, x, BatchStatistics.evaluation());
@@ -199,45 +199,6 @@ class IntervalDomainTest {
         previous = radius;
       }
     }
-  }
-
-  private void randomiseBatchNorm(Network net) {
-    for (Layer layer : net.layers()) {
-      if (layer instanceof org.certkit.net.BatchNorm b) {
-        Shape s = b.runningMean().getShape();
-        b.runningMean().set(manager.randomNormal(s).mul(0.1).toFloatArray());
-        b.runningVar().set(manager.randomUniform(0.5f, 2f, s).toFloatArray());
-        b.gamma().set(manager.randomUniform(-1.5f, 1.5f, s).toFloatArray());
-        b.beta().set(manager.randomNormal(s).mul(0.2).toFloatArray());
-      }
-      if (layer instanceof Conv2d) {
-        continue;
-      }
-    }
-  }
-
-  private NDArray samplesAndCorners(NDArray x, double eps, int samples) {
-    NDArray lower = x.sub(eps).clip(0, 1);
-    NDArray upper = x.add(eps).clip(0, 1);
-    int dims = (int) x.getShape().size();
-    int corners = 1 << dims;
-    double[] lo = lower.toDoubleArray();
-    double[] hi = upper.toDoubleArray();
-    double[] values = new double[(corners + samples) * dims];
-    for (int c = 0; c < corners; c++) {
-      for (int d = 0; d < dims; d++) {
-        values[c * dims + d] = ((c >> d) & 1) == 1 ? hi[d] : lo[d];
-      }
-    }
-    java.util.Random random = new java.util.Random(1);
-    for (int s = 0; s < samples; s++) {
-      for (int d = 0; d < dims; d++) {
-        values[(corners + s) * dims + d] = lo[d] + random.nextDouble() * (hi[d] - lo[d]);
-      }
-    }
-    long[] shape = x.getShape().getShape().clone();
-    shape[0] = corners + samples;
-    return manager.create(values, new Shape(shape));
   }
 
   private static void assertInside(NDArray outputs, Box box) {

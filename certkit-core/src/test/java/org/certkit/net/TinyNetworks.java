@@ -37,4 +37,43 @@ public final class TinyNetworks {
     System.arraycopy(network.inputShape().getShape(), 0, dims, 1, 3);
     return manager.randomUniform(0, 1, new Shape(dims), DataType.FLOAT64);
   }
+
+  /**
+   * Points of the L-inf ball of {@code x} (one example, batch axis 1) clipped to [0, 1]: all
+   * corners when there are at most 2^12, then {@code samples} uniform points.
+   */
+  public static NDArray ballPoints(NDArray x, double eps, int samples, long seed) {
+    double[] lo = x.sub(eps).clip(0, 1).toDoubleArray();
+    double[] hi = x.add(eps).clip(0, 1).toDoubleArray();
+    int dims = lo.length;
+    int corners = dims <= 12 ? 1 << dims : 0;
+    double[] values = new double[(corners + samples) * dims];
+    for (int c = 0; c < corners; c++) {
+      for (int d = 0; d < dims; d++) {
+        values[c * dims + d] = ((c >> d) & 1) == 1 ? hi[d] : lo[d];
+      }
+    }
+    java.util.Random random = new java.util.Random(seed);
+    for (int s = 0; s < samples; s++) {
+      for (int d = 0; d < dims; d++) {
+        values[(corners + s) * dims + d] = lo[d] + random.nextDouble() * (hi[d] - lo[d]);
+      }
+    }
+    long[] shape = x.getShape().getShape().clone();
+    shape[0] = corners + samples;
+    return x.getManager().create(values, new Shape(shape));
+  }
+
+  /** Gives every BatchNorm layer random running statistics and affine parameters. */
+  public static void randomiseBatchNorm(Network net, NDManager manager) {
+    for (Layer layer : net.layers()) {
+      if (layer instanceof BatchNorm b) {
+        Shape s = b.runningMean().getShape();
+        b.runningMean().set(manager.randomNormal(s).mul(0.1).toFloatArray());
+        b.runningVar().set(manager.randomUniform(0.5f, 2f, s).toFloatArray());
+        b.gamma().set(manager.randomUniform(-1.5f, 1.5f, s).toFloatArray());
+        b.beta().set(manager.randomNormal(s).mul(0.2).toFloatArray());
+      }
+    }
+  }
 }

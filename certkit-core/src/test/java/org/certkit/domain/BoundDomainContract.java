@@ -1,0 +1,99 @@
+package org.certkit.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.function.BiFunction;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.net.TinyNetworks;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link BoundDomain} must do, sound or not; each domain's test extends this class
+ * (sound domains through {@link SoundDomainContract}). On a fully connected net and on a conv net
+ * with random BatchNorm statistics, in float64: a ball of radius 0 gives the concrete outputs, and
+ * margin bounds equal the concrete margins.
+ */
+abstract class BoundDomainContract {
+
+  static final BatchStatistics EVAL = BatchStatistics.evaluation();
+  NDManager manager;
+
+  /** The domain under test. */
+  abstract BoundDomain domain();
+
+  @BeforeEach
+  void open() {
+    manager = NDManager.newBaseManager();
+    manager.getEngine().setRandomSeed(11);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+  }
+
+  /** The networks every contract test runs on. */
+  static final BiFunction<NDManager, Long, Network>[] NETWORKS = networks();
+
+  @SuppressWarnings("unchecked")
+  private static BiFunction<NDManager, Long, Network>[] networks() {
+    return new BiFunction[] {
+      (BiFunction<NDManager, Long, Network>) TinyNetworks::fc,
+      (BiFunction<NDManager, Long, Network>) (m, seed) -> {
+        Network net = TinyNetworks.convBn(m, seed);
+        TinyNetworks.randomiseBatchNorm(net, m);
+        return net;
+      }
+    };
+  }
+
+  @Test
+  void zeroRadiusGivesTheConcreteOutputs() {
+    for (BiFunction<NDManager, Long, Network> build : NETWORKS) {
+      try (Network net = build.apply(manager, 3L)) {
+        NDArray x = TinyNetworks.inputs(manager, net, 5);
+        double[] y = ConcreteDomain.forward(net, x, EVAL).toDoubleArray();
+        Box out = domain().outputBounds(net, InputSet.LinfBall.pixels(x, 0), EVAL);
+        double[] lower = out.lower().toDoubleArray();
+        double[] upper = out.upper().toDoubleArray();
+        for (int i = 0; i < y.length; i++) {
+          double tolerance = 1e-9 * (1 + Math.abs(y[i]));
+          assertEquals(y[i], lower[i], tolerance, net.architecture() + " lower " + i);
+          assertEquals(y[i], upper[i], tolerance, net.architecture() + " upper " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void zeroRadiusMarginsAreTheConcreteMargins() {
+    for (BiFunction<NDManager, Long, Network> build : NETWORKS) {
+      try (Network net = build.apply(manager, 4L)) {
+        int n = 5;
+        NDArray x = TinyNetworks.inputs(manager, net, n);
+        int classes = net.numClasses();
+        double[] y = ConcreteDomain.forward(net, x, EVAL).toDoubleArray();
+        long[] label = new long[n];
+        for (int i = 0; i < n; i++) {
+          label[i] = i % classes;
+        }
+        double[] lower = domain().lowerBounds(net, InputSet.LinfBall.pixels(x, 0),
+            new Specification.Margins(manager.create(label)), EVAL).toDoubleArray();
+        for (int i = 0; i < n; i++) {
+          for (int k = 0; k < classes; k++) {
+            double margin = y[i * classes + (int) label[i]] - y[i * classes + k];
+            assertEquals(margin, lower[i * classes + k], 1e-9 * (1 + Math.abs(margin)),
+                net.architecture() + " example " + i + " margin to " + k);
+          }
+        }
+      }
+    }
+  }
+}
