@@ -27,7 +27,7 @@ mutants=(
   "batchnorm removed|s/BATCH_NORM_ULPS = 16;/BATCH_NORM_ULPS = 0;/"
   "batchnorm 1e-6|s/BATCH_NORM_ULPS = 16;/BATCH_NORM_ULPS = 16e-6;/"
   "batchnorm without the mean term|s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(\\s*LayerOps\\.abs\\(mv\\.mean\\(\\), m, c\\), c\\.getShape\\(\\)\\)\\)//s"
-  "batchnorm relative to the shift (the old rule)|s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(\\s*LayerOps\\.abs\\(mv\\.mean\\(\\), m, c\\), c\\.getShape\\(\\)\\)\\)//s; s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(LayerOps\\.abs\\(b\\.beta\\(\\), m, c\\),\\s*c\\.getShape\\(\\)\\)\\)/.addi(scaleShift[1].abs())/s"
+  "batchnorm relative to the shift (the old rule)|s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(\\s*LayerOps\\.abs\\(mv\\.mean\\(\\), m, c\\), c\\.getShape\\(\\)\\)\\)//s; s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(LayerOps\\.abs\\(b\\.beta\\(\\), m, c\\),\\s*c\\.getShape\\(\\)\\)\\)/.addi(affine.shift().abs())/s"
   "margin removed|s/MARGIN_GAMMAS = 2;/MARGIN_GAMMAS = 0;/"
   "margin 1e-6|s/MARGIN_GAMMAS = 2;/MARGIN_GAMMAS = 2e-6;/"
   "constraints removed|s/CONSTRAINT_GAMMAS = 2;/CONSTRAINT_GAMMAS = 0;/"

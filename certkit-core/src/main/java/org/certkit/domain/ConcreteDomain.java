@@ -59,7 +59,7 @@ public final class ConcreteDomain {
           .divi(LayerOps.perChannel(n.std(), h));
       case BatchNorm b -> {
         BatchStatistics.MeanVar mv = stats.forConcreteInput(index, b, h);
-        yield stats.isTraining() ? batchNormAffine(b, mv, h) : batchNormFused(b, h);
+        yield stats.isTraining() ? b.affine(mv, h).apply(h) : batchNormFused(b, h);
       }
     };
   }
@@ -70,31 +70,5 @@ public final class ConcreteDomain {
     return ai.djl.nn.norm.BatchNorm.batchNorm(h, LayerOps.cast(b.runningMean(), h, m),
         LayerOps.cast(b.runningVar(), h, m), LayerOps.cast(b.gamma(), h, m),
         LayerOps.cast(b.beta(), h, m), 1, b.momentum(), b.epsilon(), false).singletonOrThrow();
-  }
-
-  /** {@code gamma (h - mean) / sqrt(var + eps) + beta} with the given statistics. */
-  static NDArray batchNormAffine(BatchNorm b, BatchStatistics.MeanVar mv, NDArray h) {
-    NDArray[] scaleShift = scaleAndShift(b, mv, h);
-    return h.mul(scaleShift[0]).addi(scaleShift[1]);
-  }
-
-  /**
-   * BatchNorm as {@code h * scale + shift}, both broadcastable against {@code like}:
-   * {@code scale = gamma / sqrt(var + eps)}, {@code shift = beta - mean * scale}.
-   */
-  static NDArray[] scaleAndShift(BatchNorm b, BatchStatistics.MeanVar mv, NDArray like) {
-    NDManager m = like.getManager();
-    // Operands that may be long-lived (parameters, running statistics) come first only where the
-    // result is moved to the batch's manager at once.
-    NDArray variance = LayerOps.cast(mv.variance(), like, m);
-    // A square root and a division, each correctly rounded (IEEE 754), whatever pow would do.
-    NDArray std = LayerOps.owned(variance.add(b.epsilon()), m).sqrt();
-    NDArray scale = LayerOps.owned(LayerOps.cast(b.gamma(), like, m).div(std), m);
-    NDArray meanTimesScale = scale.mul(LayerOps.cast(mv.mean(), like, m));
-    NDArray shift = LayerOps.owned(LayerOps.cast(b.beta(), like, m).sub(meanTimesScale), m);
-    return new NDArray[] {
-      BatchStatistics.reshapeForChannels(scale, like.getShape()),
-      BatchStatistics.reshapeForChannels(shift, like.getShape())
-    };
   }
 }

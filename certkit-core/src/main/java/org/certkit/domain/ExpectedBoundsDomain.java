@@ -156,10 +156,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
               jacobian.div(std.expandDims(1))};
         }
         case BatchNorm b -> {
-          NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b,
-              BatchStatistics.evaluation().recordedOrRunning(i, b), centre);
-          yield new NDArray[] {centre.mul(scaleShift[0]).add(scaleShift[1]),
-              jacobian.mul(scaleShift[0].expandDims(1))};
+          BatchNorm.Affine affine =
+              b.affine(BatchStatistics.evaluation().recordedOrRunning(i, b), centre);
+          yield new NDArray[] {centre.mul(affine.scale()).add(affine.shift()),
+              jacobian.mul(affine.scale().expandDims(1))};
         }
       };
       centre = next[0];
@@ -241,11 +241,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
         }
         case BatchNorm b -> {
           NDArray perRow = rows.reshape(new Shape(n * classes).addAll(in.slice(1)));
-          NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, stats.recordedOrRunning(i, b),
-              perRow);
-          offset = offset.add(perRow.mul(scaleShift[1]).reshape(n, classes, -1)
+          BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(i, b), perRow);
+          offset = offset.add(perRow.mul(affine.shift()).reshape(n, classes, -1)
               .sum(new int[] {2}));
-          rows = perRow.mul(scaleShift[0]).reshape(rows.getShape());
+          rows = perRow.mul(affine.scale()).reshape(rows.getShape());
         }
       }
     }

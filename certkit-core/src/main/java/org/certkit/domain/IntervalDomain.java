@@ -201,10 +201,10 @@ public final class IntervalDomain implements BoundDomain {
       }
       case BatchNorm b -> {
         BatchStatistics.MeanVar mv = stats.recordedOrRunning(index, b);
-        NDArray[] scaleShift = ConcreteDomain.scaleAndShift(b, mv, c);
-        NDArray absScale = scaleShift[0].abs();
+        BatchNorm.Affine affine = b.affine(mv, c);
+        NDArray absScale = affine.scale().abs();
         NDArray centre = stats.isTraining() || rounding == Rounding.OUTWARD
-            ? c.mul(scaleShift[0]).addi(scaleShift[1])
+            ? affine.apply(c)
             : ConcreteDomain.batchNormFused(b, c);
         Box out = new Box(centre, r.mul(absScale));
         // The shift beta - mean * scale cancels: its rounding is relative to |mean| |scale| and

@@ -1,10 +1,13 @@
 package org.certkit.milp;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.net.BatchNorm;
+import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
@@ -113,16 +116,21 @@ final class AffineBlocks {
           current = elementwise(current, scale, shift);
         }
         case BatchNorm b -> {
-          double[] gamma = values(b.gamma());
-          double[] beta = values(b.beta());
-          double[] mean = values(b.runningMean());
-          double[] variance = values(b.runningVar());
+          double[] perChannelScale;
+          double[] perChannelShift;
+          try (NDManager scratch = b.gamma().getManager().newSubManager()) {
+            BatchNorm.Affine affine = b.affine(BatchStatistics.evaluation()
+                .recordedOrRunning(index, b), scratch.zeros(new Shape(1, b.channels()),
+                DataType.FLOAT64));
+            perChannelScale = affine.scale().toDoubleArray();
+            perChannelShift = affine.shift().toDoubleArray();
+          }
           double[] scale = new double[layout.size()];
           double[] shift = new double[layout.size()];
           for (int k = 0; k < scale.length; k++) {
-            int c = channel(layout, k, gamma.length, false, index, layer);
-            scale[k] = gamma[c] / Math.sqrt((double) variance[c] + b.epsilon());
-            shift[k] = beta[c] - mean[c] * scale[k];
+            int c = channel(layout, k, b.channels(), false, index, layer);
+            scale[k] = perChannelScale[c];
+            shift[k] = perChannelShift[c];
           }
           current = elementwise(current, scale, shift);
         }
