@@ -22,9 +22,14 @@ import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Initialization;
 import org.certkit.net.Network;
+import org.certkit.train.ExpectedBoundsTraining;
+import org.certkit.train.IbpTraining;
+import org.certkit.train.PgdTraining;
+import org.certkit.train.StandardTraining;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingListener;
+import org.certkit.train.TrainingMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -92,17 +97,16 @@ final class BenchCommand implements Callable<Integer> {
       ImageDataset data = randomImages(batchSize * trainSteps);
       Map<String, Double> throughput = new LinkedHashMap<>();
       Map<String, Object> liveArrays = new LinkedHashMap<>();
-      for (TrainingConfig.Method method : List.of(TrainingConfig.Method.STANDARD,
-          TrainingConfig.Method.PGD, TrainingConfig.Method.IBP,
-          TrainingConfig.Method.EXPECTED_BOUNDS)) {
-        String key = method == TrainingConfig.Method.PGD ? "pgd10" : method.id();
+      for (TrainingMethod method : List.of(new StandardTraining(), PgdTraining.tenSteps(),
+          IbpTraining.shi(), new ExpectedBoundsTraining(1))) {
+        String key = method instanceof PgdTraining ? "pgd10" : method.name();
         // One epoch at the target epsilon (no ramp, no decay): every step does the full work.
-        TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).withBatchSize(batchSize)
-            .withEpsilonRamp(0, 0);
+        TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).toBuilder()
+            .batchSize(batchSize).epsilonRamp(0, 0).build();
         StepTimer timer = new StepTimer(root);
         try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {
-          new Trainer(config, timer, null, null, null).train(network, data);
+          new Trainer(config).withListeners(timer).train(network, data);
         }
         double imagesPerSecond = timer.imagesPerSecond(batchSize);
         throughput.put(key, imagesPerSecond);

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.certkit.train.EpochEnd;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.TrainingListener;
 
@@ -41,7 +42,8 @@ final class ProgressListener implements TrainingListener {
   }
 
   @Override
-  public void epochFinished(EpochMetrics m) {
+  public void epochFinished(EpochEnd end) {
+    EpochMetrics m = end.metrics();
     bar.close();
     out.printf("epoch %3d  eps %.4f  lr %.2e  loss %.4f  train acc %6.2f%%  train robust %s"
             + "  test acc %s  test certified %s  tightness %s  |grad| %.2f%s  %.1fs%n",

@@ -19,8 +19,11 @@ import org.certkit.io.Json;
 import org.certkit.io.Provenance;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
+import org.certkit.train.CheckpointWriter;
 import org.certkit.train.EpochMetrics;
-import org.certkit.train.LearningRateSchedule;
+import org.certkit.train.IbpTraining;
+import org.certkit.train.MetricsWriter;
+import org.certkit.train.TestSetEvaluation;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
 import picocli.CommandLine.Command;
@@ -91,10 +94,9 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     ImageDataset train = data.load(Split.TRAIN);
     ImageDataset test = data.load(Split.TEST);
-    TrainingConfig base = TrainingConfig.mnist(TrainingConfig.Method.IBP, trainEps, epochs, seed);
-    TrainingConfig config = base.withIbpWeights(robustWeight, base.regularizerWeight())
-        .withLearningRate(new LearningRateSchedule(lr, base.learningRate().decayEpochs(),
-            base.learningRate().factor()));
+    TrainingConfig config = TrainingConfig.mnist(new IbpTraining(robustWeight,
+        IbpTraining.shi().regularizerWeight()), trainEps, epochs, seed).toBuilder()
+        .initialLearningRate(lr).build();
     Files.createDirectories(out);
     RobustnessReport report;
     List<EpochMetrics> history;
@@ -105,8 +107,11 @@ final class QuickstartCommand implements Callable<Integer> {
       System.out.printf("training with IBP at eps %.3f for %d epochs (ramp %d, lr decays at %s)%n",
           trainEps, epochs, config.epsRampEpochs(),
           java.util.Arrays.toString(config.learningRate().decayEpochs()));
-      Trainer trainer = new Trainer(config, new ProgressListener(epochs, System.out),
-          test.subset(1000), out.resolve("model.ckpt"), out.resolve("metrics.json"));
+      Trainer trainer = new Trainer(config)
+          .withEvaluation(new TestSetEvaluation(test.subset(1000)))
+          .withListeners(new ProgressListener(epochs, System.out),
+              new CheckpointWriter(out.resolve("model.ckpt")),
+              new MetricsWriter(out.resolve("metrics.json")));
       history = trainer.train(network, train);
       int count = n == null ? test.size() : Math.min(n, test.size());
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("certifying")

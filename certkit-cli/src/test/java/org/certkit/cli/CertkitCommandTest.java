@@ -22,14 +22,19 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
+import org.certkit.data.Augmentation;
 import org.certkit.data.DatasetName;
 import org.certkit.io.Checkpoint;
+import org.certkit.io.Json;
 import org.certkit.io.onnx.OnnxExporter;
 import org.certkit.net.Architectures;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Initialization;
 import org.certkit.net.Layer;
 import org.certkit.net.Network;
+import org.certkit.train.IbpTraining;
+import org.certkit.train.LearningRateSchedule;
+import org.certkit.train.TrainingConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,10 +79,6 @@ class CertkitCommandTest {
     assertFalse(Files.exists(out), "a rejected command should not create its output directory");
   }
 
-  /**
-   * {@code train --arch nosuch} fails naming the unknown architecture and listing the known ones,
-   * without needing any data.
-   */
   /** {@code train --weight-decay -1} fails before touching data, naming the option and value. */
   @Test
   void trainRejectsNegativeWeightDecay() throws IOException {
@@ -109,11 +110,88 @@ class CertkitCommandTest {
     assertFalse(Files.exists(out), "a rejected command should not create its output directory");
   }
 
+  /**
+   * {@code train --arch nosuch} fails naming the unknown architecture and listing the known ones,
+   * without needing any data.
+   */
   @Test
   void trainRejectsUnknownArchitectureWithoutData() throws IOException {
     Run run = run("train", "--arch", "nosuch", "--data-dir", noData().toString(), "--out",
         dir.resolve("out").toString());
     assertUnknownArchitecture(run);
+  }
+
+  /**
+   * {@code train --config run.json} trains with the file's hyper-parameters: metrics.json records
+   * a config equal to the file's, and that recorded config, fed back to {@code --config}, trains
+   * again to bit-identical losses and gradient norms.
+   */
+  @Test
+  void trainWithConfigFileRecordsItAndReproduces() throws IOException {
+    TrainingConfig config = new TrainingConfig(new IbpTraining(0.5, 0.25), 0.05, 2, 32,
+        new LearningRateSchedule(1e-3, new int[] {1}, 0.5), 0, 1, 10.0, 3,
+        Initialization.DEFAULT, Augmentation.NONE, 1e-4);
+    Path file = dir.resolve("run.json");
+    Json.write(file, config);
+    JsonNode first = trainWithConfig(file, dir.resolve("first"));
+    assertEquals(config, Json.MAPPER.treeToValue(first.get("config"), TrainingConfig.class));
+    assertEquals("ibp", first.get("config").get("method").get("type").asText());
+    assertTrue(Files.exists(dir.resolve("first").resolve("model.ckpt")));
+
+    Path recorded = dir.resolve("recorded.json");
+    Json.write(recorded, first.get("config"));
+    JsonNode second = trainWithConfig(recorded, dir.resolve("second"));
+    JsonNode a = first.get("training").get("history");
+    JsonNode b = second.get("training").get("history");
+    assertEquals(2, a.size(), a.toString());
+    for (int e = 0; e < 2; e++) {
+      for (String field : List.of("loss", "gradientNorm", "eps", "learningRate")) {
+        double v = a.get(e).get(field).asDouble();
+        assertTrue(Double.isFinite(v), field + " " + v);
+        assertEquals(v, b.get(e).get(field).asDouble(), 0.0, "epoch " + e + " " + field);
+      }
+    }
+  }
+
+  private JsonNode trainWithConfig(Path config, Path out) throws IOException {
+    Run run = run("train", "--config", config.toString(), "--data-dir", fakeData.toString(),
+        "--arch", "fc", "--hidden", "8", "--train-samples", "64", "--eval-samples", "16",
+        "--out", out.toString());
+    assertEquals(0, run.exitCode(), run.toString());
+    return new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+  }
+
+  /**
+   * Hyper-parameter options given with {@code --config} are rejected, each named, before any data
+   * or output directory is touched; data and output options are accepted beside it.
+   */
+  @Test
+  void trainRejectsHyperParametersBesideConfig() throws IOException {
+    Path file = dir.resolve("run.json");
+    Json.write(file, TrainingConfig.mnist(IbpTraining.shi(), 0.1, 1, 0));
+    Path out = dir.resolve("out");
+    Run run = run("train", "--config", file.toString(), "--eps", "0.2", "--pgd-steps", "3",
+        "--data-dir", noData().toString(), "--out", out.toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains("--eps") && run.err().contains("--pgd-steps")
+        && run.err().contains("--config"), run.err());
+    assertNoStackTrace(run);
+    assertFalse(Files.exists(out), "a rejected command should not create its output directory");
+  }
+
+  /**
+   * A config in the shape of earlier metrics files (the method an enum name) is rejected with a
+   * message naming the file and the method field, without a stack trace.
+   */
+  @Test
+  void trainRejectsConfigOfEarlierShape() throws IOException {
+    Path file = Files.writeString(dir.resolve("old.json"), """
+        {"method": "IBP", "eps": 0.1, "epochs": 1, "batchSize": 256}""");
+    Run run = run("train", "--config", file.toString(), "--data-dir", noData().toString(),
+        "--out", dir.resolve("out").toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    assertTrue(run.err().contains(file.toString()) && run.err().contains("method"), run.err());
+    assertNoStackTrace(run);
   }
 
   /** With data present, {@code train --arch nosuch} names it and lists the known architectures. */

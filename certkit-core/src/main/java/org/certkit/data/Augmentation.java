@@ -1,5 +1,7 @@
 package org.certkit.data;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * Training-time image augmentation: a random crop of the original size from the image padded with
  * zeros on every side, and an optional random horizontal flip. The CIFAR-10 recipe of the
@@ -23,7 +25,8 @@ public record Augmentation(int padding, boolean horizontalFlip) {
     }
   }
 
-  /** Whether this changes images at all. */
+  /** Whether this changes images at all (derived, so not part of the JSON form). */
+  @JsonIgnore
   public boolean isIdentity() {
     return padding == 0 && !horizontalFlip;
   }

@@ -14,8 +14,8 @@ import org.certkit.loss.Losses;
  * lower bound for the label and the expected upper bound for every other class (as Gowal et al.
  * do with interval bounds). The bounds use interval masks and one backward pass of the output
  * rows ({@link ExpectedBoundsDomain#intervalMasked}) and are centred at the clean logits, as in
- * the paper's published code. The paper trains at a fixed epsilon, without
- * a ramp. These bounds are not sound: the method trains for robustness, it certifies nothing.
+ * the paper's published code. The paper trains at a fixed epsilon, so epsilon is held at the
+ * target from the first step, without a ramp. These bounds are not sound: the method trains for robustness, it certifies nothing.
  *
  * @param kappa weight of the bound loss, at least 0
  */
@@ -31,6 +31,11 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
   @Override
   public String name() {
     return "expected-bounds";
+  }
+
+  @Override
+  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
+    return new EpsilonSchedule(target, 0, 0);
   }
 
   @Override

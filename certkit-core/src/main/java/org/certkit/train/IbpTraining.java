@@ -12,7 +12,7 @@ import org.certkit.loss.Losses;
  * IBP certified training with the recipe of Shi et al. (2021): the robust cross-entropy of the
  * interval margin bounds (last layer elided), mixed with the clean cross-entropy by
  * {@code robustWeight}, plus the {@link WarmupRegularizer} weighted by
- * {@code lambda (1 - eps / targetEps)} while epsilon ramps up.
+ * {@code lambda (1 - eps / targetEps)} while epsilon ramps up along the run's smoothed ramp.
  *
  * <p>While the scheduled epsilon is 0 the bounds are taken at {@code 1e-6} so that the regulariser
  * is defined, and the loss is the clean cross-entropy. The step's training-mode BatchNorm
@@ -46,6 +46,11 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
   @Override
   public String name() {
     return "ibp";
+  }
+
+  @Override
+  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
+    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   @Override

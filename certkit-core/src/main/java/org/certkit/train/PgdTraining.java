@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Objects;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.loss.Losses;
@@ -8,29 +9,34 @@ import org.certkit.net.BatchStatistics;
 
 /**
  * PGD adversarial training (Madry et al., 2018): cross-entropy at the point PGD finds in the
- * epsilon ball.
+ * epsilon ball, with epsilon along the run's smoothed ramp.
  *
  * <p>The attack uses the BatchNorm statistics of the clean batch (computed in an extra pass that
  * does not touch the running statistics), as CTBench does; the loss pass then records the training
  * statistics from the clean batch again, with gradients.
+ *
+ * @param attack the attack whose points are trained on
  */
-public final class PgdTraining implements TrainingMethod {
+public record PgdTraining(PgdAttack attack) implements TrainingMethod {
 
-  private final PgdAttack attack;
-
-  /** Training against {@code attack}. */
-  public PgdTraining(PgdAttack attack) {
-    this.attack = attack;
+  /** Validates the attack. */
+  public PgdTraining {
+    Objects.requireNonNull(attack, "PGD training needs an attack");
   }
 
-  /** The attack used. */
-  public PgdAttack attack() {
-    return attack;
+  /** The recipe's attack: 10 steps of a quarter of epsilon from one random start. */
+  public static PgdTraining tenSteps() {
+    return new PgdTraining(new PgdAttack(10, 0.25, 1, true));
   }
 
   @Override
   public String name() {
     return "pgd";
+  }
+
+  @Override
+  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
+    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   @Override

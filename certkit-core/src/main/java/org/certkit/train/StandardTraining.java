@@ -4,12 +4,20 @@ import ai.djl.ndarray.NDArray;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.loss.Losses;
 
-/** Standard (nominal) training: cross-entropy on the clean batch; epsilon is ignored. */
-public final class StandardTraining implements TrainingMethod {
+/**
+ * Standard (nominal) training: cross-entropy on the clean batch. Epsilon is ignored, so it is held
+ * at the target from the first step (no ramp).
+ */
+public record StandardTraining() implements TrainingMethod {
 
   @Override
   public String name() {
     return "standard";
+  }
+
+  @Override
+  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
+    return new EpsilonSchedule(target, 0, 0);
   }
 
   @Override

@@ -6,29 +6,28 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.certkit.data.ImageDataset;
-import org.certkit.eval.RobustnessEvaluator;
-import org.certkit.eval.RobustnessReport;
 import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
-import org.certkit.io.Provenance;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
-import org.certkit.tightness.TightnessSummary;
 
 /**
- * The one training loop of certkit: epochs of shuffled mini-batches, the epsilon ramp, the
- * learning-rate schedule, Adam (with the configuration's coupled L2 weight decay), gradient
- * clipping, per-epoch evaluation, checkpoints and metrics. A step whose loss or gradient is not
- * finite makes no update and is counted ({@link EpochMetrics#skippedSteps()}); training stops
- * after {@link #MAX_SKIPPED_IN_A_ROW} such steps in a row.
+ * The one training loop of certkit: epochs of shuffled mini-batches, the method's epsilon
+ * schedule, the learning-rate schedule, Adam (with the configuration's coupled L2 weight decay)
+ * and gradient clipping. A step whose loss or gradient is not finite makes no update and is
+ * counted ({@link EpochMetrics#skippedSteps()}); training stops after
+ * {@link #MAX_SKIPPED_IN_A_ROW} such steps in a row. Everything else is attached: an
+ * {@link EpochEvaluation} whose values go into each epoch's {@link EpochMetrics}, and
+ * {@link TrainingListener}s for progress and files ({@link CheckpointWriter},
+ * {@link MetricsWriter}).
+ *
+ * <p>A trainer is immutable; {@link #withEvaluation} and {@link #withListeners} return new ones.
  *
  * <p>Memory: every step runs in its own sub-manager that is closed at the end of the step; the
  * only long-lived arrays are the network's and the optimiser's. Determinism: the shuffle of epoch
@@ -43,35 +42,41 @@ public final class Trainer {
    */
   public static final int MAX_SKIPPED_IN_A_ROW = 5;
 
-  /** Evaluation examples on which the per-epoch tightness is measured. */
-  public static final int TIGHTNESS_SAMPLES = 200;
-
   private final TrainingConfig config;
-  private final TrainingMethod method;
-  private final TrainingListener listener;
-  private final ImageDataset evaluationSet;
-  private final Path checkpoint;
-  private final Path metricsFile;
+  private final EpochEvaluation evaluation;
+  private final List<TrainingListener> listeners;
 
-  /**
-   * A trainer.
-   *
-   * @param evaluationSet examples for the per-epoch clean and certified accuracy, or null
-   * @param checkpoint file rewritten after every epoch, or null
-   * @param metricsFile JSON file rewritten after every epoch with config, provenance and all
-   *     epochs so far, or null
-   */
-  public Trainer(TrainingConfig config, TrainingListener listener, ImageDataset evaluationSet,
-      Path checkpoint, Path metricsFile) {
-    this.config = config;
-    this.method = config.newMethod();
-    this.listener = listener;
-    this.evaluationSet = evaluationSet;
-    this.checkpoint = checkpoint;
-    this.metricsFile = metricsFile;
+  /** A trainer for {@code config}, with no evaluation and no listeners. */
+  public Trainer(TrainingConfig config) {
+    this(config, EpochEvaluation.NONE, List.of());
   }
 
-  /** Metadata stored in a checkpoint so that training can resume. */
+  private Trainer(TrainingConfig config, EpochEvaluation evaluation,
+      List<TrainingListener> listeners) {
+    this.config = config;
+    this.evaluation = evaluation;
+    this.listeners = listeners;
+  }
+
+  /** This trainer, measuring {@code newEvaluation} after every epoch instead. */
+  public Trainer withEvaluation(EpochEvaluation newEvaluation) {
+    return new Trainer(config, newEvaluation, listeners);
+  }
+
+  /** This trainer with {@code more} listeners, called after the ones already attached. */
+  public Trainer withListeners(TrainingListener... more) {
+    List<TrainingListener> all = new ArrayList<>(listeners);
+    all.addAll(List.of(more));
+    return new Trainer(config, evaluation, List.copyOf(all));
+  }
+
+  /**
+   * Metadata stored in a checkpoint (under {@code training}) so that training can resume.
+   *
+   * @param completedEpochs epochs finished
+   * @param optimizerStep Adam's step count
+   * @param history the metrics of every finished epoch
+   */
   public record ResumeState(int completedEpochs, long optimizerStep, List<EpochMetrics> history) {}
 
   /** Trains a fresh network from epoch 0. */
@@ -80,7 +85,9 @@ public final class Trainer {
   }
 
   /**
-   * Continues training from a checkpoint written by this trainer.
+   * Continues training from a checkpoint written by a {@link CheckpointWriter}. Only the
+   * checkpoint's {@code training} state is read (not its recorded {@code config}), so checkpoints
+   * written before the config's JSON shape changed resume as well.
    *
    * @param saved a checkpoint whose network is the one to train
    */
@@ -99,6 +106,7 @@ public final class Trainer {
     network.requireGradients();
     List<Network.NamedArray> parameters = network.parameters();
     List<NDArray> running = runningStatistics(network);
+    TrainingMethod method = config.method();
     EpsilonSchedule schedule = config.epsilonSchedule();
     int skippedInARow = 0;
     NDManager base = network.manager().newSubManager();
@@ -113,7 +121,9 @@ public final class Trainer {
         Random random = new Random(config.seed() * 31 + epoch);
         int[][] batches = trainSet.batches(config.batchSize(), random);
         float lr = (float) config.learningRate().at(epoch);
-        listener.epochStarted(epoch, batches.length);
+        for (TrainingListener listener : listeners) {
+          listener.epochStarted(epoch, batches.length);
+        }
         double lossSum = 0;
         double gradNormSum = 0;
         int skipped = 0;
@@ -154,7 +164,9 @@ public final class Trainer {
             if (problem != null) {
               skipped++;
               skippedInARow++;
-              listener.stepSkipped(epoch, b, problem, skippedInARow);
+              for (TrainingListener listener : listeners) {
+                listener.stepSkipped(epoch, b, problem, skippedInARow);
+              }
               if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
                 throw new IllegalStateException("training diverged: " + problem + " in "
                     + skippedInARow + " steps in a row, the last at epoch " + epoch + ", batch "
@@ -181,45 +193,26 @@ public final class Trainer {
               }
             }
           }
-          listener.stepFinished(epoch, b, seen == 0 ? Double.NaN : lossSum / seen,
-              seen == 0 ? Double.NaN : (double) correct / seen, eps);
+          for (TrainingListener listener : listeners) {
+            listener.stepFinished(epoch, b, seen == 0 ? Double.NaN : lossSum / seen,
+                seen == 0 ? Double.NaN : (double) correct / seen, eps);
+          }
         }
-        double testAccuracy = Double.NaN;
-        double testCertified = Double.NaN;
-        double testTightness = Double.NaN;
-        if (evaluationSet != null) {
-          RobustnessReport report = new RobustnessEvaluator(null, true, 500).evaluate(network,
-              evaluationSet, evaluationSet.size(), config.eps(), base, done -> {});
-          testAccuracy = report.cleanAccuracy();
-          testCertified = report.certifiedAccuracy();
-          testTightness = TightnessSummary.measure(network, evaluationSet,
-              Math.min(TIGHTNESS_SAMPLES, evaluationSet.size()), 0, 50, base).mean();
-        }
+        HeldOutMetrics test = evaluation.evaluate(network, config.eps(), base);
         EpochMetrics metrics = new EpochMetrics(epoch, eps, lr, lossSum / seen,
             (double) correct / seen, robustKnown ? (double) robust / seen : Double.NaN,
-            testAccuracy, testCertified, testTightness,
+            test.accuracy(), test.certifiedAccuracy(), test.tightness(),
             gradNormSum / Math.max(1, batches.length - skipped), skipped,
             (System.nanoTime() - started) / 1e9);
         history.add(metrics);
-        ResumeState done = new ResumeState(epoch + 1, adam.step(), history);
-        if (checkpoint != null) {
-          Checkpoint.save(checkpoint, network, adam.state(), metadata(done));
+        EpochEnd end = new EpochEnd(config, network,
+            new ResumeState(epoch + 1, adam.step(), List.copyOf(history)), adam.state());
+        for (TrainingListener listener : listeners) {
+          listener.epochFinished(end);
         }
-        if (metricsFile != null) {
-          Json.write(metricsFile, metadata(done));
-        }
-        listener.epochFinished(metrics);
       }
     }
     return history;
-  }
-
-  private ObjectNode metadata(ResumeState state) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
-    root.set("config", Json.MAPPER.valueToTree(config));
-    root.set("provenance", Json.MAPPER.valueToTree(Provenance.current()));
-    root.set("training", Json.MAPPER.valueToTree(state));
-    return root;
   }
 
   /** The BatchNorm running means and variances, which a forward pass in training updates. */

@@ -1,6 +1,11 @@
 package org.certkit.train;
 
-/** Receives progress of a {@link Trainer}; every method has an empty default. */
+import java.io.IOException;
+
+/**
+ * Receives progress of a {@link Trainer}; every method has an empty default. Listeners are called
+ * in the order they were attached.
+ */
 public interface TrainingListener {
 
   /** An epoch of {@code batches} steps begins. */
@@ -23,9 +28,6 @@ public interface TrainingListener {
    */
   default void stepSkipped(int epoch, int batch, String reason, int inARow) {}
 
-  /** An epoch finished, evaluation included. */
-  default void epochFinished(EpochMetrics metrics) {}
-
-  /** A listener that ignores everything. */
-  TrainingListener NONE = new TrainingListener() {};
+  /** An epoch finished, evaluation included; {@link EpochEnd#metrics()} holds its metrics. */
+  default void epochFinished(EpochEnd end) throws IOException {}
 }

@@ -1,19 +1,42 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
 /**
- * A certified or adversarial training method: the loss of one batch at a given epsilon.
+ * A certified or adversarial training method: its own hyper-parameters, the loss of one batch at
+ * a given epsilon, and how its epsilon is scheduled.
  *
  * <p>The {@link Trainer} calls {@link #prepare} outside any gradient recording (for work such as
  * attacks, which need gradients of their own), then {@link #loss} while recording gradients of the
  * parameters. The first concrete pass over the clean batch inside {@link #loss} records the
  * BatchNorm statistics of the step.
+ *
+ * <p>In JSON (run configs, metrics files) a method is an object whose {@code type} is its
+ * {@link #name()}, beside its hyper-parameters: {@code {"type": "ibp", "robustWeight": 1.0,
+ * "regularizerWeight": 0.5}}.
  */
-public interface TrainingMethod {
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = StandardTraining.class, name = "standard"),
+    @JsonSubTypes.Type(value = PgdTraining.class, name = "pgd"),
+    @JsonSubTypes.Type(value = IbpTraining.class, name = "ibp"),
+    @JsonSubTypes.Type(value = ExpectedBoundsTraining.class, name = "expected-bounds")})
+public sealed interface TrainingMethod
+    permits StandardTraining, PgdTraining, IbpTraining, ExpectedBoundsTraining {
 
-  /** A short identifier, such as {@code ibp}. */
+  /** The identifier on the command line and in JSON, such as {@code expected-bounds}. */
   String name();
+
+  /**
+   * The epsilon schedule this method trains with, given the run's target and smoothed ramp.
+   *
+   * @param target final epsilon, [0, 1] pixel space
+   * @param rampStart first epoch (0-indexed) of the ramp
+   * @param rampEpochs length of the ramp in epochs
+   */
+  EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs);
 
   /**
    * Work done before gradients are recorded; the result is handed to {@link #loss}.

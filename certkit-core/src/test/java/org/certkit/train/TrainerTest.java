@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import org.certkit.certify.Verdict;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.io.Checkpoint;
+import org.certkit.io.Json;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Initialization;
 import org.certkit.net.Linear;
@@ -56,11 +58,10 @@ class TrainerTest {
   @Test
   void standardTrainingLearns() throws IOException {
     ImageDataset data = dataset(256, 1);
-    TrainingConfig config = config(TrainingConfig.Method.STANDARD, 0, 6, 16, 0);
+    TrainingConfig config = config(new StandardTraining(), 0, 6, 16, 0);
     try (Network net = TinyNetworks.fc(manager, 1)) {
       double before = accuracy(net, data);
-      List<EpochMetrics> history = new Trainer(config, TrainingListener.NONE, null, null, null)
-          .train(net, data);
+      List<EpochMetrics> history = new Trainer(config).train(net, data);
       assertEquals(6, history.size());
       assertTrue(history.getLast().trainAccuracy() > 0.8, "final train accuracy "
           + history.getLast().trainAccuracy() + " (before training " + before + ")");
@@ -77,10 +78,9 @@ class TrainerTest {
   void ibpTrainingGivesCertifiedExamples() throws IOException {
     ImageDataset data = dataset(256, 2);
     double eps = 0.02;
-    TrainingConfig config = config(TrainingConfig.Method.IBP, eps, 6, 16, 2);
+    TrainingConfig config = config(IbpTraining.shi(), eps, 6, 16, 2);
     try (Network net = TinyNetworks.fc(manager, 2)) {
-      List<EpochMetrics> history = new Trainer(config, TrainingListener.NONE, null, null, null)
-          .train(net, data);
+      List<EpochMetrics> history = new Trainer(config).train(net, data);
       for (EpochMetrics m : history) {
         assertFalse(Double.isNaN(m.trainRobustAccuracy()), "epoch " + m.epoch());
         assertTrue(m.trainRobustAccuracy() >= 0 && m.trainRobustAccuracy() <= m.trainAccuracy()
@@ -97,13 +97,13 @@ class TrainerTest {
   /** IBP training resumed from the checkpoint of epoch 1 ends bit-identical to the full run. */
   @Test
   void ibpResumeIsExact() throws IOException {
-    assertResumeIsExact(TrainingConfig.Method.IBP);
+    assertResumeIsExact(IbpTraining.shi());
   }
 
   /** PGD training resumed from the checkpoint of epoch 1 ends bit-identical to the full run. */
   @Test
   void pgdResumeIsExact() throws IOException {
-    assertResumeIsExact(TrainingConfig.Method.PGD);
+    assertResumeIsExact(new PgdTraining(new PgdAttack(3, 0.5, 1, true)));
   }
 
   /**
@@ -115,7 +115,7 @@ class TrainerTest {
   @Test
   void liveArraysStayFlat() throws IOException {
     ImageDataset data = dataset(64, 4);
-    TrainingConfig config = config(TrainingConfig.Method.IBP, 0.02, 3, 4, 2);
+    TrainingConfig config = config(IbpTraining.shi(), 0.02, 3, 4, 2);
     List<Integer> counts = countArraysPerStep(config, data, false);
     assertEquals(48, counts.size());
     assertEquals(counts.get(5), counts.getLast(), "live arrays after each step: " + counts);
@@ -141,23 +141,24 @@ class TrainerTest {
           counts.add(root.getManagedArrays().size());
         }
       };
-      new Trainer(config, listener, data.subset(16), dir.resolve("leak.ckpt"), null)
+      new Trainer(config).withEvaluation(new TestSetEvaluation(data.subset(16)))
+          .withListeners(listener, new CheckpointWriter(dir.resolve("leak.ckpt")))
           .train(net, data);
     }
     return counts;
   }
 
-  private void assertResumeIsExact(TrainingConfig.Method method) throws IOException {
+  private void assertResumeIsExact(TrainingMethod method) throws IOException {
     ImageDataset data = dataset(64, 3);
     // The ramp spans both epochs and the learning rate decays at epoch 1: the resumed epoch must
     // pick up the schedule, the optimiser state and the random streams where they were.
     TrainingConfig config = config(method, 0.03, 2, 16, 2);
-    Path checkpoint = dir.resolve(method.id() + ".ckpt");
-    Path afterFirstEpoch = dir.resolve(method.id() + "-epoch1.ckpt");
+    Path checkpoint = dir.resolve(method.name() + ".ckpt");
+    Path afterFirstEpoch = dir.resolve(method.name() + "-epoch1.ckpt");
     TrainingListener copier = new TrainingListener() {
       @Override
-      public void epochFinished(EpochMetrics metrics) {
-        if (metrics.epoch() == 0) {
+      public void epochFinished(EpochEnd end) {
+        if (end.metrics().epoch() == 0) {
           try {
             Files.copy(checkpoint, afterFirstEpoch, StandardCopyOption.REPLACE_EXISTING);
           } catch (IOException e) {
@@ -167,16 +168,17 @@ class TrainerTest {
       }
     };
     try (Network full = TinyNetworks.fc(manager, 5)) {
-      List<EpochMetrics> fullHistory = new Trainer(config, copier, null, checkpoint, null)
-          .train(full, data);
+      List<EpochMetrics> fullHistory = new Trainer(config)
+          .withListeners(new CheckpointWriter(checkpoint), copier).train(full, data);
       assertTrue(Files.exists(afterFirstEpoch));
 
       Checkpoint saved = Checkpoint.load(afterFirstEpoch, manager);
       try (Network resumed = saved.network()) {
         Map<String, NDArray> atEpoch1 = resumed.state();
         assertFalse(sameBits(full.state(), atEpoch1), "the second epoch should change the network");
-        List<EpochMetrics> resumedHistory = new Trainer(config, TrainingListener.NONE, null,
-            dir.resolve(method.id() + "-resumed.ckpt"), null).resume(saved, data);
+        List<EpochMetrics> resumedHistory = new Trainer(config)
+            .withListeners(new CheckpointWriter(dir.resolve(method.name() + "-resumed.ckpt")))
+            .resume(saved, data);
         assertEquals(2, resumedHistory.size());
         assertEquals(fullHistory.get(1).loss(), resumedHistory.get(1).loss(), 0.0);
         Map<String, NDArray> expected = full.state();
@@ -191,10 +193,87 @@ class TrainerTest {
   }
 
   /**
-   * A 3-class problem on 2x2 images: with {@code d} the sum of the top row minus the sum of the
-   * bottom row (pixel bytes), class 0 when {@code d > 60}, 1 when {@code d < -60}, else 2; images
-   * within 20 of a boundary are redrawn, so the classes are separated by a margin.
+   * With a {@link TestSetEvaluation} attached, every epoch's test accuracy and certified accuracy
+   * are those of the network at that epoch's end, recomputed here by an independent forward pass
+   * and the sound certifier on the held-out set, and the tightness is finite and positive; without
+   * an evaluation the three values are NaN and training is otherwise bit-identical.
    */
+  @Test
+  void evaluationValuesAreRecordedPerEpoch() throws IOException {
+    ImageDataset data = dataset(64, 6);
+    ImageDataset heldOut = dataset(40, 7);
+    double eps = 0.02;
+    TrainingConfig config = config(IbpTraining.shi(), eps, 2, 16, 1);
+    List<double[]> expected = new ArrayList<>();
+    TrainingListener independent = new TrainingListener() {
+      @Override
+      public void epochFinished(EpochEnd end) {
+        expected.add(new double[] {accuracy(end.network(), heldOut),
+            (double) certifiedCount(end.network(), heldOut, eps) / heldOut.size()});
+      }
+    };
+    try (Network evaluated = TinyNetworks.fc(manager, 8);
+        Network plain = TinyNetworks.fc(manager, 8)) {
+      List<EpochMetrics> history = new Trainer(config)
+          .withEvaluation(new TestSetEvaluation(heldOut)).withListeners(independent)
+          .train(evaluated, data);
+      List<EpochMetrics> without = new Trainer(config).train(plain, data);
+      for (int e = 0; e < 2; e++) {
+        EpochMetrics m = history.get(e);
+        assertEquals(expected.get(e)[0], m.testAccuracy(), 0.0, "epoch " + e);
+        assertEquals(expected.get(e)[1], m.testCertifiedAccuracy(), 0.0, "epoch " + e);
+        assertTrue(m.testTightness() > 0 && Double.isFinite(m.testTightness()), "epoch " + e
+            + ": tightness " + m.testTightness());
+        EpochMetrics w = without.get(e);
+        assertTrue(Double.isNaN(w.testAccuracy()) && Double.isNaN(w.testCertifiedAccuracy())
+            && Double.isNaN(w.testTightness()), w.toString());
+        assertEquals(m.loss(), w.loss(), 0.0, "evaluation changed training in epoch " + e);
+        assertEquals(m.gradientNorm(), w.gradientNorm(), 0.0, "epoch " + e);
+      }
+      assertTrue(sameBits(evaluated.state(), plain.state()), "evaluation changed the network");
+    }
+  }
+
+  /**
+   * A checkpoint whose recorded {@code config} has the shape of earlier versions (the method an
+   * enum name, its hyper-parameters beside the shared ones) still resumes, ending bit-identical
+   * to the uninterrupted run: resuming reads only the {@code training} state.
+   */
+  @Test
+  void checkpointWithEarlierConfigShapeResumes() throws IOException {
+    ImageDataset data = dataset(64, 3);
+    TrainingConfig config = config(IbpTraining.shi(), 0.03, 2, 16, 2);
+    Path earlier = dir.resolve("earlier.ckpt");
+    TrainingListener earlierWriter = new TrainingListener() {
+      @Override
+      public void epochFinished(EpochEnd end) throws IOException {
+        if (end.metrics().epoch() == 0) {
+          ObjectNode metadata = end.metadata();
+          metadata.set("config", Json.MAPPER.readTree("""
+              {"method": "IBP", "eps": 0.03, "epochs": 2, "batchSize": 16,
+               "learningRate": {"initial": 0.02, "decayEpochs": [1], "factor": 0.5},
+               "epsRampStart": 0, "epsRampEpochs": 2, "gradientClipNorm": 10.0, "seed": 42,
+               "initialization": "DEFAULT",
+               "pgd": {"steps": 3, "stepSize": 0.5, "restarts": 1, "randomStart": true},
+               "robustWeight": 1.0, "regularizerWeight": 0.5,
+               "augmentation": {"padding": 0, "horizontalFlip": false, "identity": true},
+               "kappa": 1.0, "weightDecay": 0.0}"""));
+          Checkpoint.save(earlier, end.network(), end.optimizerState(), metadata);
+        }
+      }
+    };
+    try (Network full = TinyNetworks.fc(manager, 5)) {
+      new Trainer(config).withListeners(earlierWriter).train(full, data);
+      Checkpoint saved = Checkpoint.load(earlier, manager);
+      try (Network resumed = saved.network()) {
+        assertEquals("IBP", saved.metadata().get("config").get("method").asText());
+        List<EpochMetrics> history = new Trainer(config).resume(saved, data);
+        assertEquals(2, history.size());
+        assertTrue(sameBits(full.state(), resumed.state()), "resumed run differs");
+      }
+    }
+  }
+
   /**
    * One training image drives two logits to +inf and -inf (huge weights on two pixels that are
    * dark in every other image), so its batch has a NaN loss and gradient in every epoch. The
@@ -216,9 +295,8 @@ class TrainerTest {
       }
     };
     try (Network net = poisonableNetwork()) {
-      List<EpochMetrics> history = new Trainer(
-          config(TrainingConfig.Method.STANDARD, 0, epochs, 16, 0), listener, null, null, null)
-          .train(net, data);
+      List<EpochMetrics> history = new Trainer(config(new StandardTraining(), 0, epochs, 16, 0))
+          .withListeners(listener).train(net, data);
       for (EpochMetrics m : history) {
         assertEquals(1, m.skippedSteps(), "epoch " + m.epoch());
         assertTrue(Double.isFinite(m.loss()) && Double.isFinite(m.gradientNorm()));
@@ -242,8 +320,7 @@ class TrainerTest {
   void consecutiveNonFiniteStepsStopTraining() {
     ImageDataset data = poisonedDataset(64, 64);
     try (Network net = poisonableNetwork()) {
-      Trainer trainer = new Trainer(config(TrainingConfig.Method.STANDARD, 0, 2, 8, 0),
-          TrainingListener.NONE, null, null, null);
+      Trainer trainer = new Trainer(config(new StandardTraining(), 0, 2, 8, 0));
       IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
           IllegalStateException.class, () -> trainer.train(net, data));
       assertTrue(e.getMessage().contains("in " + Trainer.MAX_SKIPPED_IN_A_ROW
@@ -302,6 +379,11 @@ class TrainerTest {
     return new ImageDataset("poisoned", 1, 2, 2, 3, pixels, labels);
   }
 
+  /**
+   * A 3-class problem on 2x2 images: with {@code d} the sum of the top row minus the sum of the
+   * bottom row (pixel bytes), class 0 when {@code d > 60}, 1 when {@code d < -60}, else 2; images
+   * within 20 of a boundary are redrawn, so the classes are separated by a margin.
+   */
   static ImageDataset dataset(int n, long seed) {
     Random random = new Random(seed);
     byte[] pixels = new byte[n * 4];
@@ -323,12 +405,11 @@ class TrainerTest {
     return new ImageDataset("synthetic", 1, 2, 2, 3, pixels, labels);
   }
 
-  private static TrainingConfig config(TrainingConfig.Method method, double eps, int epochs,
+  private static TrainingConfig config(TrainingMethod method, double eps, int epochs,
       int batchSize, int rampEpochs) {
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(0.02, new int[] {epochs - 1}, 0.5), 0, rampEpochs, 10.0, 42,
-        Initialization.DEFAULT, new PgdAttack(3, 0.5, 1, true), 1.0, 0.5, Augmentation.NONE,
-        1.0, 0.0);
+        Initialization.DEFAULT, Augmentation.NONE, 0.0);
   }
 
   private double accuracy(Network net, ImageDataset data) {

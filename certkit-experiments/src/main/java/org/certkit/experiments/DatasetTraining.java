@@ -12,6 +12,7 @@ import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
+import org.certkit.train.EpochEnd;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
@@ -71,14 +72,15 @@ final class DatasetTraining {
         dataset.inputFormat(), config.initialization(), config.seed(), manager);
     TrainingListener progress = new TrainingListener() {
       @Override
-      public void epochFinished(EpochMetrics m) {
+      public void epochFinished(EpochEnd end) {
+        EpochMetrics m = end.metrics();
         context.progress(String.format(Locale.ROOT, "%s: epoch %d/%d, loss %.4f, train acc"
             + " %.2f%% (%.1f s)", label, m.epoch() + 1, config.epochs(), m.loss(),
             100 * m.trainAccuracy(), m.seconds()));
       }
     };
     try {
-      new Trainer(config, progress, null, null, null).train(network, train);
+      new Trainer(config).withListeners(progress).train(network, train);
     } catch (IOException e) {
       network.close();
       throw new UncheckedIOException(e);

@@ -17,8 +17,11 @@ import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
-import org.certkit.train.LearningRateSchedule;
+import org.certkit.train.ExpectedBoundsTraining;
+import org.certkit.train.IbpTraining;
+import org.certkit.train.StandardTraining;
 import org.certkit.train.TrainingConfig;
+import org.certkit.train.TrainingMethod;
 
 /**
  * {@code s2-fig5} (MNIST) and {@code s2-fig6} (CIFAR-10): nominal, IBP and expected-bound training
@@ -181,9 +184,14 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
   }
 
   /** What one trained network measured. */
-  private record Model(String architecture, TrainingConfig.Method method, double trainEps,
-      double kappa, double accuracy, double[] pgdAccuracy, double[] pgdRobustness,
+  private record Model(String architecture, TrainingMethod method, double trainEps,
+      double accuracy, double[] pgdAccuracy, double[] pgdRobustness,
       double certified, double trainSeconds, double imagesPerSecond, double evalSeconds) {
+
+    /** The bound-loss weight of expected-bound training, NaN for the other methods. */
+    double kappa() {
+      return method instanceof ExpectedBoundsTraining e ? e.kappa() : Double.NaN;
+    }
 
     double meanRobustness() {
       return Arrays.stream(pgdRobustness).average().orElseThrow();
@@ -205,8 +213,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     int criterionTotal = 0;
     Map<String, Object> trainingSpeed = new LinkedHashMap<>();
     for (String arch : p.architectures()) {
-      Model nominal = trainAndMeasure(arch, TrainingConfig.Method.STANDARD, Double.NaN, 0, p,
-          train, test, context);
+      Model nominal = trainAndMeasure(arch, new StandardTraining(), Double.NaN, p, train,
+          test, context);
       List<Model> ibp = new ArrayList<>();
       List<Model> selected = new ArrayList<>();
       List<Model> others = new ArrayList<>();
@@ -214,14 +222,14 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       List<Long> gridMeeting = new ArrayList<>();
       rows.add(row(nominal, p, train.size(), true));
       for (double eps : p.trainEpsilons()) {
-        Model ibpModel = trainAndMeasure(arch, TrainingConfig.Method.IBP, eps, Double.NaN, p,
-            train, test, context);
+        Model ibpModel = trainAndMeasure(arch, new IbpTraining(p.ibpRobustWeight(),
+            IbpTraining.shi().regularizerWeight()), eps, p, train, test, context);
         ibp.add(ibpModel);
         rows.add(row(ibpModel, p, train.size(), true));
         List<Model> grid = new ArrayList<>();
         for (double kappa : p.kappas()) {
-          grid.add(trainAndMeasure(arch, TrainingConfig.Method.EXPECTED_BOUNDS, eps, kappa, p,
-              train, test, context));
+          grid.add(trainAndMeasure(arch, new ExpectedBoundsTraining(kappa), eps, p, train,
+              test, context));
         }
         gridMeeting.add(grid.stream().filter(m -> meetsCriterion(m, nominal)).count());
         List<Model> passing = grid.stream().filter(m -> m.accuracy() >= p.accuracyThreshold())
@@ -239,13 +247,13 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           }
         }
       }
-      Map<TrainingConfig.Method, double[]> throughput = new LinkedHashMap<>();
+      Map<String, double[]> throughput = new LinkedHashMap<>();
       accumulate(throughput, nominal);
       ibp.forEach(m -> accumulate(throughput, m));
       selected.forEach(m -> accumulate(throughput, m));
       others.forEach(m -> accumulate(throughput, m));
-      for (Map.Entry<TrainingConfig.Method, double[]> e : throughput.entrySet()) {
-        trainingSpeed.put(arch + "_train_images_per_second_" + e.getKey().id(),
+      for (Map.Entry<String, double[]> e : throughput.entrySet()) {
+        trainingSpeed.put(arch + "_train_images_per_second_" + e.getKey(),
             e.getValue()[0] / e.getValue()[1]);
       }
       headline.put(arch + "_nominal_accuracy", nominal.accuracy());
@@ -303,27 +311,23 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         && expected.meanRobustness() > nominal.meanRobustness();
   }
 
-  private static void accumulate(Map<TrainingConfig.Method, double[]> throughput, Model m) {
-    double[] sum = throughput.computeIfAbsent(m.method(), k -> new double[2]);
+  private static void accumulate(Map<String, double[]> throughput, Model m) {
+    double[] sum = throughput.computeIfAbsent(m.method().name(), k -> new double[2]);
     sum[0] += m.imagesPerSecond();
     sum[1] += 1;
   }
 
-  private static Model trainAndMeasure(String arch, TrainingConfig.Method method,
-      double trainEps, double kappa, Parameters p, ImageDataset train, ImageDataset test,
-      ExperimentContext context) {
+  private static Model trainAndMeasure(String arch, TrainingMethod method, double trainEps,
+      Parameters p, ImageDataset train, ImageDataset test, ExperimentContext context) {
     double eps = Double.isNaN(trainEps) ? 0 : trainEps;
     TrainingConfig base = p.dataset() == DatasetName.MNIST
         ? TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
         : TrainingConfig.cifar10(method, eps, p.epochs(), context.seed());
-    TrainingConfig config = base.withBatchSize(p.batchSize())
-        .withLearningRate(new LearningRateSchedule(p.learningRate(),
-            base.learningRate().decayEpochs(), base.learningRate().factor()))
-        .withIbpWeights(p.ibpRobustWeight(), base.regularizerWeight())
-        .withKappa(Double.isNaN(kappa) ? 0 : kappa);
-    String label = String.format(Locale.ROOT, "%s %s%s%s", arch, method.id(),
-        method == TrainingConfig.Method.STANDARD ? "" : " eps " + text(eps),
-        method == TrainingConfig.Method.EXPECTED_BOUNDS ? " kappa " + text(kappa) : "");
+    TrainingConfig config = base.toBuilder().batchSize(p.batchSize())
+        .initialLearningRate(p.learningRate()).build();
+    String label = String.format(Locale.ROOT, "%s %s%s%s", arch, method.name(),
+        method instanceof StandardTraining ? "" : " eps " + text(eps),
+        method instanceof ExpectedBoundsTraining e ? " kappa " + text(e.kappa()) : "");
     try (NDManager manager = context.manager().newSubManager()) {
       long started = System.nanoTime();
       try (Network network = DatasetTraining.train(config, arch, p.dataset(), train, manager,
@@ -331,7 +335,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         double trainSeconds = (System.nanoTime() - started) / 1e9;
         long evalStarted = System.nanoTime();
         PgdAttack attack = PgdAttack.withSteps(p.pgdSteps(), p.pgdRestarts());
-        boolean certify = method != TrainingConfig.Method.STANDARD;
+        boolean certify = !(method instanceof StandardTraining);
         int k = p.testEpsilons().size();
         double[] pgdAccuracy = new double[k];
         double[] robustness = new double[k];
@@ -355,7 +359,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
               .certifiedAccuracy();
         }
         double evalSeconds = (System.nanoTime() - evalStarted) / 1e9;
-        Model m = new Model(arch, method, trainEps, kappa, accuracy, pgdAccuracy, robustness,
+        Model m = new Model(arch, method, trainEps, accuracy, pgdAccuracy, robustness,
             certified, trainSeconds, (double) train.size() * p.epochs() / trainSeconds,
             evalSeconds);
         context.progress(String.format(Locale.ROOT, "%s: accuracy %.2f%%, mean PGD robustness"
@@ -384,8 +388,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
   }
 
   private static List<Object> row(Model m, Parameters p, int trainImages, boolean selected) {
-    List<Object> row = new ArrayList<>(List.of(m.architecture(), m.method().id(), m.trainEps(),
-        m.method() == TrainingConfig.Method.EXPECTED_BOUNDS ? m.kappa() : Double.NaN,
+    List<Object> row = new ArrayList<>(List.of(m.architecture(), m.method().name(), m.trainEps(),
+        m.kappa(),
         p.epochs(), trainImages, m.accuracy()));
     for (double v : m.pgdAccuracy()) {
       row.add(v);

@@ -24,6 +24,7 @@ import org.certkit.milp.MilpOptions;
 import org.certkit.milp.OutputBounds;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.train.StandardTraining;
 import org.certkit.train.TrainingConfig;
 
 /**
@@ -173,7 +174,7 @@ public final class ExpectedTrueBoundsExperiment implements Experiment {
   public ExperimentResult run(Parameters p, ExperimentContext context) {
     DatasetTraining.Splits data = DatasetTraining.load(context, DatasetName.MNIST,
         p.trainSamples(), Integer.MAX_VALUE);
-    TrainingConfig config = TrainingConfig.mnist(TrainingConfig.Method.STANDARD, 0, p.epochs(),
+    TrainingConfig config = TrainingConfig.mnist(new StandardTraining(), 0, p.epochs(),
         context.seed());
     try (NDManager manager = context.manager().newSubManager();
         Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST,

@@ -12,7 +12,11 @@ import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
 import org.certkit.net.Network;
 import org.certkit.tightness.TightnessSummary;
+import org.certkit.train.IbpTraining;
+import org.certkit.train.PgdTraining;
+import org.certkit.train.StandardTraining;
 import org.certkit.train.TrainingConfig;
+import org.certkit.train.TrainingMethod;
 
 /**
  * Tightness of trained networks: standard, PGD and IBP training on MNIST at two epsilons, a
@@ -86,19 +90,20 @@ public final class TrainedTightnessExperiment implements Experiment {
     double[] ibpTightness = new double[eps.length];
     double[] pgdTightness = new double[eps.length];
     try (NDManager manager = context.manager().newSubManager()) {
-      Outcome standard = trainAndMeasure(TrainingConfig.Method.STANDARD, 0, p, train, test,
+      Outcome standard = trainAndMeasure(new StandardTraining(), 0, p, train, test,
           manager, context);
       standardTightness = standard.tightness().mean();
       for (double e : eps) {
         rows.add(row("standard", 0, e, standard, manager, p, test, context));
       }
       for (int i = 0; i < eps.length; i++) {
-        Outcome pgd = trainAndMeasure(TrainingConfig.Method.PGD, eps[i], p, train, test,
+        Outcome pgd = trainAndMeasure(new PgdTraining(new PgdAttack(p.pgdTrainSteps(),
+            Math.max(0.25, 2.0 / p.pgdTrainSteps()), 1, true)), eps[i], p, train, test,
             manager, context);
         pgdTightness[i] = pgd.tightness().mean();
         rows.add(row("pgd", eps[i], eps[i], pgd, manager, p, test, context));
         pgd.network().close();
-        Outcome ibp = trainAndMeasure(TrainingConfig.Method.IBP, eps[i], p, train, test,
+        Outcome ibp = trainAndMeasure(IbpTraining.shi(), eps[i], p, train, test,
             manager, context);
         ibpTightness[i] = ibp.tightness().mean();
         rows.add(row("ibp", eps[i], eps[i], ibp, manager, p, test, context));
@@ -132,13 +137,11 @@ public final class TrainedTightnessExperiment implements Experiment {
 
   private record Outcome(Network network, TightnessSummary tightness) {}
 
-  private static Outcome trainAndMeasure(TrainingConfig.Method method, double eps, Parameters p,
+  private static Outcome trainAndMeasure(TrainingMethod method, double eps, Parameters p,
       ImageDataset train, ImageDataset test, NDManager manager, ExperimentContext context) {
-    TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
-        .withPgd(new PgdAttack(p.pgdTrainSteps(), Math.max(0.25, 2.0 / p.pgdTrainSteps()), 1,
-            true));
+    TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed());
     Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST, train,
-        manager, context, String.format("%s eps %.2f", method.id(), eps));
+        manager, context, String.format("%s eps %.2f", method.name(), eps));
     TightnessSummary tightness = TightnessSummary.measure(network, test, test.size(), 0, 50,
         manager);
     return new Outcome(network, tightness);

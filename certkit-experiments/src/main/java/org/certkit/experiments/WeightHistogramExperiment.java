@@ -12,6 +12,7 @@ import org.certkit.net.Conv2d;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
+import org.certkit.train.StandardTraining;
 import org.certkit.train.TrainingConfig;
 
 /**
@@ -108,8 +109,8 @@ public final class WeightHistogramExperiment implements Experiment {
     double[] accuracy = new double[2];
     double[] seconds = new double[2];
     for (int r = 0; r < 2; r++) {
-      TrainingConfig config = TrainingConfig.mnist(TrainingConfig.Method.STANDARD, 0,
-          p.epochs(), context.seed()).withWeightDecay(decays[r]);
+      TrainingConfig config = TrainingConfig.mnist(new StandardTraining(), 0, p.epochs(),
+          context.seed()).toBuilder().weightDecay(decays[r]).build();
       long started = System.nanoTime();
       try (NDManager manager = context.manager().newSubManager();
           Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST,
