@@ -24,6 +24,8 @@ mutants=(
   "relu 1e-6|s/RELU_ULPS = 8;/RELU_ULPS = 8e-6;/"
   "normalize removed|s/NORMALIZE_ULPS = 4;/NORMALIZE_ULPS = 0;/"
   "normalize 1e-6|s/NORMALIZE_ULPS = 4;/NORMALIZE_ULPS = 4e-6;/"
+  "add removed|s/ADD_ULPS = 4;/ADD_ULPS = 0;/"
+  "add 1e-6|s/ADD_ULPS = 4;/ADD_ULPS = 4e-6;/"
   "batchnorm removed|s/BATCH_NORM_ULPS = 16;/BATCH_NORM_ULPS = 0;/"
   "batchnorm 1e-6|s/BATCH_NORM_ULPS = 16;/BATCH_NORM_ULPS = 16e-6;/"
   "batchnorm without the mean term|s/\\.addi\\(BatchStatistics\\.reshapeForChannels\\(\\s*LayerOps\\.abs\\(mv\\.mean\\(\\), m, c\\), c\\.getShape\\(\\)\\)\\)//s"

@@ -6,9 +6,16 @@ import picocli.CommandLine.Option;
 /** Options that choose an architecture. */
 final class ModelOptions {
 
-  @Option(names = "--arch", defaultValue = "cnn3",
-      description = "Architecture: fc, cnn2-bn, cnn3, cnn3-bn, cnn5, cnn5-bn, cnn7, cnn9, cnn11,"
-          + " cnn13, dm-small, dm-medium, dm-large (default: ${DEFAULT-VALUE}).")
+  /** The architecture names, for the help text. */
+  static final class Names implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Architectures.NAMES.iterator();
+    }
+  }
+
+  @Option(names = "--arch", defaultValue = "cnn3", completionCandidates = Names.class,
+      description = "Architecture: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   String arch;
 
   @Option(names = "--width-multiplier", defaultValue = "1",

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import java.util.List;
 import org.certkit.internal.LayerOps;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -32,24 +33,35 @@ public final class ConcreteDomain {
    * @return {@code [N, classes]}
    */
   public static NDArray forward(Network network, NDArray x, BatchStatistics stats) {
-    return forward(network.layers(), 0, x, stats);
+    return network.evaluate(x, (i, layer, inputs) -> apply(layer, i, inputs, stats));
   }
 
   /**
-   * Runs {@code layers} on {@code x}; {@code firstIndex} is the network index of the first layer,
-   * used to key BatchNorm statistics.
+   * Runs a chain of {@code layers} on {@code x}; {@code firstIndex} is the network index of the
+   * first layer, used to key BatchNorm statistics.
    */
   public static NDArray forward(
       List<Layer> layers, int firstIndex, NDArray x, BatchStatistics stats) {
     NDArray h = x;
     for (int i = 0; i < layers.size(); i++) {
-      h = apply(layers.get(i), firstIndex + i, h, stats);
+      h = apply(layers.get(i), firstIndex + i, List.of(h), stats);
     }
     return h;
   }
 
-  /** One layer on a concrete batch. */
+  /** One layer with one input on a concrete batch. */
   public static NDArray apply(Layer layer, int index, NDArray h, BatchStatistics stats) {
+    return apply(layer, index, List.of(h), stats);
+  }
+
+  /**
+   * One node on a concrete batch.
+   *
+   * @param inputs the values of the nodes it reads: two for {@link Add}, else one
+   */
+  public static NDArray apply(Layer layer, int index, List<NDArray> inputs,
+      BatchStatistics stats) {
+    NDArray h = inputs.getFirst();
     return switch (layer) {
       case Linear l -> LayerOps.linear(h, l.weight(), l.bias());
       case Conv2d c -> LayerOps.conv2d(h, c.weight(), c.bias(), c.stride(), c.padding());
@@ -61,7 +73,17 @@ public final class ConcreteDomain {
         BatchStatistics.MeanVar mv = stats.forConcreteInput(index, b, h);
         yield stats.isTraining() ? b.affine(mv, h).apply(h) : batchNormFused(b, h);
       }
+      case Add a -> h.add(second(inputs, index));
     };
+  }
+
+  /** The second input of an {@link Add} node. */
+  static <T> T second(List<T> inputs, int index) {
+    if (inputs.size() != 2) {
+      throw new IllegalArgumentException("Add (node " + index + ") needs two inputs, got "
+          + inputs.size());
+    }
+    return inputs.get(1);
   }
 
   /** BatchNorm with running statistics through the engine's fused kernel (one pass). */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.internal.LayerOps;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -122,20 +123,20 @@ public final class ExpectedBoundsDomain implements BoundDomain {
     long dims = c.getShape().size() / n;
     List<NDArray> intervalMasks = new ArrayList<>();
     if (rule == MaskRule.INTERVAL) {
-      new IntervalDomain(IntervalDomain.Rounding.NEAREST).propagate(network.layers(), 0, input,
+      new IntervalDomain(IntervalDomain.Rounding.NEAREST).propagate(network, input,
           BatchStatistics.evaluation(), box -> intervalMasks.add(box.upper().gte(0)));
     }
     NDArray radius = input.radius().reshape(n, dims);
     Shape itemShape = c.getShape().slice(1);
     // Jacobian of the identity: [N, dims, ...item shape].
-    NDArray jacobian = m.eye((int) dims, (int) dims, 0, c.getDataType()).expandDims(0)
+    NDArray identity = m.eye((int) dims, (int) dims, 0, c.getDataType()).expandDims(0)
         .repeat(0, n).reshape(new Shape(n, dims).addAll(itemShape));
-    NDArray centre = c;
-    int relu = 0;
-    List<Layer> layers = network.layers();
-    for (int i = 0; i < layers.size(); i++) {
-      Layer layer = layers.get(i);
-      NDArray[] next = switch (layer) {
+    int[] relu = {0};
+    // The value of a node: its centre and its Jacobian.
+    NDArray[] last = network.evaluate(new NDArray[] {c, identity}, (i, layer, inputs) -> {
+      NDArray centre = inputs.getFirst()[0];
+      NDArray jacobian = inputs.getFirst()[1];
+      return switch (layer) {
         case Linear l -> new NDArray[] {LayerOps.linear(centre, l.weight(), l.bias()),
             perSlice(jacobian, s -> LayerOps.linear(s, l.weight(), null))};
         case Conv2d cv -> new NDArray[] {
@@ -143,9 +144,9 @@ public final class ExpectedBoundsDomain implements BoundDomain {
             perSlice(jacobian, s -> LayerOps.conv2d(s, cv.weight(), null, cv.stride(),
                 cv.padding()))};
         case Relu r -> {
-          NDArray mask = rule == MaskRule.INTERVAL ? intervalMasks.get(relu)
+          NDArray mask = rule == MaskRule.INTERVAL ? intervalMasks.get(relu[0])
               : centre.add(radiusOf(jacobian, radius)).gte(0);
-          relu++;
+          relu[0]++;
           NDArray maskValues = mask.toType(centre.getDataType(), false);
           yield new NDArray[] {centre.mul(maskValues), jacobian.mul(maskValues.expandDims(1))};
         }
@@ -161,10 +162,14 @@ public final class ExpectedBoundsDomain implements BoundDomain {
           yield new NDArray[] {centre.mul(affine.scale()).add(affine.shift()),
               jacobian.mul(affine.scale().expandDims(1))};
         }
+        case Add a -> {
+          NDArray[] other = ConcreteDomain.second(inputs, i);
+          yield new NDArray[] {centre.add(other[0]), jacobian.add(other[1])};
+        }
       };
-      centre = next[0];
-      jacobian = next[1];
-    }
+    });
+    NDArray centre = last[0];
+    NDArray jacobian = last[1];
     NDArray output = this.centre == Centre.CLEAN_OUTPUT
         ? ConcreteDomain.forward(network, c, BatchStatistics.evaluation()) : centre;
     return new Box(output, radiusOf(jacobian, radius));
@@ -183,6 +188,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
    */
   public static Box intervalMasked(Network network, Box input, BatchStatistics stats,
       Centre centre) {
+    if (!network.isChain()) {
+      throw new IllegalArgumentException("expected bounds by a backward pass (expected-bound"
+          + " training) need a chain network; " + network.architecture() + " is a graph");
+    }
     List<Layer> layers = network.layers();
     IntervalDomain interval = new IntervalDomain(IntervalDomain.Rounding.NEAREST);
     List<Shape> inputShapes = new ArrayList<>();
@@ -246,6 +255,7 @@ public final class ExpectedBoundsDomain implements BoundDomain {
               .sum(new int[] {2}));
           rows = perRow.mul(affine.scale()).reshape(rows.getShape());
         }
+        case Add a -> throw new IllegalStateException("unreachable: graphs are refused above");
       }
     }
     NDArray flatRows = rows.reshape(n, classes, -1);

@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.certkit.internal.LayerOps;
 import org.certkit.loss.Losses;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -68,6 +69,8 @@ public final class IntervalDomain implements BoundDomain {
   static final double RELU_ULPS = 8;
   /** Units of roundoff of the output's {@code |c| + r} added after Normalize. */
   static final double NORMALIZE_ULPS = 4;
+  /** Units of roundoff of the output's {@code |c| + r} added after Add. */
+  static final double ADD_ULPS = 4;
   /** Units of roundoff of {@code (|c| + r + |mean|) |scale| + |beta|} added after BatchNorm. */
   static final double BATCH_NORM_ULPS = 16;
   /** Multiple of {@code gamma_(n + MARGIN_EXTRA_TERMS)} of the two logits' magnitudes. */
@@ -115,37 +118,65 @@ public final class IntervalDomain implements BoundDomain {
    * @return the output box {@code [N, classes]}
    */
   public Box propagate(Network network, Box input, BatchStatistics stats) {
-    return propagate(network.layers(), 0, input, stats, box -> {});
+    return propagate(network, input, stats, box -> {});
   }
 
   /**
-   * Propagates {@code input} through {@code layers}, whose first has index {@code firstIndex} in
-   * the network, reporting the box at the input of every ReLU to {@code preActivations}.
+   * As {@link #propagate(Network, Box, BatchStatistics)}, reporting the box at the input of every
+   * ReLU, in node order, to {@code preActivations}.
    */
-  public Box propagate(List<Layer> layers, int firstIndex, Box input, BatchStatistics stats,
+  public Box propagate(Network network, Box input, BatchStatistics stats,
       Consumer<Box> preActivations) {
+    Propagation p = run(network, input, stats, preActivations, network.layers().size());
+    return p.checked(p.values().getLast());
+  }
+
+  /**
+   * The boxes of the first nodes of a network.
+   *
+   * @param input the input box, already widened for its own rounding
+   * @param values the box of every evaluated node
+   * @param magnitudes OUTWARD: per example, the sum of {@code |c| + r} over every box so far;
+   *     null in NEAREST mode
+   */
+  private record Propagation(Box input, List<Box> values, NDArray magnitudes) {
+
+    /**
+     * {@code box}, made NaN for every example with a non-finite bound anywhere (OUTWARD); without
+     * this, ReLU would turn a -inf or NaN bound into a confident 0.
+     */
+    Box checked(Box box) {
+      if (magnitudes == null) {
+        return box;
+      }
+      NDArray poison = unknownWhereNotFinite(magnitudes, box.centre().getShape().dimension());
+      return new Box(box.centre().add(poison), box.radius().add(poison));
+    }
+
+    /** The checked box of the node the output node reads. */
+    Box outputInput(Network network) {
+      return checked(network.outputInput(input, values));
+    }
+  }
+
+  private Propagation run(Network network, Box input, BatchStatistics stats,
+      Consumer<Box> preActivations, int count) {
     checkSupported(input);
     // The input box itself was computed with rounding (x - eps, centre, radius): widen it first.
-    Box box = widened(input, () -> input.centre().abs().add(input.radius()), INPUT_ULPS,
+    Box widenedInput = widened(input, () -> input.centre().abs().add(input.radius()), INPUT_ULPS,
         ELEMENTWISE_OPERATIONS);
-    // OUTWARD: a non-finite bound anywhere makes the example's result NaN (unknown). Without
-    // this, ReLU would turn a -inf or NaN bound into a confident 0.
-    NDArray magnitudes = rounding == Rounding.OUTWARD ? magnitudeSums(box) : null;
-    for (int i = 0; i < layers.size(); i++) {
-      Layer layer = layers.get(i);
+    NDArray[] magnitudes = {rounding == Rounding.OUTWARD ? magnitudeSums(widenedInput) : null};
+    List<Box> values = network.evaluate(widenedInput, (i, layer, inputs) -> {
       if (layer instanceof Relu) {
-        preActivations.accept(box);
+        preActivations.accept(inputs.getFirst());
       }
-      box = apply(layer, firstIndex + i, box, stats);
-      if (magnitudes != null) {
-        magnitudes = magnitudes.add(magnitudeSums(box));
+      Box out = apply(layer, i, inputs, stats);
+      if (magnitudes[0] != null) {
+        magnitudes[0] = magnitudes[0].add(magnitudeSums(out));
       }
-    }
-    if (magnitudes == null) {
-      return box;
-    }
-    NDArray poison = unknownWhereNotFinite(magnitudes, box.centre().getShape().dimension());
-    return new Box(box.centre().add(poison), box.radius().add(poison));
+      return out;
+    }, count);
+    return new Propagation(widenedInput, values, magnitudes[0]);
   }
 
   /** Per example, the sum of {@code |c| + r}: finite exactly when every entry is. */
@@ -162,8 +193,18 @@ public final class IntervalDomain implements BoundDomain {
     return magnitudes.mul(0).reshape(new ai.djl.ndarray.types.Shape(shape));
   }
 
-  /** One layer on a box. */
+  /** One layer with one input on a box. */
   public Box apply(Layer layer, int index, Box box, BatchStatistics stats) {
+    return apply(layer, index, List.of(box), stats);
+  }
+
+  /**
+   * One node on boxes.
+   *
+   * @param inputs the boxes of the nodes it reads: two for {@link Add}, else one
+   */
+  public Box apply(Layer layer, int index, List<Box> inputs, BatchStatistics stats) {
+    Box box = inputs.getFirst();
     NDArray c = box.centre();
     NDArray r = box.radius();
     NDManager m = c.getManager();
@@ -214,6 +255,12 @@ public final class IntervalDomain implements BoundDomain {
             .addi(BatchStatistics.reshapeForChannels(LayerOps.abs(b.beta(), m, c),
                 c.getShape())), BATCH_NORM_ULPS, ELEMENTWISE_OPERATIONS);
       }
+      case Add a -> {
+        Box other = ConcreteDomain.second(inputs, index);
+        Box out = new Box(c.add(other.centre()), r.add(other.radius()));
+        yield widened(out, () -> out.centre().abs().add(out.radius()), ADD_ULPS,
+            ELEMENTWISE_OPERATIONS);
+      }
     };
   }
 
@@ -252,8 +299,9 @@ public final class IntervalDomain implements BoundDomain {
       Consumer<Box> preActivations) {
     List<Layer> layers = network.layers();
     boolean merge = layers.getLast() instanceof Linear;
-    Box hidden = propagate(merge ? layers.subList(0, layers.size() - 1) : layers, 0, input,
-        stats, preActivations);
+    Propagation p = run(network, input, stats, preActivations,
+        merge ? layers.size() - 1 : layers.size());
+    Box hidden = merge ? p.outputInput(network) : p.checked(p.values().getLast());
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();
     NDManager m = c.getManager();
@@ -322,7 +370,8 @@ public final class IntervalDomain implements BoundDomain {
       throw new IllegalArgumentException("margin bounds need a Linear last layer, got "
           + layers.getLast().describe());
     }
-    Box hidden = propagate(layers.subList(0, layers.size() - 1), 0, input, stats, preActivations);
+    Propagation p = run(network, input, stats, preActivations, layers.size() - 1);
+    Box hidden = p.outputInput(network);
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();
     NDManager m = c.getManager();

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
@@ -66,8 +67,16 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
       shape.add(d);
     }
     ArrayNode layers = header.putArray("layers");
-    for (Layer layer : network.layers()) {
-      layers.add(describe(layer));
+    boolean chain = network.isChain();
+    for (int i = 0; i < network.layers().size(); i++) {
+      ObjectNode node = describe(network.layers().get(i));
+      if (!chain) {
+        ArrayNode inputs = node.putArray("inputs");
+        for (int j : network.inputs(i)) {
+          inputs.add(j);
+        }
+      }
+      layers.add(node);
     }
     Map<String, NDArray> arrays = new LinkedHashMap<>(network.state());
     for (Map.Entry<String, NDArray> e : extraArrays.entrySet()) {
@@ -156,16 +165,24 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
       arrays.put(names.get(i).asText(), list.get(i));
     }
     List<Layer> layers = new ArrayList<>();
+    // A graph lists every node's inputs; a chain (and every file of earlier versions) does not.
+    List<int[]> inputs = new ArrayList<>();
     JsonNode layerNodes = header.get("layers");
     for (int i = 0; i < layerNodes.size(); i++) {
       layers.add(layer(layerNodes.get(i), i, arrays));
+      JsonNode in = layerNodes.get(i).get("inputs");
+      int[] read = new int[in == null ? 1 : in.size()];
+      for (int k = 0; k < read.length; k++) {
+        read[k] = in == null ? i - 1 : in.get(k).asInt();
+      }
+      inputs.add(read);
     }
     long[] dims = new long[header.get("inputShape").size()];
     for (int i = 0; i < dims.length; i++) {
       dims[i] = header.get("inputShape").get(i).asLong();
     }
     Network network = new Network(header.get("architecture").asText(), new Shape(dims), layers,
-        manager);
+        inputs, manager);
     Map<String, NDArray> extra = new LinkedHashMap<>(arrays);
     extra.keySet().removeAll(network.state().keySet());
     return new Checkpoint(network, extra, header.get("metadata"));
@@ -179,6 +196,7 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
           .put("padding", c.padding());
       case Relu r -> node.put("type", "relu");
       case Flatten f -> node.put("type", "flatten");
+      case Add a -> node.put("type", "add");
       case BatchNorm b -> node.put("type", "batchnorm").put("epsilon", b.epsilon())
           .put("momentum", b.momentum());
       case Normalize n -> {
@@ -204,6 +222,7 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
           node.get("stride").asInt(), node.get("padding").asInt());
       case "relu" -> new Relu();
       case "flatten" -> new Flatten();
+      case "add" -> new Add();
       case "batchnorm" -> new BatchNorm(array(arrays, index, "gamma"), array(arrays, index, "beta"),
           array(arrays, index, "running_mean"), array(arrays, index, "running_var"),
           (float) node.get("epsilon").asDouble(), (float) node.get("momentum").asDouble());

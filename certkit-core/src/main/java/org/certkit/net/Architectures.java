@@ -30,6 +30,10 @@ import java.util.Random;
  *   <li>{@code dm-small}, {@code dm-medium}, {@code dm-large}: the small, medium and large models
  *       of Gowal et al. as used in the second paper's Table 5 (unpadded convolutions for small and
  *       medium; padding 1 and a 200-unit dense layer for large).
+ *   <li>{@code resnet2b}: Conv(w,3,2,1)-ReLU, two residual blocks
+ *       {@code x -> ReLU(x + Conv(w,3,1,1)(ReLU(Conv(w,3,1,1)(x))))}, then Linear(100)-ReLU and
+ *       Linear; {@code w = 8} times the width multiplier. A graph network: each block's input
+ *       also feeds its {@link Add}, as in the residual benchmarks of VNN-COMP.
  * </ul>
  */
 public final class Architectures {
@@ -37,7 +41,7 @@ public final class Architectures {
   /** Names accepted by {@link #build}. */
   public static final List<String> NAMES =
       List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn5", "cnn5-bn", "cnn7", "cnn9", "cnn11",
-          "cnn13", "dm-small", "dm-medium", "dm-large");
+          "cnn13", "dm-small", "dm-medium", "dm-large", "resnet2b");
 
   private Architectures() {}
 
@@ -129,10 +133,15 @@ public final class Architectures {
         case "dm-large" -> b.conv(64, 3, 1, 1).relu().conv(64, 3, 1, 1).relu()
             .conv(128, 3, 2, 1).relu().conv(128, 3, 1, 1).relu().conv(128, 3, 1, 1).relu()
             .flatten().linear(200, false).relu();
+        case "resnet2b" -> {
+          int w = scaled(8, spec.widthMultiplier());
+          b.conv(w, 3, 2, 1).relu().residualBlock().residualBlock().flatten()
+              .linear(100, false).relu();
+        }
         default -> throw new IllegalStateException("unhandled architecture " + spec.name());
       }
       b.linear(format.numClasses(), true);
-      return new Network(spec.name(), format.shape(), b.layers, manager);
+      return new Network(spec.name(), format.shape(), b.layers, b.inputs, manager);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -143,9 +152,10 @@ public final class Architectures {
     return Math.max(1, (int) Math.round(base * multiplier));
   }
 
-  /** Appends layers while tracking the running shape. */
+  /** Appends nodes, each reading the last one unless said otherwise, tracking the shape. */
   private static final class Builder {
     private final List<Layer> layers = new ArrayList<>();
+    private final List<int[]> inputs = new ArrayList<>();
     private final Initialization init;
     private final Random random;
     private final NDManager manager;
@@ -161,7 +171,22 @@ public final class Architectures {
       this.channels = format.channels();
       this.height = format.height();
       this.width = format.width();
-      layers.add(new Normalize(format.mean(), format.std()));
+      add(new Normalize(format.mean(), format.std()));
+    }
+
+    /** Appends {@code layer} reading the last node (the network's input for the first). */
+    private void add(Layer layer) {
+      inputs.add(new int[] {layers.size() - 1});
+      layers.add(layer);
+    }
+
+    /** {@code x -> ReLU(x + Conv(ReLU(Conv(x))))} with 3x3 convolutions keeping the shape. */
+    Builder residualBlock() {
+      int skip = layers.size() - 1;
+      conv(channels, 3, 1, 1).relu().conv(channels, 3, 1, 1);
+      inputs.add(new int[] {skip, layers.size() - 1});
+      layers.add(new Add());
+      return relu();
     }
 
     Builder conv(int out, int kernel, int stride, int padding) {
@@ -175,21 +200,21 @@ public final class Architectures {
         throw new IllegalArgumentException("input too small for " + conv.describe());
       }
       channels = out;
-      layers.add(conv);
+      add(conv);
       return this;
     }
 
     Builder linear(int out, boolean last) {
       int in = flat ? channels : channels * height * width;
       NDArray weight = weights(new Shape(out, in), in, last);
-      layers.add(new Linear(weight, uniform(new Shape(out), in)));
+      add(new Linear(weight, uniform(new Shape(out), in)));
       channels = out;
       flat = true;
       return this;
     }
 
     Builder bn() {
-      layers.add(new BatchNorm(manager.ones(new Shape(channels)), manager.zeros(new Shape(channels)),
+      add(new BatchNorm(manager.ones(new Shape(channels)), manager.zeros(new Shape(channels)),
           manager.zeros(new Shape(channels)), manager.ones(new Shape(channels)), 1e-5f, 0.1f));
       return this;
     }
@@ -199,12 +224,12 @@ public final class Architectures {
     }
 
     Builder relu() {
-      layers.add(new Relu());
+      add(new Relu());
       return this;
     }
 
     Builder flatten() {
-      layers.add(new Flatten());
+      add(new Flatten());
       channels = channels * height * width;
       height = 1;
       width = 1;

@@ -1,7 +1,9 @@
 package org.certkit.net;
 
 /**
- * One layer of a feed-forward network: the closed family every abstract domain must handle.
+ * One layer of a feed-forward network, the operation of one {@link Network} node: the closed family
+ * every abstract domain must handle. Every layer reads one node's output but {@link Add}, which
+ * reads two.
  *
  * <p>Layers are immutable records holding their parameter arrays; an optimiser updates those arrays
  * in place. Intermediate results (activations, bounds, batch statistics) never live on a layer: they
@@ -12,7 +14,7 @@ package org.certkit.net;
  * <p>Shapes are batch first: {@code [N, features]} for dense layers and {@code [N, C, H, W]} for
  * convolutional ones.
  */
-public sealed interface Layer permits Linear, Conv2d, Relu, BatchNorm, Flatten, Normalize {
+public sealed interface Layer permits Linear, Conv2d, Relu, BatchNorm, Flatten, Normalize, Add {
 
   /** A short human-readable description, such as {@code Conv2d(1->16, k5, s2, p2)}. */
   String describe();

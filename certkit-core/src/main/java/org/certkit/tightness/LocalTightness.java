@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.LayerOps;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -75,6 +76,10 @@ public final class LocalTightness {
    */
   public static NDArray perDimension(Network network, NDArray x, NDArray labels, double eps,
       Activations activations) {
+    if (!network.isChain()) {
+      throw new IllegalArgumentException("propagation tightness (Definition 3.6) is defined for"
+          + " chain networks; " + network.architecture() + " is a graph");
+    }
     NDManager manager = x.getManager();
     int classes = network.numClasses();
     List<Layer> layers = activations == Activations.LOCAL ? network.layers()
@@ -183,11 +188,8 @@ public final class LocalTightness {
         case Relu relu -> r.mul(h.gt(0).toType(r.getDataType(), false));
         case Flatten f -> r.reshape(r.getShape().get(0), -1);
         case Normalize norm -> r.div(LayerOps.perChannel(norm.std(), r));
-        case BatchNorm b -> {
-          NDArray scale = LayerOps.abs(b.gamma(), m, r).mul(
-              LayerOps.owned(LayerOps.cast(b.runningVar(), r, m).add(b.epsilon()), m).pow(-0.5));
-          yield r.mul(BatchStatistics.reshapeForChannels(scale, r.getShape()));
-        }
+        case BatchNorm b -> r.mul(b.affine(eval.recordedOrRunning(i, b), r).scale().abs());
+        case Add a -> throw new IllegalStateException("unreachable: graphs are refused above");
       };
       h = ConcreteDomain.apply(layer, i, h, eval);
     }

@@ -11,7 +11,7 @@ import org.certkit.tightness.TightnessSummary;
 /**
  * The per-epoch evaluation of {@code certkit train}: clean and sound IBP-certified accuracy at the
  * target epsilon on every example of {@code examples}, and the mean local tightness at the clean
- * inputs on up to {@link #TIGHTNESS_SAMPLES} of them.
+ * inputs on up to {@link #TIGHTNESS_SAMPLES} of them (chain networks; NaN for graphs).
  *
  * @param examples held-out examples, typically a subset of the test split
  */
@@ -29,8 +29,9 @@ public record TestSetEvaluation(ImageDataset examples) implements EpochEvaluatio
   public HeldOutMetrics evaluate(Network network, double eps, NDManager manager) {
     RobustnessReport report = new RobustnessEvaluator(null, true, 500).evaluate(network,
         examples, examples.size(), eps, manager, done -> {});
-    double tightness = TightnessSummary.measure(network, examples,
-        Math.min(TIGHTNESS_SAMPLES, examples.size()), 0, 50, manager).mean();
+    // Tightness is defined for chains only; a graph network records NaN.
+    double tightness = !network.isChain() ? Double.NaN : TightnessSummary.measure(network,
+        examples, Math.min(TIGHTNESS_SAMPLES, examples.size()), 0, 50, manager).mean();
     return new HeldOutMetrics(report.cleanAccuracy(), report.certifiedAccuracy(), tightness);
   }
 }

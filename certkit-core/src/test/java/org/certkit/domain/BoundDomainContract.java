@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What every {@link BoundDomain} must do, sound or not; each domain's test extends this class
- * (sound domains through {@link SoundDomainContract}). On a fully connected net and on a conv net
- * with random BatchNorm statistics, in float64: a ball of radius 0 gives the concrete outputs, and
+ * (sound domains through {@link SoundDomainContract}). On a fully connected net, a conv net with
+ * random BatchNorm statistics and a residual graph, in float64: a ball of radius 0 gives the concrete outputs, and
  * margin bounds equal the concrete margins.
  */
 abstract class BoundDomainContract {
@@ -50,7 +50,8 @@ abstract class BoundDomainContract {
         Network net = TinyNetworks.convBn(m, seed);
         TinyNetworks.randomiseBatchNorm(net, m);
         return net;
-      }
+      },
+      (BiFunction<NDManager, Long, Network>) TinyNetworks::residual
     };
   }
 

@@ -163,6 +163,37 @@ class OutwardRoundingTest {
     }
   }
 
+  /** Add of two boxes (a residual join), with centres that cancel. */
+  @Test
+  void addContainsExactImage() {
+    Random random = new Random(9);
+    for (int t = 0; t < TRIALS; t++) {
+      double scale = Math.pow(10, random.nextInt(7) - 3);
+      double[] c1 = values(random, 6, scale);
+      double[] r1 = radii(random, 6, scale);
+      double[] c2 = new double[6];
+      for (int i = 0; i < 6; i++) {
+        c2[i] = random.nextBoolean() ? -c1[i] * (1 + 1e-9 * random.nextGaussian())
+            : scale * random.nextGaussian();
+      }
+      double[] r2 = radii(random, 6, scale);
+      try (NDManager scope = manager.newSubManager()) {
+        Shape shape = new Shape(1, 6);
+        Box out = domain.apply(new org.certkit.net.Add(), 0, List.of(
+            new Box(scope.create(c1, shape), scope.create(r1, shape)),
+            new Box(scope.create(c2, shape), scope.create(r2, shape))), EVAL);
+        Interval[] a = ExactIntervals.ofBox(c1, r1);
+        Interval[] b = ExactIntervals.ofBox(c2, r2);
+        Interval[] exact = new Interval[6];
+        for (int i = 0; i < 6; i++) {
+          exact[i] = new Interval(a[i].lo().add(b[i].lo()), a[i].hi().add(b[i].hi()));
+        }
+        ExactIntervals.assertContains(out.centre().toDoubleArray(),
+            out.radius().toDoubleArray(), exact, "add, trial " + t);
+      }
+    }
+  }
+
   /**
    * BatchNorm with running statistics whose mean is large and whose shift nearly cancels it (the
    * case where {@code beta - mean * scale} loses everything to rounding), and ordinary cases.

@@ -30,6 +30,35 @@ public final class TinyNetworks {
         EIGHT_BY_EIGHT, Initialization.DEFAULT, seed, manager);
   }
 
+  /**
+   * A graph on the 4-pixel input: Normalize, Flatten, Linear(4->6), ReLU, then a residual block
+   * {@code h -> ReLU(h + Linear(ReLU(Linear(h))))} of width 6, and Linear(6->3).
+   */
+  public static Network residual(NDManager manager, long seed) {
+    NDManager owner = manager.newSubManager();
+    java.util.Random random = new java.util.Random(seed);
+    java.util.List<Layer> layers = java.util.List.of(
+        new Normalize(FOUR_PIXELS.mean(), FOUR_PIXELS.std()), new Flatten(),
+        linear(owner, random, 6, 4), new Relu(), linear(owner, random, 6, 6), new Relu(),
+        linear(owner, random, 6, 6), new Add(), new Relu(), linear(owner, random, 3, 6));
+    java.util.List<int[]> inputs = java.util.List.of(new int[] {Network.INPUT}, new int[] {0},
+        new int[] {1}, new int[] {2}, new int[] {3}, new int[] {4}, new int[] {5},
+        new int[] {3, 6}, new int[] {7}, new int[] {8});
+    return new Network("residual", FOUR_PIXELS.shape(), layers, inputs, owner);
+  }
+
+  private static Linear linear(NDManager manager, java.util.Random random, int out, int in) {
+    float[] w = new float[out * in];
+    float[] b = new float[out];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (random.nextGaussian() / Math.sqrt(in));
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (float) (0.1 * random.nextGaussian());
+    }
+    return new Linear(manager.create(w, new Shape(out, in)), manager.create(b));
+  }
+
   /** Uniform random inputs in [0, 1] of the network's shape, float64. */
   public static NDArray inputs(NDManager manager, Network network, int n) {
     long[] dims = new long[4];

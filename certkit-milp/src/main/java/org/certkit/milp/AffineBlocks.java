@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -134,6 +135,8 @@ final class AffineBlocks {
           }
           current = elementwise(current, scale, shift);
         }
+        case Add a -> throw new IllegalArgumentException("MILP bounds support chain networks;"
+            + " node " + index + " is an Add");
       }
     }
     maps.add(current);

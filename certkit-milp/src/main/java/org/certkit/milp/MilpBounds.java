@@ -175,8 +175,12 @@ public final class MilpBounds {
         NDArray lower64 = lo.toType(DataType.FLOAT64, false);
         NDArray upper64 = hi.toType(DataType.FLOAT64, false);
         List<double[][]> preActivations = new ArrayList<>();
+        if (!network.isChain()) {
+          throw new IllegalArgumentException("MILP bounds support chain networks; "
+              + network.architecture() + " is a graph");
+        }
         Box output = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(
-            network.layers(), 0, Box.fromBounds(lower64, upper64), BatchStatistics.evaluation(),
+            network, Box.fromBounds(lower64, upper64), BatchStatistics.evaluation(),
             box -> preActivations.add(new double[][] {
               box.lower().toDoubleArray(), box.upper().toDoubleArray()}));
         double[] lower = lower64.toDoubleArray();

@@ -76,8 +76,8 @@ class LinearRelaxationBoundsTest {
       try (Network net = bnNetwork(seed)) {
         Box box = Box.linfBall(TinyNetworks.inputs(manager, net, 1), 0.02);
         List<double[][]> pre = new ArrayList<>();
-        Box out = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(net.layers(), 0,
-            box, BatchStatistics.evaluation(), b -> pre.add(new double[][] {
+        Box out = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(net, box,
+            BatchStatistics.evaluation(), b -> pre.add(new double[][] {
               b.lower().toDoubleArray(), b.upper().toDoubleArray()}));
         double[][] ibp = {out.lower().toDoubleArray(), out.upper().toDoubleArray()};
         AffineBlocks blocks = AffineBlocks.of(net.layers(), net.inputShape().getShape());

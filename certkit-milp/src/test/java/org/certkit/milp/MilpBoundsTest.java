@@ -163,6 +163,7 @@ class MilpBoundsTest {
           case Relu r -> r;
           case Flatten f -> f;
           case Normalize n -> n;
+          case org.certkit.net.Add a -> a;
         });
       }
       Network wide = new Network(net.architecture(), net.inputShape(), widened, net.manager());

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.certkit.io.AtomicFiles;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
@@ -37,6 +38,11 @@ public final class OnnxExporter {
   /** The ONNX operator set the files declare. */
   public static final int OPSET = 13;
 
+  /** The ONNX value name of node {@code node}'s output (or of the input). */
+  private static String valueName(int node, int nodes) {
+    return node == Network.INPUT ? "input" : node == nodes - 1 ? "logits" : "h" + node;
+  }
+
   private static final int IR_VERSION = 7;
   private static final int ATTRIBUTE_FLOAT = 1;
   private static final int ATTRIBUTE_INT = 2;
@@ -60,6 +66,7 @@ public final class OnnxExporter {
    * @throws IllegalArgumentException naming the array when an array is not float32
    */
   public static byte[] toBytes(Network network) {
+    // Node i's output is "h<i>", the last one's "logits"; the network's input is "input".
     for (Map.Entry<String, NDArray> e : network.state().entrySet()) {
       if (e.getValue().getDataType() != DataType.FLOAT32) {
         throw new IllegalArgumentException("ONNX export writes float32 networks, but array "
@@ -68,12 +75,15 @@ public final class OnnxExporter {
     }
     List<ProtoWriter> nodes = new ArrayList<>();
     List<ProtoWriter> initializers = new ArrayList<>();
-    TensorLayout layout = TensorLayout.of(network.inputShape());
-    ProtoWriter input = valueInfo("input", layout);
-    String current = "input";
+    TensorLayout inputLayout = TensorLayout.of(network.inputShape());
+    ProtoWriter input = valueInfo("input", inputLayout);
     List<Layer> layers = network.layers();
+    List<TensorLayout> layouts = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
-      String out = i == layers.size() - 1 ? "logits" : "h" + i;
+      int[] read = network.inputs(i);
+      String current = valueName(read[0], layers.size());
+      TensorLayout layout = read[0] == Network.INPUT ? inputLayout : layouts.get(read[0]);
+      String out = valueName(i, layers.size());
       String p = i + ".";
       switch (layers.get(i)) {
         case Normalize n -> {
@@ -106,6 +116,8 @@ public final class OnnxExporter {
               .message(5, intAttribute("transB", 1)));
         }
         case Relu r -> nodes.add(node("Relu", i + "_Relu", List.of(current), out));
+        case Add a -> nodes.add(node("Add", i + "_Add",
+            List.of(current, valueName(read[1], layers.size())), out));
         case Flatten f -> nodes.add(node("Flatten", i + "_Flatten", List.of(current), out)
             .message(5, intAttribute("axis", 1)));
         case BatchNorm b -> {
@@ -119,14 +131,13 @@ public final class OnnxExporter {
               .message(5, floatAttribute("momentum", OnnxImporter.onnxMomentum(b.momentum()))));
         }
       }
-      layout = layout.after(layers.get(i));
-      current = out;
+      layouts.add(layout.after(layers.get(i)));
     }
     ProtoWriter graph = new ProtoWriter();
     nodes.forEach(n -> graph.message(1, n));
     graph.string(2, network.architecture());
     initializers.forEach(t -> graph.message(5, t));
-    graph.message(11, input).message(12, valueInfo("logits", layout));
+    graph.message(11, input).message(12, valueInfo("logits", layouts.getLast()));
     return new ProtoWriter()
         .varint(1, IR_VERSION)
         .string(2, "certkit")

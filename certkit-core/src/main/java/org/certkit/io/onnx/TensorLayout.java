@@ -1,6 +1,7 @@
 package org.certkit.io.onnx;
 
 import ai.djl.ndarray.types.Shape;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
@@ -53,6 +54,7 @@ record TensorLayout(int channels, int height, int width, boolean flat) {
       case Relu r -> this;
       case BatchNorm b -> this;
       case Normalize n -> this;
+      case Add a -> this;
     };
   }
 

@@ -40,6 +40,12 @@ final class ExportCases {
         new Case("cnn5-bn-cifar", new Architectures.Spec("cnn5-bn", 0.25, new int[0]), cifar));
   }
 
+  /** A residual network (two blocks with skip connections, {@code resnet2b}) on MNIST. */
+  static Case residual() {
+    return new Case("resnet2b-mnist", Architectures.Spec.of("resnet2b"),
+        DatasetName.MNIST.inputFormat());
+  }
+
   /**
    * Builds the case's network and gives every BatchNorm random scale, shift and running
    * statistics, epsilon 1e-3 and momentum 0.05 (instead of the defaults 1e-5 and 0.1).
@@ -61,7 +67,11 @@ final class ExportCases {
         layers.add(layer);
       }
     }
-    return new Network(net.architecture(), net.inputShape(), layers, net.manager());
+    List<int[]> inputs = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      inputs.add(net.inputs(i));
+    }
+    return new Network(net.architecture(), net.inputShape(), layers, inputs, net.manager());
   }
 
   /** Uniform inputs in [0, 1] of the network's input shape with a batch axis of {@code n}. */

@@ -53,6 +53,23 @@ class OnnxRuntimeTest {
     }
   }
 
+  /**
+   * A graph network, {@code resnet2b} (two residual blocks, each input feeding an {@code Add}),
+   * exports to ONNX that ONNX Runtime evaluates to certkit's logits.
+   */
+  @org.junit.jupiter.api.Test
+  void onnxRuntimeAgreesOnAResidualNetwork() throws OrtException {
+    try (Network net = ExportCases.build(ExportCases.residual(), manager, 12)) {
+      assertTrue(!net.isChain(), "resnet2b must be a graph");
+      NDArray x = ExportCases.inputs(manager, net, 4, DataType.FLOAT32);
+      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
+          .toFloatArray();
+      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
+          x.getShape().getShape());
+      assertClose(expected, actual, 1e-5, "resnet2b");
+    }
+  }
+
   /** Elementwise {@code |a - b| <= tolerance * max(1, |a|)}, with the worst index reported. */
   static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
     assertEquals(expected.length, actual.length, what + ": output count");
