@@ -6,15 +6,19 @@ import ai.djl.nn.Activation;
 import java.util.List;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * The concrete domain: the ordinary forward pass of a network on a batch of points.
@@ -74,6 +78,10 @@ public final class ConcreteDomain {
         yield stats.isTraining() ? b.affine(mv, h).apply(h) : batchNormFused(b, h);
       }
       case Add a -> h.add(second(inputs, index));
+      case AvgPool p -> LayerOps.avgPool(h, p);
+      case MaxPool p -> LayerOps.maxPool(h, p);
+      case Sigmoid sg -> Activation.sigmoid(h);
+      case Tanh t -> Activation.tanh(h);
     };
   }
 

@@ -7,15 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
 
@@ -166,6 +170,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
           NDArray[] other = ConcreteDomain.second(inputs, i);
           yield new NDArray[] {centre.add(other[0]), jacobian.add(other[1])};
         }
+        case AvgPool p -> throw unsupported(layer, i);
+        case MaxPool p -> throw unsupported(layer, i);
+        case Sigmoid sg -> throw unsupported(layer, i);
+        case Tanh t -> throw unsupported(layer, i);
       };
     });
     NDArray centre = last[0];
@@ -256,6 +264,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
           rows = perRow.mul(affine.scale()).reshape(rows.getShape());
         }
         case Add a -> throw new IllegalStateException("unreachable: graphs are refused above");
+        case AvgPool p -> throw unsupported(layer, i);
+        case MaxPool p -> throw unsupported(layer, i);
+        case Sigmoid sg -> throw unsupported(layer, i);
+        case Tanh t -> throw unsupported(layer, i);
       }
     }
     NDArray flatRows = rows.reshape(n, classes, -1);
@@ -263,6 +275,12 @@ public final class ExpectedBoundsDomain implements BoundDomain {
     NDArray output = centre == Centre.CLEAN_OUTPUT ? ConcreteDomain.forward(network, c, stats)
         : flatRows.matMul(c.reshape(n, -1, 1)).squeeze(2).add(offset);
     return new Box(output, radius);
+  }
+
+  /** The expected bounds are derived for affine layers and ReLU only (Alsubaihi et al.). */
+  private static IllegalArgumentException unsupported(Layer layer, int index) {
+    return new IllegalArgumentException("expected bounds are defined for networks of affine"
+        + " layers and ReLU; node " + index + " is " + layer.describe());
   }
 
   /** {@code |G| r}: the radius of the affine map's image, shaped like one slice. */

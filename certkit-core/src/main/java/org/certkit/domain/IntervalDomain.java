@@ -6,19 +6,24 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.Supplier;
 import org.certkit.internal.LayerOps;
 import org.certkit.loss.Losses;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
 
@@ -69,6 +74,22 @@ public final class IntervalDomain implements BoundDomain {
   static final double RELU_ULPS = 8;
   /** Units of roundoff of the output's {@code |c| + r} added after Normalize. */
   static final double NORMALIZE_ULPS = 4;
+  /** Multiple of {@code gamma_(k^2 + 1)} of the pooled {@code |c| + r} after AvgPool. */
+  static final double POOL_GAMMAS = 2;
+  /** Units of roundoff of the pooled {@code |c| + r} added after MaxPool. */
+  static final double MAX_POOL_ULPS = 8;
+  /**
+   * Units of roundoff of {@code |f|} allowed at each end for Sigmoid and Tanh computed with
+   * {@link StrictMath} (exp within 1 ulp, tanh within 2.5 ulps, then two roundings), and for this
+   * end's share of re-centring the two ends into a box.
+   */
+  static final double FUNCTION_ULPS = 8;
+  /**
+   * Units of roundoff of {@code L (|c| + r)}, with {@code L} the function's Lipschitz constant,
+   * allowed at each end for Sigmoid and Tanh: the rounding of {@code c -/+ r} itself, and the
+   * other end's share of re-centring.
+   */
+  static final double END_ULPS = 4;
   /** Units of roundoff of the output's {@code |c| + r} added after Add. */
   static final double ADD_ULPS = 4;
   /** Units of roundoff of {@code (|c| + r + |mean|) |scale| + |beta|} added after BatchNorm. */
@@ -255,6 +276,23 @@ public final class IntervalDomain implements BoundDomain {
             .addi(BatchStatistics.reshapeForChannels(LayerOps.abs(b.beta(), m, c),
                 c.getShape())), BATCH_NORM_ULPS, ELEMENTWISE_OPERATIONS);
       }
+      case AvgPool p -> {
+        int terms = p.kernel() * p.kernel() + 1;
+        yield widened(new Box(LayerOps.avgPool(c, p), LayerOps.avgPool(r, p)),
+            () -> LayerOps.avgPool(c.abs().add(r), p), POOL_GAMMAS * gammaUlps(terms),
+            2 * terms + ELEMENTWISE_OPERATIONS);
+      }
+      case MaxPool p -> {
+        Box out = Box.fromBounds(LayerOps.maxPool(c.sub(r), p), LayerOps.maxPool(c.add(r), p));
+        yield widened(out, () -> LayerOps.maxPool(c.abs().add(r), p), MAX_POOL_ULPS,
+            ELEMENTWISE_OPERATIONS);
+      }
+      case Sigmoid sg -> rounding == Rounding.NEAREST
+          ? Box.fromBounds(Activation.sigmoid(c.sub(r)), Activation.sigmoid(c.add(r)))
+          : monotoneOutward(box, SIGMOID, 0.25);
+      case Tanh t -> rounding == Rounding.NEAREST
+          ? Box.fromBounds(Activation.tanh(c.sub(r)), Activation.tanh(c.add(r)))
+          : monotoneOutward(box, StrictMath::tanh, 1);
       case Add a -> {
         Box other = ConcreteDomain.second(inputs, index);
         Box out = new Box(c.add(other.centre()), r.add(other.radius()));
@@ -403,6 +441,52 @@ public final class IntervalDomain implements BoundDomain {
       lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
     }
     return lower;
+  }
+
+  /**
+   * An increasing function with Lipschitz constant {@code lipschitz} on a box, soundly: the ends
+   * {@code c -/+ r} (rounded, so each within {@code u (|c| + r)} of the exact end) are mapped in
+   * Java with {@link StrictMath}, whose error the {@link #FUNCTION_ULPS} allowance covers, moved
+   * outward by {@link #END_ULPS} of the end's size times the Lipschitz constant, then by one ulp
+   * for the rounding of that subtraction. The two allowances also cover re-centring the ends into
+   * a box: its error at one end is at most {@code u (|f(l)| + |f(u)|)}, and
+   * {@code |f(u)| <= |f(l)| + 2 L (|c| + r)}.
+   */
+  /** The logistic function in float64 with {@link StrictMath#exp}. */
+  static final DoubleUnaryOperator SIGMOID = x -> 1 / (1 + StrictMath.exp(-x));
+
+  /**
+   * A number at most {@code f(x)} for the exact {@code x}, from {@code f} computed in float64
+   * ({@link #FUNCTION_ULPS} of its size), less {@code slack}, less one ulp for the rounding of
+   * that subtraction.
+   */
+  static double below(DoubleUnaryOperator f, double x, double slack) {
+    double fx = f.applyAsDouble(x);
+    return Math.nextDown(fx - (FUNCTION_ULPS * UNIT_ROUNDOFF * Math.abs(fx) + slack
+        + ELEMENTWISE_OPERATIONS * UNDERFLOW));
+  }
+
+  /** A number at least {@code f(x)}: {@link #below} mirrored. */
+  static double above(DoubleUnaryOperator f, double x, double slack) {
+    double fx = f.applyAsDouble(x);
+    return Math.nextUp(fx + (FUNCTION_ULPS * UNIT_ROUNDOFF * Math.abs(fx) + slack
+        + ELEMENTWISE_OPERATIONS * UNDERFLOW));
+  }
+
+  private Box monotoneOutward(Box box, DoubleUnaryOperator function,
+      double lipschitz) {
+    NDArray c = box.centre();
+    NDArray r = box.radius();
+    double[] lower = c.sub(r).toDoubleArray();
+    double[] upper = c.add(r).toDoubleArray();
+    double[] magnitude = c.abs().add(r).toDoubleArray();
+    for (int i = 0; i < lower.length; i++) {
+      double endSlack = END_ULPS * lipschitz * UNIT_ROUNDOFF * magnitude[i];
+      lower[i] = below(function, lower[i], endSlack);
+      upper[i] = above(function, upper[i], endSlack);
+    }
+    NDManager m = c.getManager();
+    return Box.fromBounds(m.create(lower, c.getShape()), m.create(upper, c.getShape()));
   }
 
   /**

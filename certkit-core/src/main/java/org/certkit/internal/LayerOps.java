@@ -118,6 +118,20 @@ public final class LayerOps {
     return x.concat(x.getManager().zeros(new Shape(dims), x.getDataType()), axis);
   }
 
+  /** Average pooling of {@code x [N, C, H, W]}, zero padding counted in the divisor. */
+  public static NDArray avgPool(NDArray x, org.certkit.net.AvgPool pool) {
+    return ai.djl.nn.pooling.Pool.avgPool2d(x, new Shape(pool.kernel(), pool.kernel()),
+        new Shape(pool.stride(), pool.stride()), new Shape(pool.padding(), pool.padding()),
+        false, true);
+  }
+
+  /** Max pooling of {@code x [N, C, H, W]}; padded positions never win. */
+  public static NDArray maxPool(NDArray x, org.certkit.net.MaxPool pool) {
+    return ai.djl.nn.pooling.Pool.maxPool2d(x, new Shape(pool.kernel(), pool.kernel()),
+        new Shape(pool.stride(), pool.stride()), new Shape(pool.padding(), pool.padding()),
+        false);
+  }
+
   /** A per-channel constant vector shaped to broadcast against {@code like}. */
   public static NDArray perChannel(float[] values, NDArray like) {
     NDArray v = like.getManager().create(values).toType(like.getDataType(), false);

@@ -24,14 +24,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * A certkit checkpoint file: a network (layer structure and every array, bit for bit), plus
@@ -197,6 +201,12 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
       case Relu r -> node.put("type", "relu");
       case Flatten f -> node.put("type", "flatten");
       case Add a -> node.put("type", "add");
+      case AvgPool p -> node.put("type", "avgpool").put("kernel", p.kernel())
+          .put("stride", p.stride()).put("padding", p.padding());
+      case MaxPool p -> node.put("type", "maxpool").put("kernel", p.kernel())
+          .put("stride", p.stride()).put("padding", p.padding());
+      case Sigmoid sg -> node.put("type", "sigmoid");
+      case Tanh t -> node.put("type", "tanh");
       case BatchNorm b -> node.put("type", "batchnorm").put("epsilon", b.epsilon())
           .put("momentum", b.momentum());
       case Normalize n -> {
@@ -223,6 +233,12 @@ public record Checkpoint(Network network, Map<String, NDArray> extraArrays, Json
       case "relu" -> new Relu();
       case "flatten" -> new Flatten();
       case "add" -> new Add();
+      case "avgpool" -> new AvgPool(node.get("kernel").asInt(), node.get("stride").asInt(),
+          node.get("padding").asInt());
+      case "maxpool" -> new MaxPool(node.get("kernel").asInt(), node.get("stride").asInt(),
+          node.get("padding").asInt());
+      case "sigmoid" -> new Sigmoid();
+      case "tanh" -> new Tanh();
       case "batchnorm" -> new BatchNorm(array(arrays, index, "gamma"), array(arrays, index, "beta"),
           array(arrays, index, "running_mean"), array(arrays, index, "running_var"),
           (float) node.get("epsilon").asDouble(), (float) node.get("momentum").asDouble());

@@ -14,7 +14,9 @@ package org.certkit.net;
  * <p>Shapes are batch first: {@code [N, features]} for dense layers and {@code [N, C, H, W]} for
  * convolutional ones.
  */
-public sealed interface Layer permits Linear, Conv2d, Relu, BatchNorm, Flatten, Normalize, Add {
+public sealed interface Layer
+    permits Linear, Conv2d, Relu, BatchNorm, Flatten, Normalize, Add, AvgPool, MaxPool, Sigmoid,
+        Tanh {
 
   /** A short human-readable description, such as {@code Conv2d(1->16, k5, s2, p2)}. */
   String describe();

@@ -215,6 +215,10 @@ public final class Network implements AutoCloseable {
         case Flatten f -> { }
         case Normalize n -> { }
         case Add a -> { }
+        case AvgPool p -> { }
+        case MaxPool p -> { }
+        case Sigmoid s -> { }
+        case Tanh t -> { }
       }
     }
     return out;

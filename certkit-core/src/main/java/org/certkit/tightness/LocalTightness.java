@@ -9,15 +9,19 @@ import java.util.List;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * Local propagation tightness of a ReLU network around concrete inputs (Definition 3.6 of Mao et
@@ -168,6 +172,12 @@ public final class LocalTightness {
     }
   }
 
+  /** Definition 3.6 takes piecewise-linear networks whose pattern is fixed by the clean input. */
+  private static IllegalArgumentException unsupported(Layer layer) {
+    return new IllegalArgumentException("propagation tightness is defined for networks of"
+        + " affine layers and ReLU; the network has " + layer.describe());
+  }
+
   /** {@code |C W_L| D |W_{L-1}| ... D |W_1| r} per example and row: [N, K]. */
   private static NDArray layerwiseSlope(List<Layer> layers, NDArray x, NDArray labels,
       NDArray radius) {
@@ -190,6 +200,10 @@ public final class LocalTightness {
         case Normalize norm -> r.div(LayerOps.perChannel(norm.std(), r));
         case BatchNorm b -> r.mul(b.affine(eval.recordedOrRunning(i, b), r).scale().abs());
         case Add a -> throw new IllegalStateException("unreachable: graphs are refused above");
+        case AvgPool p -> LayerOps.avgPool(r, p);
+        case MaxPool p -> throw unsupported(layer);
+        case Sigmoid sg -> throw unsupported(layer);
+        case Tanh t -> throw unsupported(layer);
       };
       h = ConcreteDomain.apply(layer, i, h, eval);
     }

@@ -163,6 +163,79 @@ class OutwardRoundingTest {
     }
   }
 
+  /** Average and max pooling, stride 1 and 2, padding 0 and 1, on boxes of mixed sign. */
+  @Test
+  void poolingContainsExactImage() {
+    Random random = new Random(10);
+    int channels = 2;
+    int size = 5;
+    for (int t = 0; t < TRIALS / 2; t++) {
+      int k = 2 + t % 2;
+      int stride = 1 + (t / 2) % 2;
+      int padding = (t / 4) % 2;
+      double scale = Math.pow(10, random.nextInt(7) - 3);
+      double[] c = values(random, channels * size * size, scale);
+      double[] r = radii(random, c.length, scale);
+      try (NDManager scope = manager.newSubManager()) {
+        Shape shape = new Shape(1, channels, size, size);
+        String window = "k" + k + " s" + stride + " p" + padding + ", trial " + t;
+        check(new org.certkit.net.AvgPool(k, stride, padding), scope, c, r, shape,
+            ExactIntervals.avgPool(ExactIntervals.ofBox(c, r), channels, size, k, stride,
+                padding), "avgpool " + window);
+        check(new org.certkit.net.MaxPool(k, stride, padding), scope, c, r, shape,
+            ExactIntervals.maxPool(ExactIntervals.ofBox(c, r), channels, size, k, stride,
+                padding), "maxpool " + window);
+      }
+    }
+  }
+
+  /**
+   * Sigmoid and Tanh on boxes from near zero to saturation, against the functions evaluated in
+   * BigDecimal to about 110 digits.
+   */
+  @Test
+  void sigmoidAndTanhContainExactImage() {
+    Random random = new Random(11);
+    for (int t = 0; t < TRIALS / 2; t++) {
+      double scale = Math.pow(10, random.nextInt(5) - 3);
+      double[] c = values(random, 6, scale);
+      double[] r = radii(random, 6, scale);
+      try (NDManager scope = manager.newSubManager()) {
+        Shape shape = new Shape(1, 6);
+        check(new org.certkit.net.Sigmoid(), scope, c, r, shape, ExactIntervals.increasing(
+            ExactIntervals.ofBox(c, r), ExactIntervals::sigmoid), "sigmoid, trial " + t);
+        check(new org.certkit.net.Tanh(), scope, c, r, shape, ExactIntervals.increasing(
+            ExactIntervals.ofBox(c, r), ExactIntervals::tanh), "tanh, trial " + t);
+      }
+    }
+  }
+
+  /**
+   * At single exact points, the ends {@link IntervalDomain#below} and {@link IntervalDomain#above}
+   * of Sigmoid and Tanh computed with StrictMath enclose the functions' exact values (BigDecimal),
+   * over 5,000 points from 1e-8 to 30 in size: the function allowance is what covers
+   * StrictMath's own error there.
+   */
+  @Test
+  void strictMathEndsEncloseTheExactFunctions() {
+    Random random = new Random(12);
+    for (int t = 0; t < 5_000; t++) {
+      double x = random.nextGaussian() * Math.pow(10, random.nextInt(10) - 8) * 3;
+      BigDecimal exact = new BigDecimal(x);
+      checkEnds("sigmoid", x, IntervalDomain.SIGMOID, ExactIntervals.sigmoid(exact));
+      checkEnds("tanh", x, StrictMath::tanh, ExactIntervals.tanh(exact));
+    }
+  }
+
+  private static void checkEnds(String name, double x,
+      java.util.function.DoubleUnaryOperator f, BigDecimal exact) {
+    BigDecimal lo = new BigDecimal(IntervalDomain.below(f, x, 0));
+    BigDecimal hi = new BigDecimal(IntervalDomain.above(f, x, 0));
+    assertTrue(lo.compareTo(exact) <= 0 && hi.compareTo(exact) >= 0, name + "(" + x
+        + "): [" + lo.doubleValue() + ", " + hi.doubleValue() + "] misses "
+        + exact.doubleValue() + " (computed " + f.applyAsDouble(x) + ")");
+  }
+
   /** Add of two boxes (a residual join), with centres that cancel. */
   @Test
   void addContainsExactImage() {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class LayerSwitchesTest {
 
   private static final Pattern LAYER_CASE = Pattern.compile(
-      "case\\s+(Linear|Conv2d|Relu|BatchNorm|Flatten|Normalize|Add)\\s+\\w+\\s*->");
+      "case\\s+(Linear|Conv2d|Relu|BatchNorm|Flatten|Normalize|Add|AvgPool|MaxPool|Sigmoid|Tanh)\\s+\\w+\\s*->");
 
   @Test
   void noLayerSwitchHasADefault() throws IOException {

@@ -110,6 +110,23 @@ class NetworkGraphTest {
     }
   }
 
+  /** Pooling, Sigmoid and Tanh layers reload from a checkpoint with the same outputs. */
+  @Test
+  void poolingAndSmoothLayersRoundTrip() throws Exception {
+    try (Network net = TinyNetworks.smooth(manager, 6)) {
+      Path file = dir.resolve("smooth.ckpt");
+      Checkpoint.save(file, net, java.util.Map.of(), null);
+      try (Network loaded = Checkpoint.load(file, manager).network()) {
+        assertEquals(net.summary(), loaded.summary());
+        NDArray x = TinyNetworks.inputs(manager, net, 3);
+        assertEquals(java.util.Arrays.toString(ConcreteDomain.forward(net, x,
+                BatchStatistics.evaluation()).toDoubleArray()),
+            java.util.Arrays.toString(ConcreteDomain.forward(loaded, x,
+                BatchStatistics.evaluation()).toDoubleArray()));
+      }
+    }
+  }
+
   private static double[] affine(Linear l, double[] v) {
     float[] w = l.weight().toFloatArray();
     float[] b = l.bias().toFloatArray();

@@ -47,6 +47,33 @@ public final class TinyNetworks {
     return new Network("residual", FOUR_PIXELS.shape(), layers, inputs, owner);
   }
 
+  /**
+   * A chain with every non-ReLU nonlinearity on 8x8 inputs: Normalize, Conv(1->3, 3, s1, p1),
+   * Sigmoid, AvgPool(2, s2), Conv(3->4, 3, s1, p1), Tanh, MaxPool(3, s2, p1), Flatten,
+   * Linear(16->4).
+   */
+  public static Network smooth(NDManager manager, long seed) {
+    NDManager owner = manager.newSubManager();
+    java.util.Random random = new java.util.Random(seed);
+    java.util.List<Layer> layers = java.util.List.of(
+        new Normalize(EIGHT_BY_EIGHT.mean(), EIGHT_BY_EIGHT.std()), conv(owner, random, 3, 1),
+        new Sigmoid(), new AvgPool(2, 2, 0), conv(owner, random, 4, 3), new Tanh(),
+        new MaxPool(3, 2, 1), new Flatten(), linear(owner, random, 4, 16));
+    return new Network("smooth", EIGHT_BY_EIGHT.shape(), layers, owner);
+  }
+
+  private static Conv2d conv(NDManager manager, java.util.Random random, int out, int in) {
+    float[] w = new float[out * in * 9];
+    float[] b = new float[out];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (random.nextGaussian() / Math.sqrt(in * 9.0));
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (float) (0.1 * random.nextGaussian());
+    }
+    return new Conv2d(manager.create(w, new Shape(out, in, 3, 3)), manager.create(b), 1, 1);
+  }
+
   private static Linear linear(NDManager manager, java.util.Random random, int out, int in) {
     float[] w = new float[out * in];
     float[] b = new float[out];

@@ -7,14 +7,18 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * A feed-forward ReLU network rewritten as alternating sparse affine maps and ReLUs:
@@ -137,6 +141,10 @@ final class AffineBlocks {
         }
         case Add a -> throw new IllegalArgumentException("MILP bounds support chain networks;"
             + " node " + index + " is an Add");
+        case AvgPool p -> throw unsupported(index, layer);
+        case MaxPool p -> throw unsupported(index, layer);
+        case Sigmoid sg -> throw unsupported(index, layer);
+        case Tanh t -> throw unsupported(index, layer);
       }
     }
     maps.add(current);
@@ -345,6 +353,12 @@ final class AffineBlocks {
   }
 
   /** The values of a float32 or float64 parameter, as doubles. */
+  /** The encoding is for affine layers and ReLU. */
+  private static IllegalArgumentException unsupported(int index, Layer layer) {
+    return new IllegalArgumentException("MILP bounds support affine layers and ReLU; node "
+        + index + " is " + layer.describe());
+  }
+
   private static double[] values(NDArray array) {
     if (array.getDataType() == DataType.FLOAT64) {
       return array.toDoubleArray();

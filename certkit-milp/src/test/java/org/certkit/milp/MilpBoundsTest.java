@@ -164,6 +164,10 @@ class MilpBoundsTest {
           case Flatten f -> f;
           case Normalize n -> n;
           case org.certkit.net.Add a -> a;
+          case org.certkit.net.AvgPool p -> p;
+          case org.certkit.net.MaxPool p -> p;
+          case org.certkit.net.Sigmoid sg -> sg;
+          case org.certkit.net.Tanh t -> t;
         });
       }
       Network wide = new Network(net.architecture(), net.inputShape(), widened, net.manager());

@@ -11,14 +11,18 @@ import java.util.List;
 import java.util.Map;
 import org.certkit.io.AtomicFiles;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * Writes a certkit {@link Network} as an ONNX model (IR version 7, opset {@value #OPSET}) that
@@ -118,6 +122,19 @@ public final class OnnxExporter {
         case Relu r -> nodes.add(node("Relu", i + "_Relu", List.of(current), out));
         case Add a -> nodes.add(node("Add", i + "_Add",
             List.of(current, valueName(read[1], layers.size())), out));
+        case AvgPool pool -> nodes.add(node("AveragePool", i + "_AveragePool", List.of(current),
+            out).message(5, ints("kernel_shape", pool.kernel(), pool.kernel()))
+            .message(5, ints("strides", pool.stride(), pool.stride()))
+            .message(5, ints("pads", pool.padding(), pool.padding(), pool.padding(),
+                pool.padding()))
+            .message(5, intAttribute("count_include_pad", 1)));
+        case MaxPool pool -> nodes.add(node("MaxPool", i + "_MaxPool", List.of(current), out)
+            .message(5, ints("kernel_shape", pool.kernel(), pool.kernel()))
+            .message(5, ints("strides", pool.stride(), pool.stride()))
+            .message(5, ints("pads", pool.padding(), pool.padding(), pool.padding(),
+                pool.padding())));
+        case Sigmoid sg -> nodes.add(node("Sigmoid", i + "_Sigmoid", List.of(current), out));
+        case Tanh t -> nodes.add(node("Tanh", i + "_Tanh", List.of(current), out));
         case Flatten f -> nodes.add(node("Flatten", i + "_Flatten", List.of(current), out)
             .message(5, intAttribute("axis", 1)));
         case BatchNorm b -> {

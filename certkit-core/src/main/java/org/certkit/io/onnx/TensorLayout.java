@@ -2,13 +2,17 @@ package org.certkit.io.onnx;
 
 import ai.djl.ndarray.types.Shape;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * The shape of one example between two layers, without the batch axis: an image
@@ -55,6 +59,10 @@ record TensorLayout(int channels, int height, int width, boolean flat) {
       case BatchNorm b -> this;
       case Normalize n -> this;
       case Add a -> this;
+      case AvgPool p -> image(channels, p.outputSize(height), p.outputSize(width));
+      case MaxPool p -> image(channels, p.outputSize(height), p.outputSize(width));
+      case Sigmoid sg -> this;
+      case Tanh t -> this;
     };
   }
 

@@ -70,6 +70,22 @@ class OnnxRuntimeTest {
     }
   }
 
+  /**
+   * Sigmoid, Tanh, average pooling (zero padding counted) and max pooling (padding never wins)
+   * export to the ONNX ops of the same meaning: ONNX Runtime agrees with certkit.
+   */
+  @org.junit.jupiter.api.Test
+  void onnxRuntimeAgreesOnPoolingAndSmoothActivations() throws OrtException {
+    try (Network net = org.certkit.net.TinyNetworks.smooth(manager, 14)) {
+      NDArray x = ExportCases.inputs(manager, net, 4, DataType.FLOAT32);
+      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
+          .toFloatArray();
+      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
+          x.getShape().getShape());
+      assertClose(expected, actual, 1e-5, "smooth");
+    }
+  }
+
   /** Elementwise {@code |a - b| <= tolerance * max(1, |a|)}, with the worst index reported. */
   static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
     assertEquals(expected.length, actual.length, what + ": output count");
