@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.certkit.domain.ConcreteDomain;
@@ -18,24 +17,17 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class PgdAttackTest {
+class PgdAttackTest extends EngineTest {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(3);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /** Every returned point lies in the eps-ball around its input intersected with [0, 1]. */

@@ -22,25 +22,18 @@ import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class IbpCertifierTest {
+class IbpCertifierTest extends EngineTest {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
   private final IbpCertifier certifier = new IbpCertifier();
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(21);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**

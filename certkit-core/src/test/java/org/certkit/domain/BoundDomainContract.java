@@ -10,7 +10,7 @@ import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,23 +20,16 @@ import org.junit.jupiter.api.Test;
  * random BatchNorm statistics and a residual graph, in float64: a ball of radius 0 gives the concrete outputs, and
  * margin bounds equal the concrete margins.
  */
-abstract class BoundDomainContract {
+abstract class BoundDomainContract extends EngineTest {
 
   static final BatchStatistics EVAL = BatchStatistics.evaluation();
-  NDManager manager;
 
   /** The domain under test. */
   abstract BoundDomain domain();
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(11);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /** The networks every contract test runs on. */

@@ -14,23 +14,15 @@ import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Relu;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ExpectedBoundsDomainTest {
-
-  private NDManager manager;
+class ExpectedBoundsDomainTest extends EngineTest {
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(11);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.certkit.attack.PgdAttack;
@@ -14,24 +13,17 @@ import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class IntervalDomainTest {
+class IntervalDomainTest extends EngineTest {
 
   private static final IntervalDomain SOUND = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(7);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**

@@ -20,8 +20,7 @@ import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,23 +30,11 @@ import org.junit.jupiter.api.Test;
  * than the result, products that underflow). Removing any one allowance, or making it 10^6 times
  * smaller, makes one of these tests fail (docs/soundness.md lists the check).
  */
-class OutwardRoundingTest {
+class OutwardRoundingTest extends EngineTest {
 
   private static final int TRIALS = 400;
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
   private final IntervalDomain domain = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
   /** The widened input ball contains the exact ball {@code [max(x - eps, 0), min(x + eps, 1)]}. */
   @Test
   void inputBallContainsExactBall() {

@@ -17,24 +17,17 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class RobustnessEvaluatorTest {
+class RobustnessEvaluatorTest extends EngineTest {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(11);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /** {@code n} random 2x2 images with random labels of 3 classes (the FOUR_PIXELS format). */

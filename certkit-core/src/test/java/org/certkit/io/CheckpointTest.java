@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,27 +29,20 @@ import org.certkit.net.BatchStatistics;
 import org.certkit.net.Layer;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CheckpointTest {
+class CheckpointTest extends EngineTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(11);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /** A fully connected net survives save and load bit for bit, structure and outputs included. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,26 +13,13 @@ import org.certkit.io.onnx.OnnxExporter;
 import org.certkit.net.InputFormat;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ModelFileTest {
+class ModelFileTest extends EngineTest {
 
   @TempDir Path dir;
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
   /**
    * The content decides: a checkpoint named {@code .onnx} loads as a checkpoint, an ONNX model
    * without the extension as ONNX (both give the same network), anything else is refused.

@@ -6,33 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.List;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.io.Checkpoint;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Graph networks: validation, evaluation order against a hand-written forward, checkpoints. */
-class NetworkGraphTest {
+class NetworkGraphTest extends EngineTest {
 
   @TempDir Path dir;
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
   /** A node reading a later node, an Add with one input, a dead node: each refused by name. */
   @Test
   void invalidGraphsAreRefused() {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,23 +11,15 @@ import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class LocalTightnessTest {
-
-  private NDManager manager;
+class LocalTightnessTest extends EngineTest {
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(3);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /** Non-negative weights make every product sign-consistent: tightness is exactly 1. */

@@ -13,11 +13,10 @@ import java.util.List;
 import java.util.Map;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.Test;
 
-class AdamOptimizerTest {
+class AdamOptimizerTest extends EngineTest {
 
   private static final float BETA1 = 0.9f;
   private static final float BETA2 = 0.999f;
@@ -33,18 +32,6 @@ class AdamOptimizerTest {
     {-0.5f, 1e-3f, 5e-4f, 0.3f, 2e-4f, -1.0f}
   };
   private static final float[][] BIAS_GRADIENTS = {{0.7f, -1e-4f}, {0.7f, 3e-3f}};
-
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
 
   /**
    * Two updates match Adam computed by hand in double precision with epsilon added to

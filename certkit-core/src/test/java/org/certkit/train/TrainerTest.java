@@ -31,26 +31,13 @@ import org.certkit.net.Initialization;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TrainerTest {
+class TrainerTest extends EngineTest {
 
   @TempDir Path dir;
-  private NDManager manager;
-
-  @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
   /**
    * Standard training on a learnable 3-class problem over 2x2 images raises the training accuracy
    * far above chance (1/3), as measured by the trainer and by an independent forward pass.

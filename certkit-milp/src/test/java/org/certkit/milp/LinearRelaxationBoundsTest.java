@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.domain.Box;
@@ -13,24 +12,16 @@ import org.certkit.domain.IntervalDomain;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The sparse affine form of a network and the linear-relaxation bounds computed on it. */
-class LinearRelaxationBoundsTest {
-
-  private NDManager manager;
+class LinearRelaxationBoundsTest extends EngineTest {
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(11);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -27,25 +26,18 @@ import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class MilpBoundsTest {
+class MilpBoundsTest extends EngineTest {
 
   private static final IntervalDomain SOUND = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
   private static final MilpBounds MILP = new MilpBounds(MilpOptions.withTimeLimit(20));
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(7);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**

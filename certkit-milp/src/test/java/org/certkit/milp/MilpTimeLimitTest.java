@@ -5,7 +5,6 @@ import static org.certkit.milp.MilpFixtures.cornersAndSamples;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.domain.Box;
@@ -17,27 +16,19 @@ import org.certkit.net.Initialization;
 import org.certkit.net.InputFormat;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class MilpTimeLimitTest {
+class MilpTimeLimitTest extends EngineTest {
 
   /** 5x5 pixels, 3 classes. */
   private static final InputFormat FIVE_BY_FIVE =
       new InputFormat(1, 5, 5, new float[] {0.5f}, new float[] {0.3f}, 3);
 
-  private NDManager manager;
-
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(5);
-  }
-
-  @AfterEach
-  void close() {
-    manager.close();
   }
 
   /**
