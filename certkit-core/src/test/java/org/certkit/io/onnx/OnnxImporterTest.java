@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Random;
 import org.certkit.data.DatasetName;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -228,7 +229,8 @@ class OnnxImporterTest {
   /**
    * A flat input ([N, F], or VNN-COMP's [1, 1, 1, F]) read for image data of F pixels starts with
    * a Flatten and takes the images' shape; without image shape it takes F features. Scalar Sub
-   * and Div on the flat input are a one-value Normalize.
+   * and Div on the flat input are a one-value Normalize; the Flatten node of the already flat
+   * values is no layer.
    */
   @Test
   void flatInputOnImageData() throws Exception {
@@ -249,11 +251,11 @@ class OnnxImporterTest {
       Path file = write(model, "flat.onnx");
       try (Network net = OnnxImporter.read(file, manager)) {
         assertEquals(new Shape(16), net.inputShape());
-        assertLayers(net, Normalize.class, Flatten.class, Linear.class);
+        assertLayers(net, Normalize.class, Linear.class);
       }
       try (Network net = OnnxImporter.read(file, image, manager)) {
         assertEquals(image, net.inputShape());
-        assertLayers(net, Flatten.class, Normalize.class, Flatten.class, Linear.class);
+        assertLayers(net, Flatten.class, Normalize.class, Linear.class);
         assertEquals(new Normalize(new float[] {0.25f}, new float[] {0.5f}), net.layers().get(1));
         NDArray x = manager.randomUniform(0, 1, new Shape(1, 1, 4, 4), DataType.FLOAT32);
         long[] ortShape = inputDims.clone();
@@ -317,9 +319,12 @@ class OnnxImporterTest {
         "BatchNormalization", "Conv");
   }
 
-  /** A skip connection (a tensor read twice) is rejected naming the node and the file. */
+  /**
+   * A skip connection (a value read by a Relu and by the Add after it) gives a node per layer
+   * reading the nodes of its ONNX inputs, and ONNX Runtime's outputs.
+   */
   @Test
-  void branchingGraphIsRejected() throws IOException {
+  void skipConnectionReadsTheNodesOfItsInputs() throws Exception {
     byte[] model = new HandBuiltOnnx()
         .input("x", -1, 4).output("y", -1, 4)
         .floats("W", dims(4, 4), values(16), true)
@@ -327,10 +332,11 @@ class OnnxImporterTest {
         .node("Relu", "relu", List.of("h"), List.of("r"))
         .node("Add", "residual", List.of("r", "h"), List.of("y"))
         .build();
-    Path file = write(model, "residual.onnx");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> OnnxImporter.read(file, manager));
-    assertMessageHas(e, file.toString(), "'residual'", "Add", "chain");
+    try (Network net = read(model, "residual.onnx")) {
+      assertLayers(net, Linear.class, Relu.class, Add.class);
+      assertEdges(net, new int[] {Network.INPUT}, new int[] {0}, new int[] {1, 0});
+      assertAgreesWithOnnxRuntime(net, model, new long[] {5, 4});
+    }
   }
 
   /** Convolutions certkit's Conv2d cannot express are named with the reason. */
@@ -450,12 +456,26 @@ class OnnxImporterTest {
         .build();
   }
 
-  private void assertAgreesWithOnnxRuntime(Network net, byte[] model, long[] shape)
+  /**
+   * certkit's outputs on uniform inputs of the network's input shape with a batch of
+   * {@code ortShape[0]} match ONNX Runtime's on the same values as {@code ortShape}, to 1e-5.
+   */
+  private void assertAgreesWithOnnxRuntime(Network net, byte[] model, long[] ortShape)
       throws OrtException {
-    NDArray x = manager.randomUniform(0, 1, new Shape(shape), DataType.FLOAT32);
-    OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), shape),
+    long[] dims = new long[net.inputShape().dimension() + 1];
+    dims[0] = ortShape[0];
+    System.arraycopy(net.inputShape().getShape(), 0, dims, 1, dims.length - 1);
+    NDArray x = manager.randomUniform(0, 1, new Shape(dims), DataType.FLOAT32);
+    OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), ortShape),
         ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toFloatArray(), 1e-5,
         net.summary());
+  }
+
+  private static void assertEdges(Network net, int[]... inputs) {
+    assertEquals(inputs.length, net.layers().size(), net.summary());
+    for (int i = 0; i < inputs.length; i++) {
+      assertArrayEquals(inputs[i], net.inputs(i), "inputs of node " + i + " in " + net.summary());
+    }
   }
 
   @SafeVarargs
