@@ -25,7 +25,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.certkit.data.DatasetName;
+import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.io.ModelFile;
+import org.certkit.net.Add;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -228,7 +232,8 @@ class OnnxImporterTest {
   /**
    * A flat input ([N, F], or VNN-COMP's [1, 1, 1, F]) read for image data of F pixels starts with
    * a Flatten and takes the images' shape; without image shape it takes F features. Scalar Sub
-   * and Div on the flat input are a one-value Normalize.
+   * and Div on the flat input are a one-value Normalize; the Flatten node of the already flat
+   * values is no layer.
    */
   @Test
   void flatInputOnImageData() throws Exception {
@@ -249,11 +254,11 @@ class OnnxImporterTest {
       Path file = write(model, "flat.onnx");
       try (Network net = OnnxImporter.read(file, manager)) {
         assertEquals(new Shape(16), net.inputShape());
-        assertLayers(net, Normalize.class, Flatten.class, Linear.class);
+        assertLayers(net, Normalize.class, Linear.class);
       }
       try (Network net = OnnxImporter.read(file, image, manager)) {
         assertEquals(image, net.inputShape());
-        assertLayers(net, Flatten.class, Normalize.class, Flatten.class, Linear.class);
+        assertLayers(net, Flatten.class, Normalize.class, Linear.class);
         assertEquals(new Normalize(new float[] {0.25f}, new float[] {0.5f}), net.layers().get(1));
         NDArray x = manager.randomUniform(0, 1, new Shape(1, 1, 4, 4), DataType.FLOAT32);
         long[] ortShape = inputDims.clone();
@@ -317,9 +322,12 @@ class OnnxImporterTest {
         "BatchNormalization", "Conv");
   }
 
-  /** A skip connection (a tensor read twice) is rejected naming the node and the file. */
+  /**
+   * A skip connection (a value read by a Relu and by the Add after it) gives a node per layer
+   * reading the nodes of its ONNX inputs, and ONNX Runtime's outputs.
+   */
   @Test
-  void branchingGraphIsRejected() throws IOException {
+  void skipConnectionReadsTheNodesOfItsInputs() throws Exception {
     byte[] model = new HandBuiltOnnx()
         .input("x", -1, 4).output("y", -1, 4)
         .floats("W", dims(4, 4), values(16), true)
@@ -327,10 +335,202 @@ class OnnxImporterTest {
         .node("Relu", "relu", List.of("h"), List.of("r"))
         .node("Add", "residual", List.of("r", "h"), List.of("y"))
         .build();
-    Path file = write(model, "residual.onnx");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> OnnxImporter.read(file, manager));
-    assertMessageHas(e, file.toString(), "'residual'", "Add", "chain");
+    try (Network net = read(model, "residual.onnx")) {
+      assertLayers(net, Linear.class, Relu.class, Add.class);
+      assertEdges(net, new int[] {Network.INPUT}, new int[] {0}, new int[] {1, 0});
+      assertAgreesWithOnnxRuntime(net, model, new long[] {5, 4});
+    }
+  }
+
+  /** A node the output does not depend on (here a second ReLU of a shared value) is dropped. */
+  @Test
+  void nodesTheOutputDoesNotReadAreDropped() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 4).output("y", -1, 4)
+        .floats("W", dims(4, 4), values(16), true)
+        .node("Gemm", "fc", List.of("x", "W"), List.of("h"), intAttribute("transB", 1))
+        .node("Relu", "unused", List.of("h"), List.of("u"))
+        .node("Relu", "relu", List.of("h"), List.of("y"))
+        .build();
+    try (Network net = read(model, "unused.onnx")) {
+      assertLayers(net, Linear.class, Relu.class);
+      assertEdges(net, new int[] {Network.INPUT}, new int[] {0});
+      assertAgreesWithOnnxRuntime(net, model, new long[] {3, 4});
+    }
+  }
+
+  /**
+   * An Add of two Gemm branches from the same input (one a MatMul whose bias is an Add of a
+   * constant, which stays its bias), then ReLU and Gemm: the edges of the ONNX graph, ONNX
+   * Runtime's outputs on random inputs, and IBP bounds (outward rounding) that hold ONNX Runtime's
+   * outputs on points sampled from the input ball.
+   */
+  @Test
+  void addOfTwoGemmBranchesMatchesOnnxRuntimeAndItsBounds() throws Exception {
+    byte[] model = twoBranches();
+    try (Network net = read(model, "branches.onnx")) {
+      assertLayers(net, Linear.class, Linear.class, Add.class, Relu.class, Linear.class);
+      assertEdges(net, new int[] {Network.INPUT}, new int[] {Network.INPUT}, new int[] {0, 1},
+          new int[] {2}, new int[] {3});
+      assertEquals(3, net.numClasses());
+      assertAgreesWithOnnxRuntime(net, model, new long[] {16, 6});
+
+      // Centre and radius multiples of 2^-8, so that the ball's corners are float32 and the
+      // float32 samples lower + u (upper - lower), rounded monotonically, stay inside it.
+      int samples = 256;
+      double eps = 8 / 256.0;
+      float[] centre = new float[6];
+      for (int k = 0; k < centre.length; k++) {
+        centre[k] = random.nextInt(257) / 256f;
+      }
+      NDArray x = manager.create(centre, new Shape(1, 6)).toType(DataType.FLOAT64, false);
+      Box ball = Box.linfBall(x, eps);
+      Box bounds = new IntervalDomain(IntervalDomain.Rounding.OUTWARD)
+          .propagate(net, ball, BatchStatistics.evaluation());
+      NDArray low = ball.lower().toType(DataType.FLOAT32, false);
+      NDArray width = ball.upper().toType(DataType.FLOAT32, false).sub(low);
+      NDArray u = manager.randomUniform(0, 1, new Shape(samples, 6), DataType.FLOAT32);
+      NDArray points = low.add(u.mul(width));
+      float[] outputs = OrtRunner.run(model, points.toFloatArray(), samples, 6);
+      double[] lower = bounds.lower().toDoubleArray();
+      double[] upper = bounds.upper().toDoubleArray();
+      for (int k = 0; k < outputs.length; k++) {
+        int j = k % 3;
+        assertTrue(lower[j] <= outputs[k] && outputs[k] <= upper[j], "sample " + k / 3
+            + ", output " + j + ": " + outputs[k] + " outside [" + lower[j] + ", " + upper[j]
+            + "]");
+      }
+    }
+  }
+
+  /**
+   * VNN-COMP's [1, 784, 1] input, with Squeeze, Unsqueeze (axes as inputs at opset 13, as
+   * attributes at opset 11), Reshape and Flatten that only drop or add unit axes: no layers but
+   * the two Linear and the ReLU, ONNX Runtime's outputs, and a leading Flatten on MNIST images.
+   */
+  @Test
+  void unitAxesOfAColumnInputAreNoLayers() throws Exception {
+    for (long opset : new long[] {13, 11}) {
+      HandBuiltOnnx b = new HandBuiltOnnx()
+          .input("x", 1, 784, 1).output("y", 1, 10)
+          .floats("W1", dims(16, 784), scaled(values(16 * 784), 1 / 28f), true)
+          .floats("b1", dims(16), values(16), true)
+          .floats("W2", dims(10, 16), values(160), true)
+          .longs("flat", dims(2), new long[] {1, -1});
+      if (opset >= 13) {
+        b.longs("last", dims(1), new long[] {2}).longs("middle", dims(1), new long[] {1})
+            .node("Squeeze", "squeeze", List.of("x", "last"), List.of("s"))
+            .node("Gemm", "fc1", List.of("s", "W1", "b1"), List.of("h"),
+                intAttribute("transB", 1))
+            .node("Relu", "relu", List.of("h"), List.of("r"))
+            .node("Unsqueeze", "unsqueeze", List.of("r", "middle"), List.of("u"))
+            .node("Reshape", "reshape", List.of("u", "flat"), List.of("f"));
+      } else {
+        b.node("Squeeze", "squeeze", List.of("x"), List.of("s"), intsAttribute("axes", -1))
+            .node("Gemm", "fc1", List.of("s", "W1", "b1"), List.of("h"),
+                intAttribute("transB", 1))
+            .node("Relu", "relu", List.of("h"), List.of("r"))
+            .node("Unsqueeze", "unsqueeze", List.of("r"), List.of("u"), intsAttribute("axes", 2))
+            .node("Flatten", "flatten", List.of("u"), List.of("f"));
+      }
+      byte[] model = b.node("Gemm", "fc2", List.of("f", "W2"), List.of("y"),
+          intAttribute("transB", 1)).build(opset);
+      Path file = write(model, "column-" + opset + ".onnx");
+      try (Network net = OnnxImporter.read(file, manager)) {
+        assertEquals(new Shape(784), net.inputShape());
+        assertLayers(net, Linear.class, Relu.class, Linear.class);
+        assertAgreesWithOnnxRuntime(net, model, new long[] {1, 784, 1});
+      }
+      Shape mnist = DatasetName.MNIST.inputFormat().shape();
+      try (Network net = OnnxImporter.read(file, mnist, manager)) {
+        assertEquals(mnist, net.inputShape());
+        assertLayers(net, Flatten.class, Linear.class, Relu.class, Linear.class);
+        assertAgreesWithOnnxRuntime(net, model, new long[] {1, 784, 1});
+      }
+    }
+  }
+
+  /**
+   * Unsqueeze and Squeeze of an image keep it an image (no layer), a Reshape of it to
+   * [1, 1, F] is a Flatten: ONNX Runtime's outputs.
+   */
+  @Test
+  void unitAxesOfAnImageAreTracked() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", 1, 2, 4, 4).output("y", 1, 3)
+        .floats("w", dims(2, 2, 3, 3), values(36), true)
+        .floats("W", dims(3, 32), values(96), true)
+        .longs("front", dims(1), new long[] {1})
+        .longs("row", dims(3), new long[] {1, 1, -1})
+        .node("Unsqueeze", "unsqueeze", List.of("x", "front"), List.of("u"))
+        .node("Squeeze", "squeeze", List.of("u", "front"), List.of("s"))
+        .node("Conv", "conv", List.of("s", "w"), List.of("c"), intsAttribute("pads", 1, 1, 1, 1))
+        .node("Reshape", "reshape", List.of("c", "row"), List.of("f"))
+        .node("Squeeze", "squeeze_row", List.of("f", "front"), List.of("g"))
+        .node("Gemm", "fc", List.of("g", "W"), List.of("y"), intAttribute("transB", 1))
+        .build();
+    try (Network net = read(model, "image-axes.onnx")) {
+      assertLayers(net, Conv2d.class, Flatten.class, Linear.class);
+      assertAgreesWithOnnxRuntime(net, model, new long[] {1, 2, 4, 4});
+    }
+  }
+
+  /**
+   * A model ending in Gemm and Relu reads with a ReLU as its last layer and ONNX Runtime's
+   * outputs; it has no logits, so loading it for a data set's classes fails naming the file.
+   */
+  @Test
+  void finalReluIsReadButGivesNoLogits() throws Exception {
+    byte[] model = new HandBuiltOnnx()
+        .input("x", -1, 784).output("y", -1, 10)
+        .floats("W1", dims(8, 784), scaled(values(8 * 784), 1 / 28f), true)
+        .floats("W2", dims(10, 8), values(80), true)
+        .node("Gemm", "fc1", List.of("x", "W1"), List.of("h"), intAttribute("transB", 1))
+        .node("Relu", "relu1", List.of("h"), List.of("r"))
+        .node("Gemm", "fc2", List.of("r", "W2"), List.of("z"), intAttribute("transB", 1))
+        .node("Relu", "relu2", List.of("z"), List.of("y"))
+        .build();
+    Path file = write(model, "final-relu.onnx");
+    try (Network net = OnnxImporter.read(file, manager)) {
+      assertLayers(net, Linear.class, Relu.class, Linear.class, Relu.class);
+      assertAgreesWithOnnxRuntime(net, model, new long[] {4, 784});
+      assertThrows(IllegalStateException.class, net::numClasses);
+    }
+    assertMessageHas(assertThrows(IllegalArgumentException.class,
+        () -> ModelFile.load(file, DatasetName.MNIST.inputFormat(), manager)), file.toString(),
+        "does not end in logits", "ReLU");
+  }
+
+  /**
+   * Graphs certkit cannot read (a Mul or Concat of two computed values, a Sub of two, an Add of
+   * a constant that is no bias, a Squeeze of the batch axis) are refused naming the node, its op
+   * and the file.
+   */
+  @Test
+  void graphsCertkitCannotReadAreNamed() throws IOException {
+    record Variant(String op, List<String> in, byte[][] attributes, String reason) {}
+    List<Variant> variants = List.of(
+        new Variant("Mul", List.of("h", "r"), new byte[0][], "unsupported op Mul"),
+        new Variant("Concat", List.of("h", "r"), new byte[][] {intAttribute("axis", 1)},
+            "unsupported op Concat"),
+        new Variant("Sub", List.of("h", "r"), new byte[0][], "computed tensors"),
+        new Variant("Add", List.of("r", "c"), new byte[0][], "bias of a MatMul or Gemm"),
+        new Variant("Squeeze", List.of("r"), new byte[][] {intsAttribute("axes", 0)},
+            "batch axis"));
+    for (Variant v : variants) {
+      byte[] model = new HandBuiltOnnx()
+          .input("x", -1, 4).output("y", -1, 4)
+          .floats("W", dims(4, 4), values(16), true)
+          .floats("c", dims(4), values(4), true)
+          .node("Gemm", "fc", List.of("x", "W"), List.of("h"), intAttribute("transB", 1))
+          .node("Relu", "relu", List.of("h"), List.of("r"))
+          .node(v.op(), "join", v.in(), List.of("y"), v.attributes())
+          .build(11);
+      Path file = write(model, v.op() + ".onnx");
+      assertMessageHas(assertThrows(IllegalArgumentException.class,
+          () -> OnnxImporter.read(file, manager), v.reason()), file.toString(), "'join'",
+          "(" + v.op() + ")", v.reason());
+    }
   }
 
   /** Convolutions certkit's Conv2d cannot express are named with the reason. */
@@ -450,12 +650,49 @@ class OnnxImporterTest {
         .build();
   }
 
-  private void assertAgreesWithOnnxRuntime(Network net, byte[] model, long[] shape)
+  /**
+   * An Add of two branches of 6 inputs: Gemm, and MatMul with an Add of a constant; then ReLU and
+   * a Gemm to 3 outputs.
+   */
+  private byte[] twoBranches() {
+    return new HandBuiltOnnx()
+        .input("x", -1, 6).output("y", -1, 3)
+        .floats("Wa", dims(5, 6), values(30), true)
+        .floats("ba", dims(5), values(5), true)
+        .floats("Wb", dims(6, 5), values(30), false)
+        .floats("bb", dims(5), values(5), false)
+        .floats("Wc", dims(3, 5), values(15), true)
+        .floats("bc", dims(3), values(3), true)
+        .node("Gemm", "branch_a", List.of("x", "Wa", "ba"), List.of("a"),
+            intAttribute("transB", 1))
+        .node("MatMul", "branch_b", List.of("x", "Wb"), List.of("m"))
+        .node("Add", "branch_b_bias", List.of("m", "bb"), List.of("b"))
+        .node("Add", "join", List.of("a", "b"), List.of("s"))
+        .node("Relu", "relu", List.of("s"), List.of("r"))
+        .node("Gemm", "head", List.of("r", "Wc", "bc"), List.of("y"), intAttribute("transB", 1))
+        .build();
+  }
+
+  /**
+   * certkit's outputs on uniform inputs of the network's input shape with a batch of
+   * {@code ortShape[0]} match ONNX Runtime's on the same values as {@code ortShape}, to 1e-5.
+   */
+  private void assertAgreesWithOnnxRuntime(Network net, byte[] model, long[] ortShape)
       throws OrtException {
-    NDArray x = manager.randomUniform(0, 1, new Shape(shape), DataType.FLOAT32);
-    OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), shape),
+    long[] dims = new long[net.inputShape().dimension() + 1];
+    dims[0] = ortShape[0];
+    System.arraycopy(net.inputShape().getShape(), 0, dims, 1, dims.length - 1);
+    NDArray x = manager.randomUniform(0, 1, new Shape(dims), DataType.FLOAT32);
+    OnnxRuntimeTest.assertClose(OrtRunner.run(model, x.toFloatArray(), ortShape),
         ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toFloatArray(), 1e-5,
         net.summary());
+  }
+
+  private static void assertEdges(Network net, int[]... inputs) {
+    assertEquals(inputs.length, net.layers().size(), net.summary());
+    for (int i = 0; i < inputs.length; i++) {
+      assertArrayEquals(inputs[i], net.inputs(i), "inputs of node " + i + " in " + net.summary());
+    }
   }
 
   @SafeVarargs
@@ -485,6 +722,14 @@ class OnnxImporterTest {
       out[k] = (float) random.nextGaussian();
     }
     return out;
+  }
+
+  /** {@code values} times {@code factor}, as the weights of a layer of that fan-in scale. */
+  private static float[] scaled(float[] values, float factor) {
+    for (int k = 0; k < values.length; k++) {
+      values[k] *= factor;
+    }
+    return values;
   }
 
   private static long[] dims(long... dims) {

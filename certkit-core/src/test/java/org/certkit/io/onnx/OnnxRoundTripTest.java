@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
@@ -42,13 +43,16 @@ class OnnxRoundTripTest {
     manager.close();
   }
 
+  /** The chains of {@link ExportCases#cases()} and the residual graph {@code resnet2b}. */
   static List<ExportCases.Case> cases() {
-    return ExportCases.cases();
+    return Stream.concat(ExportCases.cases().stream(), Stream.of(ExportCases.residual()))
+        .toList();
   }
 
   /**
-   * Export and import give back the same layers, the same arrays bit for bit (BatchNorm running
-   * statistics, epsilon and momentum included) and bit-identical float32 and float64 outputs.
+   * Export and import give back the same layers reading the same nodes (the skip connections of
+   * {@code resnet2b} included), the same arrays bit for bit (BatchNorm running statistics,
+   * epsilon and momentum included) and bit-identical float32 and float64 outputs.
    */
   @ParameterizedTest
   @MethodSource("cases")
@@ -65,6 +69,7 @@ class OnnxRoundTripTest {
           Layer b = back.layers().get(i);
           assertEquals(a.getClass(), b.getClass(), "layer " + i);
           assertEquals(a.describe(), b.describe(), "layer " + i);
+          assertArrayEquals(net.inputs(i), back.inputs(i), "inputs of node " + i);
           if (a instanceof BatchNorm x) {
             BatchNorm y = assertInstanceOf(BatchNorm.class, b);
             assertEquals(Float.floatToIntBits(x.epsilon()), Float.floatToIntBits(y.epsilon()));
@@ -100,7 +105,7 @@ class OnnxRoundTripTest {
   /** Exporting an imported network reproduces the exported bytes exactly. */
   @Test
   void reExportGivesTheSameBytes() throws IOException {
-    for (ExportCases.Case c : ExportCases.cases()) {
+    for (ExportCases.Case c : cases()) {
       try (Network net = ExportCases.build(c, manager, 5)) {
         Path file = dir.resolve(c.name() + ".onnx");
         OnnxExporter.write(net, file);
