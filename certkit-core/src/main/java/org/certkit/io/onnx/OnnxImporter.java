@@ -26,14 +26,18 @@ import org.certkit.io.onnx.OnnxModel.Node;
 import org.certkit.io.onnx.OnnxModel.Tensor;
 import org.certkit.io.onnx.OnnxModel.ValueInfo;
 import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * Reads an ONNX model (from {@code torch.onnx.export}, a VNN-COMP benchmark or
@@ -84,7 +88,7 @@ public final class OnnxImporter {
   public static final List<String> SUPPORTED_OPS = List.of("Gemm", "MatMul",
       "Add (a bias, or of two computed values)", "Conv", "Relu", "Flatten", "Reshape", "Squeeze",
       "Unsqueeze", "BatchNormalization", "Sub and Div (at the input)", "Identity", "Dropout",
-      "Constant");
+      "Constant", "AveragePool", "MaxPool", "Sigmoid", "Tanh");
 
   private static final int MIN_OPSET = 7;
 
@@ -311,7 +315,8 @@ public final class OnnxImporter {
     private static boolean isSupported(String op) {
       return switch (op) {
         case "Gemm", "MatMul", "Add", "Conv", "Relu", "Flatten", "Reshape", "Squeeze",
-            "Unsqueeze", "BatchNormalization", "Sub", "Div", "Identity", "Dropout" -> true;
+            "Unsqueeze", "BatchNormalization", "Sub", "Div", "Identity", "Dropout", "AveragePool",
+            "MaxPool", "Sigmoid", "Tanh" -> true;
         default -> false;
       };
     }
@@ -333,6 +338,10 @@ public final class OnnxImporter {
         case "Div" -> div();
         case "Identity" -> passThrough();
         case "Dropout" -> dropout();
+        case "AveragePool" -> pool(true);
+        case "MaxPool" -> pool(false);
+        case "Sigmoid" -> addLayer(new Sigmoid(), read);
+        case "Tanh" -> addLayer(new Tanh(), read);
         default -> throw new IllegalStateException("op table misses " + node.opType());
       };
     }
@@ -442,6 +451,47 @@ public final class OnnxImporter {
         throw fail(conv.describe() + " does not fit its input " + layout);
       }
       return addLayer(conv, List.of(in));
+    }
+
+    /**
+     * {@code AveragePool} or {@code MaxPool} with a square kernel, equal strides, symmetric
+     * padding and floor rounding; an average over a padded window must count the padding.
+     */
+    private Value pool(boolean average) {
+      String op = node.opType();
+      long[] kernel = intsAttribute("kernel_shape", new long[0]);
+      if (kernel.length != 2 || kernel[0] != kernel[1]) {
+        throw fail("kernel_shape " + Arrays.toString(kernel) + " is not a square 2-D window");
+      }
+      long[] strides = intsAttribute("strides", new long[] {1, 1});
+      if (strides.length != 2 || strides[0] != strides[1]) {
+        throw fail("strides " + Arrays.toString(strides) + " differ; certkit's " + op
+            + " needs equal strides");
+      }
+      if (intAttribute("ceil_mode", 0) != 0) {
+        throw fail("ceil_mode = 1 is not supported");
+      }
+      long[] dilations = intsAttribute("dilations", new long[] {1, 1});
+      if (Arrays.stream(dilations).anyMatch(d -> d != 1)) {
+        throw fail("dilations " + Arrays.toString(dilations) + " are not supported (need 1)");
+      }
+      requireCanonical(false, op);
+      int k = (int) kernel[0];
+      int padding = padding(k, (int) strides[0]);
+      if (average && padding > 0 && intAttribute("count_include_pad", 0) == 0) {
+        throw fail("an average over padded windows that leaves the padding out of the divisor"
+            + " (count_include_pad = 0) is not supported");
+      }
+      if (2 * padding > k) {
+        throw fail("padding " + padding + " is more than half the kernel " + k);
+      }
+      Layer layer = average ? new AvgPool(k, (int) strides[0], padding)
+          : new MaxPool(k, (int) strides[0], padding);
+      TensorLayout layout = in.layout();
+      if (layout.after(layer).height() < 1 || layout.after(layer).width() < 1) {
+        throw fail(layer.describe() + " does not fit its input " + layout);
+      }
+      return addLayer(layer, List.of(in));
     }
 
     /** Symmetric padding from {@code pads} or {@code auto_pad}. */

@@ -19,7 +19,7 @@ import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Layer;
 import org.certkit.net.Network;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,26 +27,39 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** certkit -> ONNX -> certkit keeps every bit of structure, parameters and outputs. */
-class OnnxRoundTripTest {
+class OnnxRoundTripTest extends EngineTest {
 
   @TempDir Path dir;
-  private NDManager manager;
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(7);
   }
 
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
-  /** The chains of {@link ExportCases#cases()} and the residual graph {@code resnet2b}. */
+    /** The chains of {@link ExportCases#cases()} and the residual graph {@code resnet2b}. */
   static List<ExportCases.Case> cases() {
     return Stream.concat(ExportCases.cases().stream(), Stream.of(ExportCases.residual()))
         .toList();
+  }
+
+  /**
+   * AveragePool (padding counted), MaxPool (with padding), Sigmoid and Tanh export and import
+   * back as the same layers with bit-identical outputs.
+   */
+  @org.junit.jupiter.api.Test
+  void poolingAndSmoothActivationsRoundTrip() throws IOException {
+    try (Network net = org.certkit.net.TinyNetworks.smooth(manager, 8)) {
+      Path file = dir.resolve("smooth.onnx");
+      OnnxExporter.write(net, file);
+      try (Network back = OnnxImporter.read(file, manager)) {
+        assertEquals(net.summary().lines().skip(1).toList(),
+            back.summary().lines().skip(1).toList());
+        NDArray x = ExportCases.inputs(manager, net, 5, DataType.FLOAT64);
+        assertArrayEquals(
+            ConcreteDomain.forward(net, x, BatchStatistics.evaluation()).toByteArray(),
+            ConcreteDomain.forward(back, x, BatchStatistics.evaluation()).toByteArray());
+      }
+    }
   }
 
   /**

@@ -4,14 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.onnxruntime.OrtException;
 import java.util.List;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
-import org.junit.jupiter.api.AfterEach;
+import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,22 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ONNX Runtime, an independent implementation, computes the same logits from the exported files
  * as certkit's forward pass: the exporter writes valid ONNX with the meaning certkit gives it.
  */
-class OnnxRuntimeTest {
-
-  private NDManager manager;
+class OnnxRuntimeTest extends EngineTest {
 
   @BeforeEach
-  void open() {
-    manager = NDManager.newBaseManager();
+  void seed() {
     manager.getEngine().setRandomSeed(13);
   }
 
-  @AfterEach
-  void close() {
-    manager.close();
-  }
-
-  static List<ExportCases.Case> cases() {
+    static List<ExportCases.Case> cases() {
     return ExportCases.cases();
   }
 
