@@ -127,8 +127,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
     long dims = c.getShape().size() / n;
     List<NDArray> intervalMasks = new ArrayList<>();
     if (rule == MaskRule.INTERVAL) {
-      new IntervalDomain(IntervalDomain.Rounding.NEAREST).propagate(network, input,
-          BatchStatistics.evaluation(), box -> intervalMasks.add(box.upper().gte(0)));
+      for (Box box : new IntervalDomain(IntervalDomain.Rounding.NEAREST)
+          .nodeBoxes(network, input, BatchStatistics.evaluation()).reluInputs(network)) {
+        intervalMasks.add(box.upper().gte(0));
+      }
     }
     NDArray radius = input.radius().reshape(n, dims);
     Shape itemShape = c.getShape().slice(1);

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.Supplier;
 import org.certkit.internal.LayerOps;
@@ -139,17 +138,16 @@ public final class IntervalDomain implements BoundDomain {
    * @return the output box {@code [N, classes]}
    */
   public Box propagate(Network network, Box input, BatchStatistics stats) {
-    return propagate(network, input, stats, box -> {});
+    Propagation p = run(network, input, stats, network.layers().size());
+    return p.checked(p.values().getLast());
   }
 
   /**
-   * As {@link #propagate(Network, Box, BatchStatistics)}, reporting the box at the input of every
-   * ReLU, in node order, to {@code preActivations}.
+   * The box of every node of {@code network} for {@code input}, keyed by node, as computed (in
+   * OUTWARD mode, before a non-finite example is made NaN).
    */
-  public Box propagate(Network network, Box input, BatchStatistics stats,
-      Consumer<Box> preActivations) {
-    Propagation p = run(network, input, stats, preActivations, network.layers().size());
-    return p.checked(p.values().getLast());
+  public NodeBoxes nodeBoxes(Network network, Box input, BatchStatistics stats) {
+    return run(network, input, stats, network.layers().size()).boxes();
   }
 
   /**
@@ -178,19 +176,20 @@ public final class IntervalDomain implements BoundDomain {
     Box outputInput(Network network) {
       return checked(network.outputInput(input, values));
     }
+
+    /** The boxes keyed by node. */
+    NodeBoxes boxes() {
+      return new NodeBoxes(input, values);
+    }
   }
 
-  private Propagation run(Network network, Box input, BatchStatistics stats,
-      Consumer<Box> preActivations, int count) {
+  private Propagation run(Network network, Box input, BatchStatistics stats, int count) {
     checkSupported(input);
     // The input box itself was computed with rounding (x - eps, centre, radius): widen it first.
     Box widenedInput = widened(input, () -> input.centre().abs().add(input.radius()), INPUT_ULPS,
         ELEMENTWISE_OPERATIONS);
     NDArray[] magnitudes = {rounding == Rounding.OUTWARD ? magnitudeSums(widenedInput) : null};
     List<Box> values = network.evaluate(widenedInput, (i, layer, inputs) -> {
-      if (layer instanceof Relu) {
-        preActivations.accept(inputs.getFirst());
-      }
       Box out = apply(layer, i, inputs, stats);
       if (magnitudes[0] != null) {
         magnitudes[0] = magnitudes[0].add(magnitudeSums(out));
@@ -310,21 +309,21 @@ public final class IntervalDomain implements BoundDomain {
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {
-    return lowerBounds(network, input, spec, stats, box -> {});
+    return bounds(network, input, spec, stats).lower();
   }
 
   /**
-   * As {@link #lowerBounds(Network, InputSet, Specification, BatchStatistics)}, reporting the box
-   * at the input of every ReLU to {@code preActivations}.
+   * As {@link #lowerBounds(Network, InputSet, Specification, BatchStatistics)}, with the boxes of
+   * the nodes the computation went through (for the warm-up regulariser, say).
    */
-  public NDArray lowerBounds(Network network, InputSet input, Specification spec,
-      BatchStatistics stats, Consumer<Box> preActivations) {
+  public SpecificationBounds bounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats) {
     Box box = Box.of(input);
     return switch (spec) {
       case Specification.Margins margins ->
-          marginLowerBounds(network, box, margins.labels(), stats, preActivations);
+          marginBounds(network, box, margins.labels(), stats);
       case Specification.LinearConstraints constraints ->
-          constraintLowerBounds(network, box, constraints, stats, preActivations);
+          constraintBounds(network, box, constraints, stats);
     };
   }
 
@@ -332,13 +331,11 @@ public final class IntervalDomain implements BoundDomain {
    * Lower bounds of {@code C y + d}: with a Linear last layer merged into {@code C} (the
    * generalisation of last-layer elision), otherwise from the output box.
    */
-  private NDArray constraintLowerBounds(Network network, Box input,
-      Specification.LinearConstraints spec, BatchStatistics stats,
-      Consumer<Box> preActivations) {
+  private SpecificationBounds constraintBounds(Network network, Box input,
+      Specification.LinearConstraints spec, BatchStatistics stats) {
     List<Layer> layers = network.layers();
     boolean merge = layers.getLast() instanceof Linear;
-    Propagation p = run(network, input, stats, preActivations,
-        merge ? layers.size() - 1 : layers.size());
+    Propagation p = run(network, input, stats, merge ? layers.size() - 1 : layers.size());
     Box hidden = merge ? p.outputInput(network) : p.checked(p.values().getLast());
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();
@@ -380,7 +377,7 @@ public final class IntervalDomain implements BoundDomain {
           : lower.subi((2 * classes + ELEMENTWISE_OPERATIONS) * UNDERFLOW);
       lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
     }
-    return lower;
+    return new SpecificationBounds(lower, p.boxes());
   }
 
   /**
@@ -394,21 +391,17 @@ public final class IntervalDomain implements BoundDomain {
    */
   public NDArray marginLowerBounds(Network network, Box input, NDArray labels,
       BatchStatistics stats) {
-    return marginLowerBounds(network, input, labels, stats, box -> {});
+    return marginBounds(network, input, labels, stats).lower();
   }
 
-  /**
-   * As {@link #marginLowerBounds(Network, Box, NDArray, BatchStatistics)}, reporting the box at
-   * the input of every ReLU to {@code preActivations}.
-   */
-  public NDArray marginLowerBounds(Network network, Box input, NDArray labels,
-      BatchStatistics stats, Consumer<Box> preActivations) {
+  private SpecificationBounds marginBounds(Network network, Box input, NDArray labels,
+      BatchStatistics stats) {
     List<Layer> layers = network.layers();
     if (!(layers.getLast() instanceof Linear last)) {
       throw new IllegalArgumentException("margin bounds need a Linear last layer, got "
           + layers.getLast().describe());
     }
-    Propagation p = run(network, input, stats, preActivations, layers.size() - 1);
+    Propagation p = run(network, input, stats, layers.size() - 1);
     Box hidden = p.outputInput(network);
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();
@@ -440,7 +433,7 @@ public final class IntervalDomain implements BoundDomain {
       // The hidden box is already NaN where a bound was not finite; so is the margin then.
       lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
     }
-    return lower;
+    return new SpecificationBounds(lower, p.boxes());
   }
 
   /**

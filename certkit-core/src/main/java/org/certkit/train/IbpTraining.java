@@ -1,12 +1,12 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
-import java.util.ArrayList;
-import java.util.List;
-import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.SpecificationBounds;
 import org.certkit.loss.Losses;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 
 /**
  * IBP certified training with the recipe of Shi et al. (2021): the robust cross-entropy of the
@@ -62,11 +62,10 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
       return new StepLoss(cleanLoss, clean, -1);
     }
     double boundEps = Math.max(step.eps(), MIN_BOUND_EPS);
-    Box input = Box.linfBall(step.x(), boundEps);
-    List<Box> preActivations = new ArrayList<>();
-    NDArray marginLower = new IntervalDomain(IntervalDomain.Rounding.NEAREST)
-        .marginLowerBounds(step.network(), input, step.labels(), step.stats(),
-            preActivations::add);
+    SpecificationBounds bounds = new IntervalDomain(IntervalDomain.Rounding.NEAREST).bounds(
+        step.network(), InputSet.LinfBall.pixels(step.x(), boundEps),
+        new Specification.Margins(step.labels()), step.stats());
+    NDArray marginLower = bounds.lower();
     NDArray loss;
     long robust = -1;
     if (step.eps() > 0) {
@@ -79,7 +78,8 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
     }
     if (ramping && regularizerWeight > 0) {
       double weight = regularizerWeight * (1 - step.eps() / step.targetEps());
-      loss = loss.add(WarmupRegularizer.of(input, preActivations).mul((float) weight));
+      loss = loss.add(WarmupRegularizer.of(bounds.boxes().input(),
+          bounds.boxes().reluInputs(step.network())).mul((float) weight));
     }
     return new StepLoss(loss, clean, robust);
   }

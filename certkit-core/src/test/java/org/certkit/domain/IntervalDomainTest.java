@@ -87,6 +87,40 @@ class IntervalDomainTest extends EngineTest {
     }
   }
 
+  /**
+   * The box of every node, keyed by node, contains that node's concrete value at sampled points of
+   * the ball, on a residual graph and on a conv net with BatchNorm; the ReLU inputs are the boxes
+   * of the nodes the ReLUs read.
+   */
+  @Test
+  void nodeBoxesContainEveryNodesConcreteValue() {
+    for (Network net : java.util.List.of(TinyNetworks.residual(manager, 2),
+        TinyNetworks.convBn(manager, 2))) {
+      TinyNetworks.randomiseBatchNorm(net, manager);
+      NDArray x = TinyNetworks.inputs(manager, net, 1);
+      double eps = 0.05;
+      NodeBoxes boxes = SOUND.nodeBoxes(net, Box.linfBall(x, eps), BatchStatistics.evaluation());
+      NDArray points = TinyNetworks.ballPoints(x, eps, 500, 3);
+      java.util.List<NDArray> values = net.evaluate(points, (i, layer, inputs) ->
+          ConcreteDomain.apply(layer, i, inputs, BatchStatistics.evaluation()),
+          net.layers().size());
+      for (int i = 0; i < values.size(); i++) {
+        Box box = boxes.of(i);
+        NDArray v = values.get(i);
+        assertTrue(v.gte(box.lower()).all().getBoolean() && v.lte(box.upper()).all()
+            .getBoolean(), net.architecture() + " node " + i + " leaves its box");
+      }
+      int relus = 0;
+      for (int i = 0; i < net.layers().size(); i++) {
+        if (net.layers().get(i) instanceof org.certkit.net.Relu) {
+          assertTrue(boxes.reluInputs(net).get(relus++) == boxes.of(net.inputs(i)[0]));
+        }
+      }
+      assertEquals(relus, boxes.reluInputs(net).size());
+      net.close();
+    }
+  }
+
   /** Every box corner and 4000 uniform samples of a 4-pixel ball land inside the IBP box. */
   @Test
   void containsAllCornersAndDenseSamples() {

@@ -179,10 +179,14 @@ public final class MilpBounds {
           throw new IllegalArgumentException("MILP bounds support chain networks; "
               + network.architecture() + " is a graph");
         }
-        Box output = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(
-            network, Box.fromBounds(lower64, upper64), BatchStatistics.evaluation(),
-            box -> preActivations.add(new double[][] {
-              box.lower().toDoubleArray(), box.upper().toDoubleArray()}));
+        IntervalDomain interval = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
+        Box inputBox = Box.fromBounds(lower64, upper64);
+        Box output = interval.propagate(network, inputBox, BatchStatistics.evaluation());
+        for (Box box : interval.nodeBoxes(network, inputBox, BatchStatistics.evaluation())
+            .reluInputs(network)) {
+          preActivations.add(new double[][] {box.lower().toDoubleArray(),
+              box.upper().toDoubleArray()});
+        }
         double[] lower = lower64.toDoubleArray();
         double[] upper = upper64.toDoubleArray();
         AffineBlocks blocks = AffineBlocks.of(network.layers(), network.inputShape().getShape());

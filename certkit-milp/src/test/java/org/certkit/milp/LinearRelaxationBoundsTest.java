@@ -67,9 +67,12 @@ class LinearRelaxationBoundsTest extends EngineTest {
       try (Network net = bnNetwork(seed)) {
         Box box = Box.linfBall(TinyNetworks.inputs(manager, net, 1), 0.02);
         List<double[][]> pre = new ArrayList<>();
-        Box out = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(net, box,
-            BatchStatistics.evaluation(), b -> pre.add(new double[][] {
-              b.lower().toDoubleArray(), b.upper().toDoubleArray()}));
+        IntervalDomain domain = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
+        Box out = domain.propagate(net, box, BatchStatistics.evaluation());
+        for (Box b : domain.nodeBoxes(net, box, BatchStatistics.evaluation())
+            .reluInputs(net)) {
+          pre.add(new double[][] {b.lower().toDoubleArray(), b.upper().toDoubleArray()});
+        }
         double[][] ibp = {out.lower().toDoubleArray(), out.upper().toDoubleArray()};
         AffineBlocks blocks = AffineBlocks.of(net.layers(), net.inputShape().getShape());
         LinearRelaxationBounds.Result tight = LinearRelaxationBounds.tighten(blocks,
