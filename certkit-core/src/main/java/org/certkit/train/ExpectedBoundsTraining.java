@@ -43,7 +43,7 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
     NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
     if (step.eps() <= 0 || kappa == 0) {
-      return new StepLoss(cleanLoss, clean, -1);
+      return StepLoss.clean(cleanLoss, clean);
     }
     // Centred at the clean logits already computed: the radius does not depend on the centre,
     // so the masked affine centre spares a second forward pass.
@@ -56,6 +56,6 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
     NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());
     NDArray loss = cleanLoss.add(Losses.crossEntropy(worstCase, step.labels())
         .mul((float) kappa));
-    return new StepLoss(loss, clean, Losses.correctCount(worstCase, step.labels()));
+    return StepLoss.robust(loss, clean, Losses.correctCount(worstCase, step.labels()));
   }
 }

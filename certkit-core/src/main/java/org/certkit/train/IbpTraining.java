@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import java.util.OptionalLong;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.SpecificationBounds;
@@ -59,7 +60,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
     NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
     boolean ramping = step.eps() < step.targetEps();
     if (step.eps() <= 0 && (!ramping || regularizerWeight == 0)) {
-      return new StepLoss(cleanLoss, clean, -1);
+      return StepLoss.clean(cleanLoss, clean);
     }
     double boundEps = Math.max(step.eps(), MIN_BOUND_EPS);
     SpecificationBounds bounds = new IntervalDomain(IntervalDomain.Rounding.NEAREST).bounds(
@@ -67,12 +68,12 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
         new Specification.Margins(step.labels()), step.stats());
     NDArray marginLower = bounds.lower();
     NDArray loss;
-    long robust = -1;
+    OptionalLong robust = OptionalLong.empty();
     if (step.eps() > 0) {
       NDArray robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
       loss = robustWeight == 1 ? robustLoss
           : cleanLoss.mul((float) (1 - robustWeight)).add(robustLoss.mul((float) robustWeight));
-      robust = certifiedCount(marginLower);
+      robust = OptionalLong.of(certifiedCount(marginLower));
     } else {
       loss = cleanLoss;
     }

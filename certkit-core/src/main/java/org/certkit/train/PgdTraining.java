@@ -51,6 +51,6 @@ public record PgdTraining(PgdAttack attack) implements TrainingMethod {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
     NDArray logits = ConcreteDomain.forward(step.network(), adversarial, step.stats());
     long robust = Losses.correctCount(logits, step.labels());
-    return new StepLoss(Losses.crossEntropy(logits, step.labels()), clean, robust);
+    return StepLoss.robust(Losses.crossEntropy(logits, step.labels()), clean, robust);
   }
 }

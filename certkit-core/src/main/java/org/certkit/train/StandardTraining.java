@@ -23,6 +23,6 @@ public record StandardTraining() implements TrainingMethod {
   @Override
   public StepLoss loss(StepInput step, NDArray prepared) {
     NDArray logits = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-    return new StepLoss(Losses.crossEntropy(logits, step.labels()), logits, -1);
+    return StepLoss.clean(Losses.crossEntropy(logits, step.labels()), logits);
   }
 }

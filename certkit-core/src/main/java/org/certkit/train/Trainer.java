@@ -187,8 +187,8 @@ public final class Trainer {
               lossSum += loss * size;
               seen += size;
               correct += org.certkit.loss.Losses.correctCount(result.cleanLogits(), y);
-              if (result.robustCorrect() >= 0) {
-                robust += result.robustCorrect();
+              if (result.robustCorrect().isPresent()) {
+                robust += result.robustCorrect().getAsLong();
                 robustKnown = true;
               }
             }
