@@ -7,8 +7,9 @@ import picocli.CommandLine.Option;
 final class DeterminismOption {
 
   @Option(names = "--deterministic",
-      description = {"Bit-identical runs for a seed on one machine, and the same numeric code"
-          + " paths on AVX2 and AVX-512 CPUs: ./certkit then exports MKL_CBWR=AVX2,"
+      description = {"The same numeric code paths on AVX2 and AVX-512 CPUs and fixed thread"
+          + " counts (short runs repeat bit for bit; see README): ./certkit then exports"
+          + " MKL_CBWR=AVX2,"
           + " ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2 and fixed OMP_NUM_THREADS and"
           + " MKL_NUM_THREADS. The command refuses to run if they are not set; provenance"
           + " records deterministic: true."})
