@@ -35,12 +35,7 @@ class OnnxRuntimeTest extends EngineTest {
   @MethodSource("cases")
   void onnxRuntimeAgreesWithTheForwardPass(ExportCases.Case c) throws OrtException {
     try (Network net = ExportCases.build(c, manager, 11)) {
-      NDArray x = ExportCases.inputs(manager, net, 6, DataType.FLOAT32);
-      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
-          .toFloatArray();
-      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
-          x.getShape().getShape());
-      assertClose(expected, actual, 1e-5, c.name());
+      assertOrtAgrees(net, ExportCases.inputs(manager, net, 6, DataType.FLOAT32), c.name());
     }
   }
 
@@ -52,12 +47,7 @@ class OnnxRuntimeTest extends EngineTest {
   void onnxRuntimeAgreesOnAResidualNetwork() throws OrtException {
     try (Network net = ExportCases.build(ExportCases.residual(), manager, 12)) {
       assertTrue(!net.isChain(), "resnet2b must be a graph");
-      NDArray x = ExportCases.inputs(manager, net, 4, DataType.FLOAT32);
-      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
-          .toFloatArray();
-      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
-          x.getShape().getShape());
-      assertClose(expected, actual, 1e-5, "resnet2b");
+      assertOrtAgrees(net, ExportCases.inputs(manager, net, 4, DataType.FLOAT32), "resnet2b");
     }
   }
 
@@ -68,13 +58,17 @@ class OnnxRuntimeTest extends EngineTest {
   @org.junit.jupiter.api.Test
   void onnxRuntimeAgreesOnPoolingAndSmoothActivations() throws OrtException {
     try (Network net = org.certkit.net.TinyNetworks.smooth(manager, 14)) {
-      NDArray x = ExportCases.inputs(manager, net, 4, DataType.FLOAT32);
-      float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
-          .toFloatArray();
-      float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
-          x.getShape().getShape());
-      assertClose(expected, actual, 1e-5, "smooth");
+      assertOrtAgrees(net, ExportCases.inputs(manager, net, 4, DataType.FLOAT32), "smooth");
     }
+  }
+
+  /** ONNX Runtime on the exported {@code net} gives certkit's logits on {@code x} to 1e-5. */
+  private static void assertOrtAgrees(Network net, NDArray x, String what) throws OrtException {
+    float[] expected = ConcreteDomain.forward(net, x, BatchStatistics.evaluation())
+        .toFloatArray();
+    float[] actual = OrtRunner.run(OnnxExporter.toBytes(net), x.toFloatArray(),
+        x.getShape().getShape());
+    assertClose(expected, actual, 1e-5, what);
   }
 
   /** Elementwise {@code |a - b| <= tolerance * max(1, |a|)}, with the worst index reported. */
