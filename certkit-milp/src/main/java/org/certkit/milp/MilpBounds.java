@@ -15,6 +15,7 @@ import java.util.Optional;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.NodeBoxes;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
@@ -179,11 +180,10 @@ public final class MilpBounds {
           throw new IllegalArgumentException("MILP bounds support chain networks; "
               + network.architecture() + " is a graph");
         }
-        IntervalDomain interval = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
-        Box inputBox = Box.fromBounds(lower64, upper64);
-        Box output = interval.propagate(network, inputBox, BatchStatistics.evaluation());
-        for (Box box : interval.nodeBoxes(network, inputBox, BatchStatistics.evaluation())
-            .reluInputs(network)) {
+        NodeBoxes boxes = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).nodeBoxes(network,
+            Box.fromBounds(lower64, upper64), BatchStatistics.evaluation());
+        Box output = boxes.of(network.layers().size() - 1);
+        for (Box box : boxes.reluInputs(network)) {
           preActivations.add(new double[][] {box.lower().toDoubleArray(),
               box.upper().toDoubleArray()});
         }
