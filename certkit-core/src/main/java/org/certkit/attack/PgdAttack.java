@@ -9,6 +9,7 @@ import org.certkit.domain.ConcreteDomain;
 import org.certkit.loss.Losses;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.internal.Constants;
 
 /**
  * Projected gradient descent on the cross-entropy in an L-infinity ball (Madry et al., 2018):
@@ -101,7 +102,7 @@ public record PgdAttack(int steps, double stepSize, int restarts, boolean random
           best = newBest;
           bestLoss = newBestLoss;
           if (gradient != null) {
-            NDArray next = detachedPoint.add(gradient.sign().muli(stepSize * eps))
+            NDArray next = detachedPoint.add(gradient.sign().muli(Constants.scalar(gradient, stepSize * eps)))
                 .maximum(lower).minimum(upper);
             next.attach(manager);
             current.close();

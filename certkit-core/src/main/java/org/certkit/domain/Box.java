@@ -2,6 +2,7 @@ package org.certkit.domain;
 
 import ai.djl.ndarray.NDArray;
 import org.certkit.spec.InputSet;
+import org.certkit.internal.Constants;
 
 /**
  * An axis-aligned box in centre-radius form: every coordinate lies in
@@ -14,7 +15,8 @@ public record Box(NDArray centre, NDArray radius) {
 
   /** The box {@code [lower, upper]}. */
   public static Box fromBounds(NDArray lower, NDArray upper) {
-    return new Box(lower.add(upper).divi(2), upper.sub(lower).divi(2));
+    NDArray two = Constants.scalar(lower, 2);
+    return new Box(lower.add(upper).divi(two), upper.sub(lower).divi(two));
   }
 
   /** The smallest box holding {@code set}: for every kind of set, the set itself. */

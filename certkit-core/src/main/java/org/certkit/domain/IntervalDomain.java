@@ -25,6 +25,7 @@ import org.certkit.net.Sigmoid;
 import org.certkit.net.Tanh;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
+import org.certkit.internal.Constants;
 
 /**
  * Interval bound propagation (IBP): the box domain pushed layer by layer through a network.
@@ -210,7 +211,7 @@ public final class IntervalDomain implements BoundDomain {
     long[] shape = new long[dimensions];
     java.util.Arrays.fill(shape, 1);
     shape[0] = magnitudes.getShape().get(0);
-    return magnitudes.mul(0).reshape(new ai.djl.ndarray.types.Shape(shape));
+    return magnitudes.mul(Constants.scalar(magnitudes, 0)).reshape(new ai.djl.ndarray.types.Shape(shape));
   }
 
   /** One layer with one input on a box. */
@@ -369,10 +370,12 @@ public final class IntervalDomain implements BoundDomain {
       NDArray rowMagnitude = matrix.abs().matMul(perOutput.expandDims(2)).squeeze(2)
           .add(offset.abs());
       int terms = merge ? classes + 2 * fanIn + 8 : classes + 4;
-      lower = lower.subi(rowMagnitude.muli(CONSTRAINT_GAMMAS * gammaUlps(terms) * UNIT_ROUNDOFF));
+      lower = lower.subi(rowMagnitude.muli(
+          Constants.scalar(rowMagnitude, CONSTRAINT_GAMMAS * gammaUlps(terms) * UNIT_ROUNDOFF)));
       // Underflow: an entry of C W off by K half-units of 2^-1074 meets |c| + r of the hidden box.
       lower = merge
-          ? lower.subi(magnitude.sum(new int[] {1}, true).addi(1).muli(classes * UNDERFLOW))
+          ? lower.subi(magnitude.sum(new int[] {1}, true).addi(1)
+              .muli(Constants.scalar(magnitude, classes * UNDERFLOW)))
               .subi((2 * fanIn + ELEMENTWISE_OPERATIONS) * UNDERFLOW)
           : lower.subi((2 * classes + ELEMENTWISE_OPERATIONS) * UNDERFLOW);
       lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
@@ -427,8 +430,8 @@ public final class IntervalDomain implements BoundDomain {
       NDArray magnitude = LayerOps.linear(c.abs().add(r), LayerOps.abs(last.weight(), m, c),
           LayerOps.abs(last.bias(), m, c));
       NDArray pairMagnitude = Losses.selected(magnitude, labels).expandDims(1).add(magnitude);
-      lower = lower.subi(pairMagnitude.muli(MARGIN_GAMMAS
-          * gammaUlps(last.inFeatures() + 1 + MARGIN_EXTRA_TERMS) * UNIT_ROUNDOFF))
+      lower = lower.subi(pairMagnitude.muli(Constants.scalar(pairMagnitude, MARGIN_GAMMAS
+          * gammaUlps(last.inFeatures() + 1 + MARGIN_EXTRA_TERMS) * UNIT_ROUNDOFF)))
           .subi(UNDERFLOW * (4 * last.inFeatures() + ELEMENTWISE_OPERATIONS));
       // The hidden box is already NaN where a bound was not finite; so is the margin then.
       lower = lower.add(unknownWhereNotFinite(magnitudeSums(new Box(lower, radius)), 2));
@@ -490,7 +493,9 @@ public final class IntervalDomain implements BoundDomain {
     if (rounding == Rounding.NEAREST) {
       return box;
     }
-    NDArray radius = box.radius().add(magnitude.get().mul(ulps * UNIT_ROUNDOFF))
+    NDArray magnitudes = magnitude.get();
+    NDArray radius = box.radius()
+        .add(magnitudes.mul(Constants.scalar(magnitudes, ulps * UNIT_ROUNDOFF)))
         .addi(UNDERFLOW * operations);
     return new Box(box.centre(), radius);
   }

@@ -134,7 +134,7 @@ public final class LayerOps {
 
   /** A per-channel constant vector shaped to broadcast against {@code like}. */
   public static NDArray perChannel(float[] values, NDArray like) {
-    NDArray v = like.getManager().create(values).toType(like.getDataType(), false);
+    NDArray v = Constants.vector(values, like);
     return like.getShape().dimension() == 4
         ? v.reshape(1, values.length, 1, 1)
         : v.reshape(1, values.length);

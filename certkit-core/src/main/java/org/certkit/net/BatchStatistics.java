@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.HashMap;
 import java.util.Map;
+import org.certkit.internal.Constants;
 
 /**
  * Which mean and variance each {@link BatchNorm} layer uses during one pass or one training step.
@@ -120,7 +121,9 @@ public final class BatchStatistics {
     float m = layer.momentum();
     float unbias = count > 1 ? (float) count / (count - 1) : 1f;
     // In place on the long-lived running arrays; the detached products live in the step's manager.
-    layer.runningMean().muli(1 - m).addi(mean.stopGradient().mul(m));
-    layer.runningVar().muli(1 - m).addi(variance.stopGradient().mul(m * unbias));
+    NDArray keep = Constants.scalar(mean, 1 - m);
+    layer.runningMean().muli(keep).addi(mean.stopGradient().mul(Constants.scalar(mean, m)));
+    layer.runningVar().muli(keep)
+        .addi(variance.stopGradient().mul(Constants.scalar(variance, m * unbias)));
   }
 }

@@ -22,6 +22,7 @@ import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
 import org.certkit.net.Sigmoid;
 import org.certkit.net.Tanh;
+import org.certkit.internal.Constants;
 
 /**
  * Local propagation tightness of a ReLU network around concrete inputs (Definition 3.6 of Mao et
@@ -91,7 +92,9 @@ public final class LocalTightness {
     NDArray radius = inputRadius(x, eps);
     NDArray optimal = optimalSlope(layers, x, labels, radius, classes);
     NDArray layerwise = layerwiseSlope(layers, x, labels, radius);
-    NDArray tightness = optimal.maximum(CLAMP).div(layerwise.maximum(CLAMP)).minimum(1.0);
+    NDArray clamp = Constants.scalar(optimal, CLAMP);
+    NDArray tightness = optimal.maximum(clamp).div(layerwise.maximum(clamp))
+        .minimum(Constants.scalar(optimal, 1));
     if (labels != null) {
       NDArray isLabel = labels.oneHot(classes).toType(DataType.BOOLEAN, false);
       tightness = ai.djl.ndarray.NDArrays.where(isLabel,
@@ -135,7 +138,7 @@ public final class LocalTightness {
     if (eps == 0) {
       return x.onesLike();
     }
-    return x.add(eps).clip(0, 1).sub(x.sub(eps).clip(0, 1)).divi(2);
+    return x.add(eps).clip(0, 1).sub(x.sub(eps).clip(0, 1)).divi(Constants.scalar(x, 2));
   }
 
   /** {@code |C J| r} per example and row: [N, K]. */

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.net.Network;
+import org.certkit.internal.Constants;
 
 /**
  * Adam (Kingma and Ba, 2015) whose moment estimates are plain arrays that checkpoints can save and
@@ -99,7 +100,7 @@ public final class AdamOptimizer implements AutoCloseable {
       NDArray decayed = null;
       if (weightDecay != 0) {
         // g + lambda w, in the gradient's manager; the temporary lambda w is freed at once.
-        try (NDArray penalty = weight.mul(weightDecay)) {
+        try (NDArray penalty = weight.mul(Constants.scalar(weight, weightDecay))) {
           decayed = gradient.add(penalty);
         }
         gradient = decayed;

@@ -7,6 +7,7 @@ import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.ExpectedBoundsDomain;
 import org.certkit.loss.Losses;
+import org.certkit.internal.Constants;
 
 /**
  * Training with the expected blockwise bounds of Alsubaihi et al.: the loss is
@@ -54,8 +55,8 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
     NDArray isLabel = step.labels().oneHot((int) clean.getShape().get(1))
         .toType(DataType.BOOLEAN, false);
     NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());
-    NDArray loss = cleanLoss.add(Losses.crossEntropy(worstCase, step.labels())
-        .mul((float) kappa));
+    NDArray robustLoss = Losses.crossEntropy(worstCase, step.labels());
+    NDArray loss = cleanLoss.add(robustLoss.mul(Constants.scalar(robustLoss, (float) kappa)));
     return StepLoss.robust(loss, clean, Losses.correctCount(worstCase, step.labels()));
   }
 }

@@ -3,6 +3,7 @@ package org.certkit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.util.List;
+import org.certkit.internal.Constants;
 
 /** The joint L2 norm of a set of gradients, and rescaling them to a maximum norm. */
 public final class GradientClipping {
@@ -43,7 +44,7 @@ public final class GradientClipping {
     if (norm > maxNorm) {
       float scale = (float) (maxNorm / (norm + 1e-6));
       for (NDArray g : gradients) {
-        g.muli(scale);
+        g.muli(Constants.scalar(g, scale));
       }
     }
   }

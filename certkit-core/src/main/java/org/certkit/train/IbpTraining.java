@@ -8,6 +8,7 @@ import org.certkit.domain.SpecificationBounds;
 import org.certkit.loss.Losses;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
+import org.certkit.internal.Constants;
 
 /**
  * IBP certified training with the recipe of Shi et al. (2021): the robust cross-entropy of the
@@ -72,15 +73,17 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
     if (step.eps() > 0) {
       NDArray robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
       loss = robustWeight == 1 ? robustLoss
-          : cleanLoss.mul((float) (1 - robustWeight)).add(robustLoss.mul((float) robustWeight));
+          : cleanLoss.mul(Constants.scalar(cleanLoss, (float) (1 - robustWeight)))
+              .add(robustLoss.mul(Constants.scalar(robustLoss, (float) robustWeight)));
       robust = OptionalLong.of(certifiedCount(marginLower));
     } else {
       loss = cleanLoss;
     }
     if (ramping && regularizerWeight > 0) {
       double weight = regularizerWeight * (1 - step.eps() / step.targetEps());
-      loss = loss.add(WarmupRegularizer.of(bounds.boxes().input(),
-          bounds.boxes().reluInputs(step.network())).mul((float) weight));
+      NDArray regularizer = WarmupRegularizer.of(bounds.boxes().input(),
+          bounds.boxes().reluInputs(step.network()));
+      loss = loss.add(regularizer.mul(Constants.scalar(regularizer, (float) weight)));
     }
     return new StepLoss(loss, clean, robust);
   }

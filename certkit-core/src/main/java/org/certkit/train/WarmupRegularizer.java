@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.util.List;
 import org.certkit.domain.Box;
+import org.certkit.internal.Constants;
 
 /**
  * The warm-up regularisers of Shi et al. (2021), computed on the interval pre-activation boxes of
@@ -54,8 +55,9 @@ public final class WarmupRegularizer {
       NDArray c = box.centre();
       NDArray r = box.radius();
       NDArray radius = r.mean();
-      total = total.add(Activation.relu(inputRadius.div(radius.maximum(1e-12f)).neg()
-          .add(TOLERANCE)).div(TOLERANCE));
+      NDArray floor = Constants.scalar(radius, 1e-12f);
+      total = total.add(Activation.relu(inputRadius.div(radius.maximum(floor)).neg()
+          .add(TOLERANCE)).div(Constants.scalar(radius, TOLERANCE)));
       NDArray active = c.sub(r).gt(0).toType(c.getDataType(), false);
       NDArray inactive = c.add(r).lt(0).toType(c.getDataType(), false);
       NDArray meanActive = c.mul(active).mean();
@@ -66,7 +68,7 @@ public final class WarmupRegularizer {
       total = total.add(balanceTerm(meanActive, meanInactive))
           .add(balanceTerm(varActive, varInactive));
     }
-    return total.div(preActivations.size());
+    return total.div(Constants.scalar(total, preActivations.size()));
   }
 
   /**
@@ -83,7 +85,7 @@ public final class WarmupRegularizer {
       return a.getManager().zeros(new Shape(), a.getDataType());
     }
     NDArray ratio = a.minimum(b).div(a.maximum(b));
-    return Activation.relu(ratio.neg().add(TOLERANCE)).div(TOLERANCE);
+    return Activation.relu(ratio.neg().add(TOLERANCE)).div(Constants.scalar(ratio, TOLERANCE));
   }
 
   private static boolean positive(double value) {

@@ -13,6 +13,7 @@ import org.certkit.net.Architectures;
 import org.certkit.net.Initialization;
 import org.certkit.net.Network;
 import org.certkit.tightness.LocalTightness;
+import org.certkit.internal.Constants;
 
 /**
  * Tightness at initialisation of the CNNs of the first paper's depth study (CNN2 to CNN13, all
@@ -97,8 +98,8 @@ public final class CnnDepthTightnessExperiment implements Experiment {
                 context.seed() * 1000 + s, manager)) {
           manager.getEngine().setRandomSeed((int) (context.seed() * 1000 + s));
           NDArray x = manager.randomUniform(0, 1, new Shape(p.inputs(), 3, 32, 32));
-          NDArray labels = manager.arange(0, p.inputs(), 1, ai.djl.ndarray.types.DataType.INT64)
-              .mod(10);
+          NDArray indices = manager.arange(0, p.inputs(), 1, ai.djl.ndarray.types.DataType.INT64);
+          NDArray labels = indices.mod(Constants.scalar(indices, 10));
           sums[0] += mean(LocalTightness.perExample(network, x, labels, 0,
               LocalTightness.Activations.LOCAL));
           sums[1] += mean(LocalTightness.perExample(network, x, labels, 0,

@@ -9,6 +9,7 @@ import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.internal.Constants;
 
 /**
  * Points of an input box that push each output (logit) down and up: signed-gradient steps on
@@ -80,7 +81,7 @@ final class LogitSearch {
             }
           }
           if (gradient != null) {
-            NDArray next = current.stopGradient().add(gradient.sign().mul(step))
+            NDArray next = current.stopGradient().add(gradient.sign().mul(Constants.scalar(gradient, step)))
                 .maximum(lowerBatch).minimum(upperBatch);
             next.attach(scope);
             point.close();

@@ -1,0 +1,42 @@
+package org.certkit;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Rules on how certkit's code, all modules, calls the engine. */
+class EngineUsageRulesTest {
+
+  /** The scalar overloads whose backward reads a scalar DJL lets the collector free. */
+  private static final Set<String> UNSAFE_SCALAR_OPERATIONS = Set.of("mul", "muli", "div", "divi",
+      "maximum", "minimum", "pow", "powi", "mod", "modi");
+
+  private static final JavaClasses CERTKIT = new ClassFileImporter()
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .importPackages("org.certkit");
+
+  /**
+   * Constant operands come from {@code org.certkit.internal.Constants}, never from
+   * {@code NDArray.mul(Number)} and kin, so no backward pass reads freed memory.
+   */
+  @Test
+  void constantOperandsAreEngineOwned() {
+    DescribedPredicate<JavaMethodCall> scalarOverload = DescribedPredicate.describe(
+        "a scalar overload of " + UNSAFE_SCALAR_OPERATIONS + " on NDArray or NDArrays",
+        call -> UNSAFE_SCALAR_OPERATIONS.contains(call.getName())
+            && (call.getTargetOwner().isAssignableTo(ai.djl.ndarray.NDArray.class)
+                || call.getTargetOwner().isEquivalentTo(ai.djl.ndarray.NDArrays.class))
+            && call.getTarget().getRawParameterTypes().stream()
+                .anyMatch(type -> type.isAssignableTo(Number.class)));
+    noClasses().should().callMethodWhere(scalarOverload)
+        .because("the scalar lives in a Java buffer that DJL releases before autograd reads it;"
+            + " use org.certkit.internal.Constants")
+        .check(CERTKIT);
+  }
+}
