@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.internal.Constants;
 import org.certkit.loss.Losses;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
-import org.certkit.internal.Constants;
 
 /**
  * Projected gradient descent on the cross-entropy in an L-infinity ball (Madry et al., 2018):

@@ -1,8 +1,8 @@
 package org.certkit.domain;
 
 import ai.djl.ndarray.NDArray;
-import org.certkit.spec.InputSet;
 import org.certkit.internal.Constants;
+import org.certkit.spec.InputSet;
 
 /**
  * An axis-aligned box in centre-radius form: every coordinate lies in

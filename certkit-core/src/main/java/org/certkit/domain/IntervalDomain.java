@@ -7,6 +7,7 @@ import ai.djl.nn.Activation;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.Supplier;
+import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
 import org.certkit.loss.Losses;
 import org.certkit.net.Add;
@@ -25,7 +26,6 @@ import org.certkit.net.Sigmoid;
 import org.certkit.net.Tanh;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
-import org.certkit.internal.Constants;
 
 /**
  * Interval bound propagation (IBP): the box domain pushed layer by layer through a network.

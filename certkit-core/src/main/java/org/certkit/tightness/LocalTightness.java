@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.Add;
 import org.certkit.net.AvgPool;
@@ -22,7 +23,6 @@ import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
 import org.certkit.net.Sigmoid;
 import org.certkit.net.Tanh;
-import org.certkit.internal.Constants;
 
 /**
  * Local propagation tightness of a ReLU network around concrete inputs (Definition 3.6 of Mao et

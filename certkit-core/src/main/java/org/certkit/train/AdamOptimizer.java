@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.certkit.net.Network;
 import org.certkit.internal.Constants;
+import org.certkit.net.Network;
 
 /**
  * Adam (Kingma and Ba, 2015) whose moment estimates are plain arrays that checkpoints can save and

@@ -6,8 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.ExpectedBoundsDomain;
-import org.certkit.loss.Losses;
 import org.certkit.internal.Constants;
+import org.certkit.loss.Losses;
 
 /**
  * Training with the expected blockwise bounds of Alsubaihi et al.: the loss is

@@ -5,10 +5,10 @@ import java.util.OptionalLong;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.SpecificationBounds;
+import org.certkit.internal.Constants;
 import org.certkit.loss.Losses;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
-import org.certkit.internal.Constants;
 
 /**
  * IBP certified training with the recipe of Shi et al. (2021): the robust cross-entropy of the

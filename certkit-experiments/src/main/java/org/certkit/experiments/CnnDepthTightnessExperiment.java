@@ -9,11 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.data.DatasetName;
+import org.certkit.internal.Constants;
 import org.certkit.net.Architectures;
 import org.certkit.net.Initialization;
 import org.certkit.net.Network;
 import org.certkit.tightness.LocalTightness;
-import org.certkit.internal.Constants;
 
 /**
  * Tightness at initialisation of the CNNs of the first paper's depth study (CNN2 to CNN13, all

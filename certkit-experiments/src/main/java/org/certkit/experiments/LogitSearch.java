@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.internal.Constants;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
-import org.certkit.internal.Constants;
 
 /**
  * Points of an input box that push each output (logit) down and up: signed-gradient steps on
