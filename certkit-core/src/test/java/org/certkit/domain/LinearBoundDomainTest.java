@@ -1,0 +1,86 @@
+package org.certkit.domain;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.reference.ReferenceBounds;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
+import org.certkit.testing.EngineTest;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LinearBoundDomainTest extends EngineTest {
+
+  private static final double RELATIVE = 1e-4;
+
+  /** CROWN logit bounds equal auto_LiRPA's to 1e-4 relative. */
+  @ParameterizedTest
+  @ValueSource(strings = {"fc", "cnn3"})
+  void crownLogitBoundsMatchAutoLirpa(String model) throws Exception {
+    try (Network net = ReferenceBounds.network(model, manager)) {
+      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
+          ReferenceBounds.eps());
+      Box box = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN)
+          .outputBounds(net, ball, BatchStatistics.evaluation());
+      assertClose(ReferenceBounds.matrix(model, "crown_logit_bounds/lower"), box.lower(),
+          model + " lower");
+      assertClose(ReferenceBounds.matrix(model, "crown_logit_bounds/upper"), box.upper(),
+          model + " upper");
+    }
+  }
+
+  /** CROWN margin lower bounds (last layer merged) equal auto_LiRPA's to 1e-4 relative. */
+  @ParameterizedTest
+  @ValueSource(strings = {"fc", "cnn3"})
+  void crownMarginsMatchAutoLirpa(String model) throws Exception {
+    try (Network net = ReferenceBounds.network(model, manager)) {
+      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
+          ReferenceBounds.eps());
+      NDArray labels = ReferenceBounds.marginLabels(model, manager);
+      NDArray lower = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN).lowerBounds(
+          net, ball, new Specification.Margins(labels), BatchStatistics.evaluation());
+      double[][] expected = ReferenceBounds.matrix(model, "crown_margin_lower");
+      double[][] got = withoutLabelColumn(lower, labels.toLongArray());
+      assertClose(expected, got, model + " margins");
+    }
+  }
+
+  private static double[][] withoutLabelColumn(NDArray lower, long[] labels) {
+    double[] flat = lower.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+    int classes = (int) lower.getShape().get(1);
+    double[][] out = new double[labels.length][classes - 1];
+    for (int i = 0; i < labels.length; i++) {
+      for (int k = 0, j = 0; k < classes; k++) {
+        if (k != labels[i]) {
+          out[i][j++] = flat[i * classes + k];
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void assertClose(double[][] expected, NDArray actual, String what) {
+    double[] flat = actual.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+    int cols = expected[0].length;
+    double[][] got = new double[expected.length][cols];
+    for (int i = 0; i < expected.length; i++) {
+      System.arraycopy(flat, i * cols, got[i], 0, cols);
+    }
+    assertClose(expected, got, what);
+  }
+
+  private static void assertClose(double[][] expected, double[][] got, String what) {
+    double worst = 0;
+    for (int i = 0; i < expected.length; i++) {
+      for (int j = 0; j < expected[i].length; j++) {
+        double scale = Math.max(1, Math.abs(expected[i][j]));
+        worst = Math.max(worst, Math.abs(got[i][j] - expected[i][j]) / scale);
+      }
+    }
+    System.out.println(what + ": worst relative difference " + worst);
+    assertTrue(worst <= RELATIVE, what + ": worst relative difference " + worst);
+  }
+}
