@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation check of the sound-rounding allowances of IntervalDomain (OUTWARD mode): in a scratch
 # copy of the sources, removes each allowance in turn, or makes it 10^6 times smaller, and runs
-# the exact-arithmetic tests (OutwardRoundingTest, IbpCertifierTest). Every mutant must fail
+# the exact-arithmetic tests (OutwardRoundingTest, CertifierTest). Every mutant must fail
 # them. Prints one line per mutant and exits non-zero if any survives. Takes ~20 minutes.
 # Arguments, if any, pick mutants by the first word of their name (such as: relu margin).
 set -euo pipefail
@@ -59,10 +59,10 @@ for m in "${mutants[@]}"; do
     echo "ERROR  $name: the substitution matched nothing"; survivors=$((survivors + 1)); continue
   fi
   if (cd "$scratch" && mvn -B -o -q -pl certkit-core test -Dsurefire.failIfNoSpecifiedTests=false \
-      -Dtest='OutwardRoundingTest,IbpCertifierTest' >"$scratch/log" 2>&1); then
+      -Dtest='OutwardRoundingTest,CertifierTest' >"$scratch/log" 2>&1); then
     echo "SURVIVED  $name"; survivors=$((survivors + 1))
   else
-    failed="$(grep -oE '^\[ERROR\]   (OutwardRoundingTest|IbpCertifierTest)\.[A-Za-z0-9]+' \
+    failed="$(grep -oE '^\[ERROR\]   (OutwardRoundingTest|CertifierTest)\.[A-Za-z0-9]+' \
       "$scratch/log" | sed 's/^\[ERROR\]   //' | sort -u | tr '\n' ' ')"
     echo "killed    $name: ${failed:-build failed}"
   fi

@@ -14,7 +14,7 @@ final class AttackCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    options.run(attack.attack(), false);
+    options.run(attack.attack(), null);
     return 0;
   }
 }

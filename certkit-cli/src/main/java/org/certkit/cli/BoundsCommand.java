@@ -15,6 +15,7 @@ import org.certkit.data.Split;
 import org.certkit.domain.Box;
 import org.certkit.domain.ExpectedBoundsDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.io.Json;
 import org.certkit.milp.MilpBound;
 import org.certkit.milp.MilpBounds;
@@ -22,6 +23,7 @@ import org.certkit.milp.MilpOptions;
 import org.certkit.milp.OutputBounds;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,6 +33,9 @@ import picocli.CommandLine.Option;
     description = {"Per-example output bounds (logits) over the eps-ball of test images, and"
         + " their widths.",
         "ibp: interval bound propagation, sound (float64, outward rounding).",
+        "crown: backward linear bounds (CROWN / DeepPoly) with CROWN pre-activation bounds;"
+            + " crown-ibp: the same on interval pre-activation bounds; both sound (float64,"
+            + " every step widened by a rigorous rounding-error bound).",
         "expected: the expected blockwise bounds of Alsubaihi et al.; NOT sound, they hold in"
             + " expectation over Gaussian weights only.",
         "milp: solver bounds by mixed-integer programming (Tjeng et al. 2019, OR-Tools SCIP):"
@@ -46,6 +51,10 @@ final class BoundsCommand implements Callable<Integer> {
   enum Method {
     /** Interval bound propagation, sound. */
     IBP,
+    /** Backward linear bounds on interval pre-activation bounds, sound. */
+    CROWN_IBP,
+    /** Backward linear bounds (full CROWN), sound. */
+    CROWN,
     /** Expected blockwise bounds, not sound. */
     EXPECTED,
     /** Mixed-integer programming, solver bounds. */
@@ -66,9 +75,22 @@ final class BoundsCommand implements Callable<Integer> {
     }
   }
 
-  @Option(names = "--method", defaultValue = "ibp",
-      description = "ibp, expected or milp (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--method", defaultValue = "ibp", converter = MethodConverter.class,
+      description = "ibp, crown-ibp, crown, expected or milp (default: ${DEFAULT-VALUE}).")
   Method method;
+
+  /** Reads a method by its name with {@code -} for {@code _} ({@code crown-ibp}), any case. */
+  static final class MethodConverter implements picocli.CommandLine.ITypeConverter<Method> {
+    @Override
+    public Method convert(String value) {
+      try {
+        return Method.valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException("unknown method '" + value
+            + "'; one of ibp, crown-ibp, crown, expected, milp");
+      }
+    }
+  }
 
   @Option(names = "--mask-rule", defaultValue = "recursive",
       description = "expected bounds: recursive (Eq. 6) or interval masks (default:"
@@ -122,10 +144,20 @@ final class BoundsCommand implements Callable<Integer> {
             example.put("all_solver_optimal", exact.allOptimal());
             example.put("unstable_relus", exact.unstableRelus());
           } else {
-            Box out = method == Method.IBP
-                ? new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(network, input,
-                    BatchStatistics.evaluation())
-                : new ExpectedBoundsDomain(maskRule, centre.centre).propagate(network, input);
+            InputSet ball = InputSet.LinfBall.pixels(x, eps);
+            Box out = switch (method) {
+              case IBP -> new IntervalDomain(IntervalDomain.Rounding.OUTWARD).propagate(
+                  network, input, BatchStatistics.evaluation());
+              case CROWN_IBP -> new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL,
+                  IntervalDomain.Rounding.OUTWARD).outputBounds(network, ball,
+                  BatchStatistics.evaluation());
+              case CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+                  IntervalDomain.Rounding.OUTWARD).outputBounds(network, ball,
+                  BatchStatistics.evaluation());
+              case EXPECTED -> new ExpectedBoundsDomain(maskRule, centre.centre)
+                  .propagate(network, input);
+              case MILP -> throw new IllegalStateException("unreachable: MILP handled above");
+            };
             lower = out.lower().toDoubleArray();
             upper = out.upper().toDoubleArray();
           }
@@ -148,10 +180,12 @@ final class BoundsCommand implements Callable<Integer> {
       }
     }
     double meanWidth = widthSum / examples.size();
-    String name = method.name().toLowerCase(Locale.ROOT);
+    String name = method.name().toLowerCase(Locale.ROOT).replace('_', '-');
     String masks = maskRule.name().toLowerCase(Locale.ROOT);
     String kind = switch (method) {
       case IBP -> "IBP (sound)";
+      case CROWN_IBP -> "CROWN-IBP (sound)";
+      case CROWN -> "CROWN (sound)";
       case MILP -> "MILP (solver bounds, within solver tolerances)";
       case EXPECTED -> "expected (" + masks + " masks, not sound)";
     };

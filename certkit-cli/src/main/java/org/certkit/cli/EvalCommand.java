@@ -1,6 +1,7 @@
 package org.certkit.cli;
 
 import java.util.concurrent.Callable;
+import org.certkit.certify.Certifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -14,7 +15,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    options.run(attack.attack(), true);
+    options.run(attack.attack(), Certifier.Method.IBP);
     return 0;
   }
 }

@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.certkit.attack.PgdAttack;
+import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
@@ -36,8 +37,11 @@ final class EvaluationOptions {
   @Option(names = "--json", description = "Also write the results to this JSON file.")
   Path json;
 
-  /** Runs the evaluation with the given attack (or none) and prints and writes the report. */
-  RobustnessReport run(PgdAttack attack, boolean certify) throws Exception {
+  /**
+   * Runs the evaluation with the given attack and certification method (either may be null:
+   * none) and prints and writes the report.
+   */
+  RobustnessReport run(PgdAttack attack, Certifier.Method certify) throws Exception {
     if (!(eps >= 0 && eps <= 1)) {
       throw new IllegalArgumentException("--eps must be in [0, 1] (pixel space), got " + eps);
     }
@@ -52,7 +56,7 @@ final class EvaluationOptions {
   }
 
   private RobustnessReport evaluate(Network network, ImageDataset test, PgdAttack attack,
-      boolean certify, NDManager manager) throws java.io.IOException {
+      Certifier.Method certify, NDManager manager) throws java.io.IOException {
     int count = n == null ? test.size() : Math.min(n, test.size());
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
             .setStyle(ProgressBarStyle.ASCII).setConsumer(
@@ -78,7 +82,7 @@ final class EvaluationOptions {
           + " not)%n", 100 * r.pgdRobustness());
     }
     if (!Double.isNaN(r.certifiedAccuracy())) {
-      System.out.printf("  IBP-certified accuracy  %6.2f%%  (%s)%n", 100 * r.certifiedAccuracy(),
+      System.out.printf("  certified accuracy      %6.2f%%  (%s)%n", 100 * r.certifiedAccuracy(),
           r.soundness());
     }
     if (r.certifiedButAttacked() > 0) {

@@ -11,6 +11,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.certkit.attack.PgdAttack;
+import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
@@ -117,7 +118,7 @@ final class QuickstartCommand implements Callable<Integer> {
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("certifying")
           .setInitialMax(count).setStyle(ProgressBarStyle.ASCII).setConsumer(
               new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
-        report = new RobustnessEvaluator(PgdAttack.withSteps(pgdSteps, 1), true, 500)
+        report = new RobustnessEvaluator(PgdAttack.withSteps(pgdSteps, 1), Certifier.Method.IBP, 500)
             .evaluate(network, test, count, eps, manager, bar::stepTo);
       }
     }

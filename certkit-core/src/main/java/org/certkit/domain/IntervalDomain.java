@@ -504,7 +504,7 @@ public final class IntervalDomain implements BoundDomain {
    * Higham's {@code gamma_n = n u / (1 - n u)} in units of roundoff {@code u}: the relative bound
    * on the error of any n-term sum of products, in any order, with or without fused multiply-add.
    */
-  private static double gammaUlps(int terms) {
+  static double gammaUlps(int terms) {
     return terms / (1 - terms * UNIT_ROUNDOFF);
   }
 

@@ -53,9 +53,15 @@ import org.certkit.spec.Specification;
  * bounds, which are then already exact. Margins go back from the logits, so the last layer is
  * merged into the specification.
  *
- * <p>All arithmetic is float64 with round-to-nearest; {@link #sound()} is false: these bounds
- * hold in exact arithmetic but are not yet widened for rounding. Results belong to the manager of
- * the input set's arrays.
+ * <p>All arithmetic is float64. With {@link IntervalDomain.Rounding#OUTWARD} the bounds are
+ * sound in floating point: the computed coefficients are taken as they are, and every backward
+ * step adds to an error term a rigorous bound on how far its rounding moves the bound (the
+ * coefficient error {@code gamma_n |a| |W|} times a sound magnitude of the node's values, from
+ * outward interval bounds); pre-activation bounds come from the same sound computation,
+ * intersected with the outward interval bounds, and the ReLU's upper line is widened until it is
+ * valid for the computed slope. The argument is in docs/soundness.md. With NEAREST the bounds are
+ * plain float64 (those of auto_LiRPA up to rounding). Results belong to the manager of the input
+ * set's arrays.
  */
 public final class LinearBoundDomain implements BoundDomain {
 
@@ -70,11 +76,32 @@ public final class LinearBoundDomain implements BoundDomain {
   /** Coefficients per backward pass are kept below this many bytes by splitting the rows. */
   private static final long CHUNK_BYTES = 256L << 20;
 
-  private final Intermediate intermediate;
+  // The rounding allowances of OUTWARD mode; docs/soundness.md derives each.
 
-  /** A domain whose relaxations use {@code intermediate} pre-activation bounds. */
-  public LinearBoundDomain(Intermediate intermediate) {
+  /**
+   * Multiple of the rigorous error bound of every backward step (Higham's {@code gamma_n} of the
+   * coefficient products, the step's constant and its share of the final sums).
+   */
+  static final double BACKWARD_GAMMAS = 2;
+  /**
+   * Terms of Higham's {@code gamma} per ReLU coefficient, of {@code |a| (M + |t|)}: the rounding
+   * of {@code a s} and {@code a t}, and how far the computed upper line (slope, intercept and the
+   * bounds it was fitted to, each rounded) can fall below the ReLU on the exact range.
+   */
+  static final int RELU_TERMS = 4;
+
+  private final Intermediate intermediate;
+  private final IntervalDomain.Rounding rounding;
+
+  /**
+   * A domain whose relaxations use {@code intermediate} pre-activation bounds.
+   *
+   * @param rounding {@link IntervalDomain.Rounding#OUTWARD} for sound bounds (float64 on the CPU,
+   *     every step widened by a rigorous bound on its rounding error), NEAREST for plain float64
+   */
+  public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding) {
     this.intermediate = intermediate;
+    this.rounding = rounding;
   }
 
   /** Where the pre-activation bounds come from. */
@@ -82,9 +109,18 @@ public final class LinearBoundDomain implements BoundDomain {
     return intermediate;
   }
 
+  /** The rounding mode. */
+  public IntervalDomain.Rounding rounding() {
+    return rounding;
+  }
+
   @Override
   public boolean sound() {
-    return false;
+    return rounding == IntervalDomain.Rounding.OUTWARD;
+  }
+
+  private boolean outward() {
+    return rounding == IntervalDomain.Rounding.OUTWARD;
   }
 
   @Override
@@ -151,10 +187,11 @@ public final class LinearBoundDomain implements BoundDomain {
       this.stats = stats;
       Box box = Box.of(set);
       this.manager = box.centre().getManager();
-      this.input = Box.fromBounds(box.lower().toType(DataType.FLOAT64, false),
-          box.upper().toType(DataType.FLOAT64, false));
-      this.intervals = new IntervalDomain(IntervalDomain.Rounding.NEAREST)
-          .nodeBoxes(network, input, stats);
+      Box wide = new Box(box.centre().toType(DataType.FLOAT64, false),
+          box.radius().toType(DataType.FLOAT64, false));
+      this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
+      // OUTWARD: the input box widened for its own rounding, read as an exact real box.
+      this.input = intervals.input();
       for (int i = 0; i < network.layers().size(); i++) {
         Layer layer = network.layers().get(i);
         switch (layer) {
@@ -165,7 +202,13 @@ public final class LinearBoundDomain implements BoundDomain {
           case MaxPool p -> throw unsupported(layer, i);
           case Sigmoid s -> throw unsupported(layer, i);
           case Tanh t -> throw unsupported(layer, i);
-          default -> { }
+          case Linear l -> { }
+          case Conv2d c -> { }
+          case BatchNorm b -> { }
+          case Normalize n -> { }
+          case Flatten f -> { }
+          case Add a -> { }
+          case AvgPool p -> { }
         }
       }
     }
@@ -176,8 +219,13 @@ public final class LinearBoundDomain implements BoundDomain {
       if (known != null) {
         return known;
       }
+      Box interval = intervals.of(source);
       Box box = intermediate == Intermediate.INTERVAL || intervalIsExact(source)
-          ? intervals.of(source) : nodeBounds(source);
+          ? interval : nodeBounds(source);
+      if (outward() && box != interval) {
+        box = Box.fromBounds(box.lower().maximum(interval.lower()),
+            box.upper().minimum(interval.upper()));
+      }
       bounds.put(source, box);
       return box;
     }
@@ -205,7 +253,22 @@ public final class LinearBoundDomain implements BoundDomain {
           case BatchNorm b -> { }
           case Normalize n -> { }
           case Flatten f -> { }
-          default -> {
+          case Relu r -> {
+            return false;
+          }
+          case Add a -> {
+            return false;
+          }
+          case AvgPool p -> {
+            return false;
+          }
+          case MaxPool p -> {
+            return false;
+          }
+          case Sigmoid g -> {
+            return false;
+          }
+          case Tanh t -> {
             return false;
           }
         }
@@ -258,12 +321,14 @@ public final class LinearBoundDomain implements BoundDomain {
      *
      * @param rows {@code [B, S, ...shape of node start]}, {@code B} 1 or the batch size
      * @param offset {@code [N, S]} or null
-     * @return {@code [N, S]}, owned by {@code scope}
+     * @return {@code [N, S]}, owned by {@code scope}; in OUTWARD mode lowered by the error bound
+     *     and NaN for an example whose bounds are not finite
      */
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
-      NDArray constant = offset;
+      Terms terms = new Terms(outward());
+      terms.constant(offset);
       for (int i = start; i >= 0; i--) {
         NDArray a = pending.remove(i);
         if (a == null) {
@@ -272,13 +337,18 @@ public final class LinearBoundDomain implements BoundDomain {
         Layer layer = network.layers().get(i);
         int[] in = network.inputs(i);
         Shape inputShape = shapeOf(in[0]);
-        NDArray term = null;
         switch (layer) {
           case Linear l -> {
             NDArray w = LayerOps.cast(l.weight(), a, scope);
             NDArray b = LayerOps.cast(l.bias(), a, scope);
-            term = a.matMul(b.reshape(-1, 1)).squeeze(2);
-            push(pending, in[0], a.matMul(w));
+            terms.constant(a.matMul(b.reshape(-1, 1)).squeeze(2));
+            if (terms.outward) {
+              NDArray reach = LayerOps.linear(magnitude(in[0]), w.abs(), b.abs());
+              terms.error(rowsTimes(a.abs(), reach),
+                  IntervalDomain.gammaUlps(l.outFeatures() + l.inFeatures() + 2));
+              terms.underflow(magnitude(in[0]), l.outFeatures());
+            }
+            push(pending, in[0], a.matMul(w), terms);
           }
           case Conv2d cv -> {
             long batch = a.getShape().get(0);
@@ -286,65 +356,108 @@ public final class LinearBoundDomain implements BoundDomain {
             Shape out = a.getShape().slice(2);
             NDArray flat = a.reshape(new Shape(batch * s).addAll(out));
             NDArray b = LayerOps.cast(cv.bias(), a, scope);
-            term = a.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
-                .matMul(b.reshape(-1, 1)).squeeze(2);
-            int padH = (int) (inputShape.get(1)
-                - ((out.get(1) - 1) * cv.stride() - 2L * cv.padding() + cv.kernelSize()));
-            int padW = (int) (inputShape.get(2)
-                - ((out.get(2) - 1) * cv.stride() - 2L * cv.padding() + cv.kernelSize()));
+            terms.constant(a.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
+                .matMul(b.reshape(-1, 1)).squeeze(2));
+            if (terms.outward) {
+              NDArray absW = LayerOps.cast(cv.weight(), a, scope).abs();
+              NDArray reach = LayerOps.conv2d(magnitude(in[0]), absW, b.abs(), cv.stride(),
+                  cv.padding());
+              int taps = cv.kernelSize() * cv.kernelSize();
+              terms.error(rowsTimes(a.abs(), reach), IntervalDomain.gammaUlps(
+                  (cv.outChannels() + cv.inChannels()) * taps + 2));
+              terms.underflow(magnitude(in[0]), (long) cv.outChannels() * taps);
+            }
             NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(),
-                cv.padding(), padH, padW);
-            push(pending, in[0], back.reshape(new Shape(batch, s).addAll(inputShape)));
+                cv.padding(), outputPadding(inputShape, out, cv.kernelSize(), cv.stride(),
+                    cv.padding(), 1), outputPadding(inputShape, out, cv.kernelSize(),
+                    cv.stride(), cv.padding(), 2));
+            push(pending, in[0], back.reshape(new Shape(batch, s).addAll(inputShape)), terms);
           }
           case Relu r -> {
             Relaxation relax = relaxations.get(i);
             NDArray positive = Activation.relu(a);
             NDArray negative = a.sub(positive);
-            term = sumUnits(negative.mul(relax.upperIntercept().expandDims(1)));
+            NDArray intercept = relax.upperIntercept().expandDims(1);
+            terms.constant(sumUnits(negative.mul(intercept)));
+            if (terms.outward) {
+              terms.error(sumUnits(a.abs().mul(magnitude(in[0]).expandDims(1).add(
+                  intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS));
+              terms.underflow(magnitude(in[0]), 2);
+            }
             push(pending, in[0], positive.mul(relax.lowerSlope().expandDims(1))
-                .add(negative.mul(relax.upperSlope().expandDims(1))));
+                .add(negative.mul(relax.upperSlope().expandDims(1))), terms);
           }
           case BatchNorm b -> {
-            BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(i, b),
-                intervals.of(in[0]).centre());
+            NDArray like = intervals.of(in[0]).centre();
+            BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(i, b), like);
             NDArray scale = affine.scale().expandDims(1);
-            term = sumUnits(a.mul(affine.shift().expandDims(1)));
-            push(pending, in[0], a.mul(scale));
+            terms.constant(sumUnits(a.mul(affine.shift().expandDims(1))));
+            if (terms.outward) {
+              // The computed scale and shift differ from the exact ones as in IntervalDomain.
+              BatchStatistics.MeanVar mv = stats.recordedOrRunning(i, b);
+              NDArray mean = BatchStatistics.reshapeForChannels(
+                  LayerOps.abs(mv.mean(), scope, like), like.getShape());
+              NDArray beta = BatchStatistics.reshapeForChannels(
+                  LayerOps.abs(b.beta(), scope, like), like.getShape());
+              NDArray reach = magnitude(in[0]).add(mean).mul(affine.scale().abs()).add(beta);
+              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                  IntervalDomain.BATCH_NORM_ULPS + 2);
+              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            }
+            push(pending, in[0], a.mul(scale), terms);
           }
           case Normalize norm -> {
             NDArray like = intervals.of(in[0]).centre();
             NDArray std = LayerOps.perChannel(norm.std(), like);
             NDArray mean = LayerOps.perChannel(norm.mean(), like);
             NDArray scaled = a.div(std.expandDims(1));
-            term = sumUnits(scaled.mul(mean.expandDims(1))).neg();
-            push(pending, in[0], scaled);
+            terms.constant(sumUnits(scaled.mul(mean.expandDims(1))).neg());
+            if (terms.outward) {
+              NDArray reach = magnitude(in[0]).add(mean.abs()).div(std);
+              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                  IntervalDomain.NORMALIZE_ULPS + 2);
+              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            }
+            push(pending, in[0], scaled, terms);
           }
           case Flatten f -> push(pending, in[0], a.reshape(new Shape(a.getShape().get(0),
-              a.getShape().get(1)).addAll(inputShape)));
+              a.getShape().get(1)).addAll(inputShape)), terms);
           case Add add -> {
-            push(pending, in[0], a);
-            push(pending, in[1], a);
+            push(pending, in[0], a, terms);
+            push(pending, in[1], a, terms);
           }
-          case AvgPool p -> push(pending, in[0], avgPoolAdjoint(a, p, inputShape));
+          case AvgPool p -> {
+            if (terms.outward) {
+              NDArray reach = LayerOps.avgPool(magnitude(in[0]), p);
+              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                  IntervalDomain.gammaUlps(2 * p.kernel() * p.kernel() + 2));
+              terms.underflow(magnitude(in[0]), (long) p.kernel() * p.kernel());
+            }
+            push(pending, in[0], avgPoolAdjoint(a, p, inputShape), terms);
+          }
           case MaxPool p -> throw unsupported(layer, i);
           case Sigmoid s -> throw unsupported(layer, i);
           case Tanh t -> throw unsupported(layer, i);
-        }
-        if (term != null) {
-          constant = constant == null ? term : constant.add(term);
         }
       }
       NDArray a = pending.remove(Network.INPUT);
       NDArray c = input.centre();
       long n = c.getShape().get(0);
-      NDArray result = constant;
       if (a != null) {
+        // min over the exact box [c - r, c + r] of a . x is a . c - |a| . r.
         NDArray flat = a.reshape(a.getShape().get(0), a.getShape().get(1), -1);
+        NDArray absFlat = flat.abs();
         NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
-        NDArray spread = flat.abs().matMul(input.radius().reshape(n, -1, 1)).squeeze(2);
-        NDArray value = centre.sub(spread);
-        result = result == null ? value : value.add(result);
+        NDArray spread = absFlat.matMul(input.radius().reshape(n, -1, 1)).squeeze(2);
+        terms.constant(centre.sub(spread));
+        if (terms.outward) {
+          NDArray reach = c.abs().add(input.radius()).reshape(n, -1, 1);
+          terms.error(absFlat.matMul(reach).squeeze(2),
+              IntervalDomain.gammaUlps(2 * (int) flat.getShape().get(2) + 2));
+          terms.underflow(reach, 2);
+        }
       }
+      NDArray result = terms.lower(network.layers().size(), widestNode());
       if (result == null) {
         throw new IllegalStateException("node " + start + " does not depend on the input");
       }
@@ -354,15 +467,109 @@ public final class LinearBoundDomain implements BoundDomain {
       return result;
     }
 
+    /** {@code |c| + r} of node {@code node}'s sound bounds: a bound on its values' magnitude. */
+    private NDArray magnitude(int node) {
+      Box box = node == Network.INPUT ? input
+          : bounds.getOrDefault(node, intervals.of(node));
+      return box.centre().abs().add(box.radius());
+    }
+
+    /** Adds {@code a} to the coefficients pending for {@code node}, counting the sum's error. */
+    private void push(Map<Integer, NDArray> pending, int node, NDArray a, Terms terms) {
+      NDArray earlier = pending.get(node);
+      if (earlier == null) {
+        pending.put(node, a);
+        return;
+      }
+      NDArray sum = earlier.add(a);
+      if (terms.outward) {
+        terms.error(rowsTimes(earlier.abs().add(a.abs()), magnitude(node)),
+            IntervalDomain.gammaUlps(1));
+      }
+      pending.put(node, sum);
+    }
+
     /** The shape of one value of {@code node}, without the batch axis. */
     private Shape shapeOf(int node) {
       return intervals.of(node).centre().getShape().slice(1);
     }
   }
 
-  /** Adds {@code a} to the coefficients pending for {@code node}. */
-  private static void push(Map<Integer, NDArray> pending, int node, NDArray a) {
-    pending.merge(node, a, NDArray::add);
+  /** {@code sum_units |a| m} per row: {@code a [B, S, ...units]}, {@code m [N, ...units]}. */
+  private static NDArray rowsTimes(NDArray absA, NDArray m) {
+    NDArray flat = absA.reshape(absA.getShape().get(0), absA.getShape().get(1), -1);
+    return flat.matMul(m.reshape(m.getShape().get(0), -1, 1)).squeeze(2);
+  }
+
+  /**
+   * The output padding a transposed convolution needs to give back {@code inputShape} along axis
+   * {@code axis} (1 rows, 2 columns) of a value shaped {@code [C, H, W]}.
+   */
+  private static int outputPadding(Shape inputShape, Shape out, int kernel, int stride,
+      int padding, int axis) {
+    return (int) (inputShape.get(axis)
+        - ((out.get(axis) - 1) * stride - 2L * padding + kernel));
+  }
+
+  /**
+   * The constant of a backward pass, and in OUTWARD mode the bound on its rounding error: every
+   * step adds its constant and {@code gamma} times the magnitudes its rounding can move.
+   */
+  private static final class Terms {
+    final boolean outward;
+    private NDArray constant;
+    private NDArray constantMagnitude;
+    private NDArray error;
+
+    Terms(boolean outward) {
+      this.outward = outward;
+    }
+
+    void constant(NDArray term) {
+      if (term == null) {
+        return;
+      }
+      constant = constant == null ? term : constant.add(term);
+      if (outward) {
+        constantMagnitude = constantMagnitude == null ? term.abs()
+            : constantMagnitude.add(term.abs());
+      }
+    }
+
+    /**
+     * Adds the underflow of a step whose every coefficient is a sum of {@code products} products
+     * (each off by at most {@code 2^-1075} when subnormal), times the magnitudes {@code m} of
+     * the node it multiplies, {@code [N, ...units]}.
+     */
+    void underflow(NDArray m, long products) {
+      NDArray total = m.reshape(m.getShape().get(0), -1).sum(new int[] {1}, true)
+          .mul(Constants.scalar(m, 2.0 * products * IntervalDomain.UNDERFLOW));
+      error = error == null ? total : error.add(total);
+    }
+
+    /** Adds {@code gammaUlps} units of roundoff of {@code magnitude} ({@code [B, S]}). */
+    void error(NDArray magnitude, double gammaUlps) {
+      NDArray e = magnitude.mul(Constants.scalar(magnitude,
+          BACKWARD_GAMMAS * gammaUlps * IntervalDomain.UNIT_ROUNDOFF));
+      error = error == null ? e : error.add(e);
+    }
+
+    /**
+     * The constant minus the error bound: the sums of the constants ({@code steps} of them) and
+     * of the errors, and one underflow per product (at most {@code widest} per row and step).
+     */
+    NDArray lower(int steps, long widest) {
+      if (!outward || constant == null) {
+        return constant;
+      }
+      error(constantMagnitude, IntervalDomain.gammaUlps(steps + 2));
+      NDArray total = error.mul(Constants.scalar(error,
+          1 + IntervalDomain.gammaUlps(steps + 2) * IntervalDomain.UNIT_ROUNDOFF))
+          .add(Constants.scalar(error, (double) steps * widest * 4 * IntervalDomain.UNDERFLOW));
+      NDArray lower = constant.sub(total);
+      // x - x is 0 for finite x and NaN otherwise: NaN marks an example with no finite bound.
+      return lower.add(lower.sub(lower));
+    }
   }
 
   /** {@code [B, S, ...]} summed over every axis after the first two. */
@@ -380,11 +587,9 @@ public final class LinearBoundDomain implements BoundDomain {
     NDArray kernel = a.getManager().ones(new Shape(1, 1, p.kernel(), p.kernel()),
         a.getDataType());
     kernel = kernel.div(Constants.scalar(kernel, (double) p.kernel() * p.kernel()));
-    int padH = (int) (inputShape.get(1)
-        - ((out.get(1) - 1) * p.stride() - 2L * p.padding() + p.kernel()));
-    int padW = (int) (inputShape.get(2)
-        - ((out.get(2) - 1) * p.stride() - 2L * p.padding() + p.kernel()));
-    NDArray back = LayerOps.conv2dTranspose(flat, kernel, p.stride(), p.padding(), padH, padW);
+    NDArray back = LayerOps.conv2dTranspose(flat, kernel, p.stride(), p.padding(),
+        outputPadding(inputShape, out, p.kernel(), p.stride(), p.padding(), 1),
+        outputPadding(inputShape, out, p.kernel(), p.stride(), p.padding(), 2));
     return back.reshape(new Shape(batch, s).addAll(inputShape));
   }
 
@@ -394,6 +599,7 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   private record Relaxation(NDArray lowerSlope, NDArray upperSlope, NDArray upperIntercept) {
 
+    /** The CROWN lines for {@code bounds} (their rounding is allowed for by the caller). */
     static Relaxation relu(Box bounds) {
       NDArray lower = bounds.lower();
       NDArray upper = bounds.upper();

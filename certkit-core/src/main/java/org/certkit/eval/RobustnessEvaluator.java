@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
-import org.certkit.certify.IbpCertifier;
+import org.certkit.certify.Certifier;
 import org.certkit.certify.Verdict;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
@@ -13,7 +13,7 @@ import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
 /**
- * Measures clean, PGD and IBP-certified accuracy and PGD robustness of a network on the first
+ * Measures clean, PGD and certified accuracy and PGD robustness of a network on the first
  * {@code n} examples of a dataset, in evaluation mode (BatchNorm running statistics), one
  * sub-manager per batch.
  *
@@ -26,10 +26,12 @@ import org.certkit.net.Network;
  *
  * @param attack the PGD attack, or null to skip the attack (PGD accuracy and robustness are
  *     then NaN)
- * @param certify whether to certify with IBP (certified accuracy is NaN otherwise)
+ * @param certification the bounds that certify, or null to skip certification (certified
+ *     accuracy is then NaN)
  * @param batchSize examples per batch
  */
-public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSize) {
+public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certification,
+    int batchSize) {
 
   /**
    * Evaluates the network.
@@ -42,7 +44,8 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
       NDManager manager, IntConsumer progress) {
     long start = System.nanoTime();
     int total = Math.min(n, data.size());
-    IbpCertifier certifier = new IbpCertifier();
+    boolean certify = certification != null;
+    Certifier certifier = certify ? new Certifier(certification) : null;
     int clean = 0;
     int robust = 0;
     int unchanged = 0;
@@ -88,7 +91,7 @@ public record RobustnessEvaluator(PgdAttack attack, boolean certify, int batchSi
         attack == null ? Double.NaN : (double) unchanged / total,
         certify ? (double) certified / total : Double.NaN,
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
-        certify ? IbpCertifier.soundnessNote() : "not certified", seconds);
+        certify ? certifier.soundnessNote() : "not certified", seconds);
   }
 
   /** Element-wise equality of two class-index vectors {@code [N]}. */

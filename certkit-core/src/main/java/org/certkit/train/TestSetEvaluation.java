@@ -2,6 +2,7 @@ package org.certkit.train;
 
 import ai.djl.ndarray.NDManager;
 import java.util.Objects;
+import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
@@ -27,7 +28,7 @@ public record TestSetEvaluation(ImageDataset examples) implements EpochEvaluatio
 
   @Override
   public HeldOutMetrics evaluate(Network network, double eps, NDManager manager) {
-    RobustnessReport report = new RobustnessEvaluator(null, true, 500).evaluate(network,
+    RobustnessReport report = new RobustnessEvaluator(null, Certifier.Method.IBP, 500).evaluate(network,
         examples, examples.size(), eps, manager, done -> {});
     // Tightness is defined for chains only; a graph network records NaN.
     double tightness = !network.isChain() ? Double.NaN : TightnessSummary.measure(network,

@@ -23,7 +23,7 @@ class LinearBoundDomainTest extends EngineTest {
     try (Network net = ReferenceBounds.network(model, manager)) {
       InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
           ReferenceBounds.eps());
-      Box box = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN)
+      Box box = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST)
           .outputBounds(net, ball, BatchStatistics.evaluation());
       assertClose(ReferenceBounds.matrix(model, "crown_logit_bounds/lower"), box.lower(),
           model + " lower");
@@ -40,7 +40,7 @@ class LinearBoundDomainTest extends EngineTest {
       InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
           ReferenceBounds.eps());
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
-      NDArray lower = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN).lowerBounds(
+      NDArray lower = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST).lowerBounds(
           net, ball, new Specification.Margins(labels), BatchStatistics.evaluation());
       double[][] expected = ReferenceBounds.matrix(model, "crown_margin_lower");
       double[][] got = withoutLabelColumn(lower, labels.toLongArray());

@@ -84,7 +84,7 @@ class RobustnessEvaluatorTest extends EngineTest {
       for (int i = 0; i < data.size(); i++) {
         matching += data.label(i) == constant ? 1 : 0;
       }
-      RobustnessReport r = new RobustnessEvaluator(new PgdAttack(10, 0.25, 2, true), false, 32)
+      RobustnessReport r = new RobustnessEvaluator(new PgdAttack(10, 0.25, 2, true), null, 32)
           .evaluate(net, data, data.size(), 0.3, manager, done -> {});
       assertEquals(1.0, r.pgdRobustness());
       assertEquals((double) matching / data.size(), r.cleanAccuracy(), 1e-12);
@@ -105,7 +105,7 @@ class RobustnessEvaluatorTest extends EngineTest {
       ImageDataset data = fourPixelImages(80, 9);
       PgdAttack attack = new PgdAttack(15, 0.2, 1, false);
       double eps = 0.15;
-      RobustnessReport r = new RobustnessEvaluator(attack, false, 25)
+      RobustnessReport r = new RobustnessEvaluator(attack, null, 25)
           .evaluate(net, data, data.size(), eps, manager, done -> {});
       int stable = 0;
       int stableAndCorrect = 0;
@@ -133,7 +133,7 @@ class RobustnessEvaluatorTest extends EngineTest {
     try (Network net = TinyNetworks.fc(manager, 4)) {
       ImageDataset data = fourPixelImages(60, 13);
       RobustnessEvaluator evaluator = new RobustnessEvaluator(new PgdAttack(10, 0.2, 1, false),
-          false, 60);
+          null, 60);
       RobustnessReport original = evaluator.evaluate(net, data, data.size(), 0.2, manager,
           done -> {});
       RobustnessReport shifted = evaluator.evaluate(net, shiftedLabels(data), data.size(), 0.2,
@@ -161,7 +161,7 @@ class RobustnessEvaluatorTest extends EngineTest {
       double std = normalize.std()[0];
       ImageDataset data = fourPixelImages(100, 17);
       double eps = 0.1;
-      RobustnessReport r = new RobustnessEvaluator(new PgdAttack(30, 0.2, 4, true), false, 50)
+      RobustnessReport r = new RobustnessEvaluator(new PgdAttack(30, 0.2, 4, true), null, 50)
           .evaluate(net, data, data.size(), eps, manager, done -> {});
       int exact = 0;
       float[] pixels = data.images(manager, range(data.size())).toFloatArray();

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Random;
 import org.certkit.attack.PgdAttack;
 import org.certkit.data.Augmentation;
-import org.certkit.certify.IbpCertifier;
+import org.certkit.certify.Certifier;
 import org.certkit.certify.Verdict;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
@@ -416,7 +416,7 @@ class TrainerTest extends EngineTest {
   private int certifiedCount(Network net, ImageDataset data, double eps) {
     try (NDManager scope = manager.newSubManager()) {
       int[] all = java.util.stream.IntStream.range(0, data.size()).toArray();
-      Verdict[] verdicts = new IbpCertifier().certify(net, data.images(scope, all),
+      Verdict[] verdicts = new Certifier().certify(net, data.images(scope, all),
           data.labels(scope, all), eps);
       int certified = 0;
       for (Verdict v : verdicts) {

@@ -90,7 +90,7 @@ final class DatasetTraining {
 
   /** Clean accuracy of {@code network} on all of {@code test}. */
   static double accuracy(Network network, ImageDataset test, NDManager manager) {
-    return new RobustnessEvaluator(null, false, 500).evaluate(network, test, test.size(), 0,
+    return new RobustnessEvaluator(null, null, 500).evaluate(network, test, test.size(), 0,
         manager, done -> {}).cleanAccuracy();
   }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.certkit.attack.PgdAttack;
+import org.certkit.certify.Certifier;
 import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
@@ -344,7 +345,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         for (int i = 0; i < k; i++) {
           double testEps = p.testEpsilons().get(i);
           boolean here = certify && testEps == eps;
-          RobustnessReport r = new RobustnessEvaluator(attack, here, 500)
+          RobustnessReport r = new RobustnessEvaluator(attack, here ? Certifier.Method.IBP : null, 500)
               .evaluate(network, test, test.size(), testEps, manager, done -> {});
           accuracy = r.cleanAccuracy();
           pgdAccuracy[i] = r.pgdAccuracy();
@@ -354,7 +355,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           }
         }
         if (certify && !p.testEpsilons().contains(eps)) {
-          certified = new RobustnessEvaluator(null, true, 500)
+          certified = new RobustnessEvaluator(null, Certifier.Method.IBP, 500)
               .evaluate(network, test, test.size(), eps, manager, done -> {})
               .certifiedAccuracy();
         }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.certkit.attack.PgdAttack;
+import org.certkit.certify.Certifier;
 import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
@@ -150,7 +151,7 @@ public final class TrainedTightnessExperiment implements Experiment {
   private static List<Object> row(String method, double trainEps, double evalEps, Outcome o,
       NDManager manager, Parameters p, ImageDataset test, ExperimentContext context) {
     RobustnessReport report = new RobustnessEvaluator(
-        PgdAttack.withSteps(p.pgdEvalSteps(), 1), true, 500)
+        PgdAttack.withSteps(p.pgdEvalSteps(), 1), Certifier.Method.IBP, 500)
         .evaluate(o.network(), test, test.size(), evalEps, manager, done -> {});
     context.progress(String.format("%s (train eps %.2f) at eps %.2f: clean %.2f%%, PGD %.2f%%,"
             + " certified %.2f%%, tightness %.3g", method, trainEps, evalEps,

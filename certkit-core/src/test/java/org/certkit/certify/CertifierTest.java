@@ -26,10 +26,10 @@ import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class IbpCertifierTest extends EngineTest {
+class CertifierTest extends EngineTest {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
-  private final IbpCertifier certifier = new IbpCertifier();
+  private final Certifier certifier = new Certifier();
 
   @BeforeEach
   void seed() {

@@ -1,0 +1,221 @@
+package org.certkit.certify;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.certkit.domain.BoundDomain;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
+import org.certkit.internal.LayerOps;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
+
+/**
+ * Certifies specifications with bounds that are sound under floating point.
+ *
+ * <p>The input set is bounded in float64 with outward rounding by the domains of a
+ * {@link Method}, cheapest first: an example is {@link Verdict.Certified} when every row of the
+ * specification has a positive lower bound in one of them (for {@link Specification.Margins},
+ * every margin {@code y_label - y_k}, {@code k != label}); only the examples a domain leaves
+ * undecided go on to the next. The claim concerns the network evaluated in exact arithmetic with
+ * its stored float32 parameters (BatchNorm with running statistics). Non-finite bounds give
+ * {@link Verdict.Unknown}; a network with a non-finite parameter or statistic is refused. The
+ * exact claim and its proof are in docs/soundness.md.
+ */
+public final class Certifier {
+
+  /** Which bounds certify, in the order they are tried. */
+  public enum Method {
+    /** Interval bounds, last layer merged. */
+    IBP,
+    /** Backward linear bounds on interval pre-activation bounds. */
+    CROWN_IBP,
+    /** Backward linear bounds on linear pre-activation bounds. */
+    CROWN,
+    /** IBP, then CROWN-IBP, then CROWN for the examples still undecided. */
+    AUTO;
+
+    /** The sound domains, cheapest first. */
+    List<BoundDomain> domains() {
+      BoundDomain ibp = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
+      BoundDomain crownIbp = new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL,
+          IntervalDomain.Rounding.OUTWARD);
+      BoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+          IntervalDomain.Rounding.OUTWARD);
+      return switch (this) {
+        case IBP -> List.of(ibp);
+        case CROWN_IBP -> List.of(crownIbp);
+        case CROWN -> List.of(crown);
+        case AUTO -> List.of(ibp, crownIbp, crown);
+      };
+    }
+
+    /** The name on the command line, such as {@code crown-ibp}. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  private final Method method;
+  private final List<BoundDomain> domains;
+
+  /** A certifier with the given bounds. */
+  public Certifier(Method method) {
+    this.method = method;
+    this.domains = method.domains();
+  }
+
+  /** A certifier with interval bounds. */
+  public Certifier() {
+    this(Method.IBP);
+  }
+
+  /** The bounds used. */
+  public Method method() {
+    return method;
+  }
+
+  /** The rounding treatment, for reports. */
+  public String soundnessNote() {
+    String bounds = switch (method) {
+      case IBP -> "interval propagation";
+      case CROWN_IBP -> "CROWN-IBP";
+      case CROWN -> "CROWN";
+      case AUTO -> "IBP, then CROWN-IBP, then CROWN";
+    };
+    return "float64 " + bounds + " on the CPU with a rigorous per-operation rounding"
+        + " allowance (outward; Higham's gamma_n bound, doubled, for sums of products)";
+  }
+
+  /**
+   * Verdicts on the robustness of a batch: the L-infinity ball of radius {@code eps} in [0, 1]
+   * pixel space, margins of the labels.
+   *
+   * @param x inputs {@code [N, C, H, W]} in [0, 1], any floating type; not modified
+   * @param labels int64 {@code [N]}
+   * @param eps L-infinity radius in pixel space, at least 0
+   */
+  public Verdict[] certify(Network network, NDArray x, NDArray labels, double eps) {
+    return certify(network, InputSet.LinfBall.pixels(x, eps), new Specification.Margins(labels));
+  }
+
+  /**
+   * Verdicts for a batch of input sets and a specification.
+   *
+   * @param input any floating type; float32 corners or centres are widened to float64 exactly
+   */
+  public Verdict[] certify(Network network, InputSet input, Specification spec) {
+    NDManager caller = switch (input) {
+      case InputSet.BoxRegion box -> box.lower().getManager();
+      case InputSet.LinfBall ball -> ball.centre().getManager();
+    };
+    try (NDManager scope = caller.newSubManager()) {
+      requireFinite(network, scope);
+      InputSet wide = wide(input, scope);
+      int n = (int) switch (wide) {
+        case InputSet.BoxRegion box -> box.lower().getShape().get(0);
+        case InputSet.LinfBall ball -> ball.centre().getShape().get(0);
+      };
+      Verdict[] out = new Verdict[n];
+      List<Integer> open = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        open.add(i);
+      }
+      for (BoundDomain domain : domains) {
+        if (open.isEmpty()) {
+          break;
+        }
+        NDArray index = scope.create(open.stream().mapToLong(Integer::longValue).toArray());
+        boolean all = open.size() == n;
+        NDArray lower = domain.lowerBounds(network, all ? wide : select(wide, index),
+            all ? spec : select(spec, index), BatchStatistics.evaluation());
+        decide(lower, all ? spec : select(spec, index), open, out);
+        List<Integer> still = new ArrayList<>();
+        for (int i : open) {
+          if (!out[i].isCertified()) {
+            still.add(i);
+          }
+        }
+        open = still;
+      }
+      return out;
+    }
+  }
+
+  /** Sets the verdict of every example of {@code open} from the lower bounds of its rows. */
+  private static void decide(NDArray lower, Specification spec, List<Integer> open,
+      Verdict[] out) {
+    int rows = (int) lower.getShape().get(1);
+    double[] values = lower.toDoubleArray();
+    long[] label = spec instanceof Specification.Margins margins
+        ? margins.labels().toLongArray() : null;
+    for (int j = 0; j < open.size(); j++) {
+      Verdict verdict = Verdict.CERTIFIED;
+      for (int s = 0; s < rows; s++) {
+        double v = values[j * rows + s];
+        if ((label == null || s != label[j]) && !(Double.isFinite(v) && v > 0)) {
+          verdict = new Verdict.Unknown((label == null ? "row " + s : "margin to class " + s)
+              + " has lower bound " + v);
+          break;
+        }
+      }
+      out[open.get(j)] = verdict;
+    }
+  }
+
+  /** The examples {@code index} of an input set. */
+  private static InputSet select(InputSet input, NDArray index) {
+    return switch (input) {
+      case InputSet.BoxRegion box -> new InputSet.BoxRegion(box.lower().get(index),
+          box.upper().get(index));
+      case InputSet.LinfBall ball -> new InputSet.LinfBall(ball.centre().get(index), ball.eps(),
+          ball.min(), ball.max());
+    };
+  }
+
+  /** The examples {@code index} of a specification. */
+  private static Specification select(Specification spec, NDArray index) {
+    return switch (spec) {
+      case Specification.Margins margins -> new Specification.Margins(
+          margins.labels().get(index));
+      case Specification.LinearConstraints c -> new Specification.LinearConstraints(
+          c.matrix().get(index), c.offset().get(index));
+    };
+  }
+
+  /** The set in float64 (exact from float32), its arrays in {@code scope}. */
+  private static InputSet wide(InputSet input, NDManager scope) {
+    return switch (input) {
+      case InputSet.BoxRegion box -> new InputSet.BoxRegion(
+          float64(box.lower(), scope), float64(box.upper(), scope));
+      case InputSet.LinfBall ball -> new InputSet.LinfBall(float64(ball.centre(), scope),
+          ball.eps(), ball.min(), ball.max());
+    };
+  }
+
+  private static NDArray float64(NDArray array, NDManager scope) {
+    return LayerOps.owned(array.toType(DataType.FLOAT64, true), scope);
+  }
+
+  /**
+   * Refuses a network with a NaN or infinite parameter or running statistic: its function is
+   * not defined in exact arithmetic, so nothing can be certified about it.
+   */
+  private static void requireFinite(Network network, NDManager scope) {
+    for (Map.Entry<String, NDArray> e : network.state().entrySet()) {
+      NDArray a = e.getValue();
+      NDArray notFinite = LayerOps.owned(a.isNaN(), scope)
+          .logicalOr(LayerOps.owned(a.isInfinite(), scope));
+      if (notFinite.any().getBoolean()) {
+        throw new IllegalArgumentException("cannot certify " + network.architecture()
+            + ": its array " + e.getKey() + " holds NaN or infinite values ("
+            + notFinite.countNonzero().getLong() + " of " + a.size() + ")");
+      }
+    }
+  }
+}

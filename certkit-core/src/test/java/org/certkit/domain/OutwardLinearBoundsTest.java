@@ -1,0 +1,154 @@
+package org.certkit.domain;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Random;
+import org.certkit.domain.ExactIntervals.Interval;
+import org.certkit.net.BatchNorm;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Flatten;
+import org.certkit.net.Linear;
+import org.certkit.net.Network;
+import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
+import org.certkit.testing.EngineTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link LinearBoundDomain} with {@link IntervalDomain.Rounding#OUTWARD} against exact arithmetic
+ * (BigDecimal): its margin lower bounds never exceed the exact margins, on cases built so that
+ * rounding decides the sign (logits that nearly tie, BatchNorm means that cancel).
+ */
+class OutwardLinearBoundsTest extends EngineTest {
+
+  private static final int TRIALS = 300;
+  private static final BatchStatistics EVAL = BatchStatistics.evaluation();
+  private final LinearBoundDomain domain = new LinearBoundDomain(
+      LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD);
+
+  /**
+   * One Linear layer over a ball: CROWN's margin bound is the exact minimum up to rounding, and
+   * must lie below it; the biases nearly tie so the margins are tiny against the logits.
+   */
+  @Test
+  void singleLayerMarginsBelowExactMinimum() {
+    Random random = new Random(21);
+    int in = 5;
+    int classes = 3;
+    for (int t = 0; t < TRIALS; t++) {
+      float[] w = floats(random, classes * in, 1f);
+      float base = (float) (Math.pow(10, random.nextInt(5)) * random.nextGaussian());
+      float[] b = new float[classes];
+      for (int k = 0; k < classes; k++) {
+        b[k] = base + (float) (random.nextGaussian() * Math.pow(10, -random.nextInt(8)));
+      }
+      double[] x = points(random, in);
+      double eps = random.nextInt(3) == 0 ? 0 : random.nextDouble() * 1e-3;
+      int target = random.nextInt(classes);
+      try (NDManager scope = manager.newSubManager();
+          Network net = new Network("fc", new Shape(in), List.of(new Flatten(),
+              new Linear(scope.create(w, new Shape(classes, in)), scope.create(b))),
+              manager.newSubManager())) {
+        double[] computed = margins(net, scope, x, eps, target);
+        BigDecimal[] exact = ExactIntervals.marginLower(ExactIntervals.linfBall(x, eps), w, b,
+            target);
+        assertBelow(computed, exact, target, "trial " + t);
+      }
+    }
+  }
+
+  /**
+   * Linear, BatchNorm with large means and a shift that cancels them, ReLU, Linear, ReLU and a
+   * last Linear with nearly tied biases, at a point: every margin bound lies below the exact
+   * margin of the network evaluated in BigDecimal.
+   */
+  @Test
+  void deepPointMarginsBelowExactMargins() {
+    Random random = new Random(22);
+    int in = 4;
+    int hidden = 5;
+    int classes = 3;
+    for (int t = 0; t < TRIALS; t++) {
+      float[] w1 = floats(random, hidden * in, 1f);
+      float[] b1 = floats(random, hidden, 0.1f);
+      float[] gamma = floats(random, hidden, 2f);
+      float[] mean = floats(random, hidden, (float) Math.pow(10, random.nextInt(4)));
+      float[] variance = new float[hidden];
+      float[] beta = new float[hidden];
+      for (int j = 0; j < hidden; j++) {
+        variance[j] = 0.01f + 4 * random.nextFloat();
+        double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
+        beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
+      }
+      float[] w2 = floats(random, hidden * hidden, 1f);
+      float[] b2 = floats(random, hidden, 0.1f);
+      float[] w3 = floats(random, classes * hidden, 1f);
+      float base = (float) random.nextGaussian();
+      float[] b3 = new float[classes];
+      for (int k = 0; k < classes; k++) {
+        b3[k] = base + (float) (random.nextGaussian() * Math.pow(10, -random.nextInt(8)));
+      }
+      double[] x = points(random, in);
+      int target = random.nextInt(classes);
+      try (NDManager scope = manager.newSubManager();
+          Network net = new Network("deep", new Shape(in), List.of(new Flatten(),
+              new Linear(scope.create(w1, new Shape(hidden, in)), scope.create(b1)),
+              new BatchNorm(scope.create(gamma), scope.create(beta), scope.create(mean),
+                  scope.create(variance), 1e-5f, 0.1f),
+              new Relu(),
+              new Linear(scope.create(w2, new Shape(hidden, hidden)), scope.create(b2)),
+              new Relu(),
+              new Linear(scope.create(w3, new Shape(classes, hidden)), scope.create(b3))),
+              manager.newSubManager())) {
+        double[] computed = margins(net, scope, x, 0, target);
+        Interval[] h = ExactIntervals.linfBall(x, 0);
+        h = ExactIntervals.linear(h, w1, b1);
+        h = ExactIntervals.batchNorm(h, 1, gamma, beta, mean, variance, 1e-5f);
+        h = ExactIntervals.relu(ExactIntervals.linear(ExactIntervals.relu(h), w2, b2));
+        BigDecimal[] exact = ExactIntervals.marginLower(h, w3, b3, target);
+        assertBelow(computed, exact, target, "trial " + t);
+      }
+    }
+  }
+
+  private double[] margins(Network net, NDManager scope, double[] x, double eps, int target) {
+    NDArray point = scope.create(x, new Shape(1, x.length));
+    return domain.lowerBounds(net, InputSet.LinfBall.pixels(point, eps),
+        new Specification.Margins(scope.create(new long[] {target})), EVAL)
+        .toType(DataType.FLOAT64, false).toDoubleArray();
+  }
+
+  private static void assertBelow(double[] computed, BigDecimal[] exact, int target,
+      String what) {
+    for (int k = 0; k < computed.length; k++) {
+      if (k != target) {
+        assertTrue(new BigDecimal(computed[k]).compareTo(exact[k]) <= 0, what + ", margin "
+            + target + " - " + k + ": computed " + computed[k] + " above exact "
+            + exact[k].doubleValue());
+      }
+    }
+  }
+
+  private static double[] points(Random random, int n) {
+    double[] x = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = random.nextFloat();
+    }
+    return x;
+  }
+
+  private static float[] floats(Random random, int n, float scale) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = scale * (float) random.nextGaussian();
+    }
+    return v;
+  }
+}
