@@ -15,6 +15,7 @@ import org.certkit.attack.PgdAttack;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Conv2d;
@@ -22,6 +23,8 @@ import org.certkit.net.Layer;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -217,6 +220,16 @@ class CertifierTest extends EngineTest {
       NDArray x = manager.zeros(new Shape(1, 1));
       NDArray label = manager.create(new long[] {0});
       assertInstanceOf(Verdict.Unknown.class, certifier.certify(net, x, label, 0)[0]);
+      for (Certifier.Method method : Certifier.Method.values()) {
+        assertInstanceOf(Verdict.Unknown.class,
+            new Certifier(method).certify(net, x, label, 0)[0], method.label());
+        double crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+            IntervalDomain.Rounding.OUTWARD).lowerBounds(net,
+            InputSet.LinfBall.pixels(x.toType(DataType.FLOAT64, false), 0),
+            new Specification.Margins(label), EVAL).toDoubleArray()[1];
+        assertTrue(new java.math.BigDecimal(crown).compareTo(margin) <= 0,
+            "CROWN bound " + crown + " above the exact margin " + margin.doubleValue());
+      }
       double lower = new IntervalDomain(IntervalDomain.Rounding.OUTWARD).marginLowerBounds(net,
           Box.linfBall(x.toType(DataType.FLOAT64, false), 0), label, EVAL).toDoubleArray()[1];
       assertTrue(new java.math.BigDecimal(lower).compareTo(margin) <= 0,
