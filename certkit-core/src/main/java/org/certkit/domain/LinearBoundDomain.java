@@ -278,6 +278,9 @@ public final class LinearBoundDomain implements BoundDomain {
 
     /** Lower and upper bounds of every unit of {@code node}, by backward passes in chunks. */
     Box nodeBounds(int node) {
+      if (patchable(node)) {
+        return patchBounds(node);
+      }
       Shape shape = intervals.of(node).centre().getShape();
       long n = shape.get(0);
       Shape unit = shape.slice(1);
@@ -308,6 +311,203 @@ public final class LinearBoundDomain implements BoundDomain {
       return Box.fromBounds(lower, upper);
     }
 
+    /**
+     * Whether {@code node} has image-shaped values and reaches the input through a chain of
+     * convolutions and elementwise layers only: its rows then go back as patches.
+     */
+    private boolean patchable(int node) {
+      if (intervals.of(node).centre().getShape().dimension() != 4) {
+        return false;
+      }
+      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+        switch (network.layers().get(i)) {
+          case Conv2d c -> { }
+          case BatchNorm b -> { }
+          case Normalize n -> { }
+          case Relu r -> { }
+          case Linear l -> {
+            return false;
+          }
+          case Flatten f -> {
+            return false;
+          }
+          case Add a -> {
+            return false;
+          }
+          case AvgPool p -> {
+            return false;
+          }
+          case MaxPool p -> {
+            return false;
+          }
+          case Sigmoid g -> {
+            return false;
+          }
+          case Tanh t -> {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+
+    /**
+     * Bounds of every unit of an image-shaped node by backward passes of patches: the row of unit
+     * {@code (c, y, x)} only ever covers a window of each earlier node (its receptive field), so
+     * it is kept as a {@code [C, K, K]} window with its placement (stride and padding relative
+     * to the node) instead of a dense map over the whole node, as auto_LiRPA's patches do. The
+     * rows {@code +e} and {@code -e} of every unit go back together, in chunks of channels.
+     */
+    private Box patchBounds(int node) {
+      Shape shape = intervals.of(node).centre().getShape();
+      long n = shape.get(0);
+      int channels = (int) shape.get(1);
+      int height = (int) shape.get(2);
+      int width = (int) shape.get(3);
+      long widestWindow = 1;
+      int k = 1;
+      int maxChannels = channels;
+      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+        if (network.layers().get(i) instanceof Conv2d cv) {
+          k = (k - 1) * cv.stride() + cv.kernelSize();
+          maxChannels = Math.max(maxChannels, cv.inChannels());
+          widestWindow = Math.max(widestWindow, (long) maxChannels * k * k);
+        }
+      }
+      long perRow = 2L * n * height * width * widestWindow * Double.BYTES;
+      int chunk = (int) Math.max(1, Math.min(channels, CHUNK_BYTES / Math.max(1, perRow)));
+      List<NDArray> lowers = new ArrayList<>();
+      List<NDArray> uppers = new ArrayList<>();
+      for (int start = 0; start < channels; start += chunk) {
+        int size = Math.min(chunk, channels - start);
+        try (NDManager scope = manager.newSubManager()) {
+          NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
+              .toType(DataType.FLOAT64, false);
+          // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
+          NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
+              .reshape(1, 2L * size, 1, 1, channels, 1, 1)
+              .repeat(2, height).repeat(3, width);
+          NDArray lower = patchBackward(node, new Patches(rows, 1, 0), scope);
+          NDArray lo = lower.get(new NDIndex(":, 0:{}", size));
+          NDArray hi = lower.get(new NDIndex(":, {}:", size)).neg();
+          lo.attach(manager);
+          hi.attach(manager);
+          lowers.add(lo);
+          uppers.add(hi);
+        }
+      }
+      NDArray lower = NDArrays.concat(new NDList(lowers), 1).reshape(shape);
+      NDArray upper = NDArrays.concat(new NDList(uppers), 1).reshape(shape);
+      return Box.fromBounds(lower, upper);
+    }
+
+    /**
+     * Lower bounds of the patch rows of node {@code start} over the input box.
+     *
+     * @return {@code [N, R, H, W]} for the rows' {@code R} patches at every position
+     */
+    private NDArray patchBackward(int start, Patches rows, NDManager scope) {
+      Patches p = rows;
+      Terms terms = new Terms(outward(), 4);
+      int steps = 0;
+      for (int i = start; i != Network.INPUT; i = network.inputs(i)[0]) {
+        int below = network.inputs(i)[0];
+        Shape inputShape = shapeOf(below);
+        NDArray a = p.values();
+        steps++;
+        switch (network.layers().get(i)) {
+          case Conv2d cv -> {
+            NDArray b = LayerOps.cast(cv.bias(), a, scope);
+            terms.constant(patchSum(a).matMul(b.reshape(-1, 1)).squeeze(-1));
+            if (terms.outward) {
+              NDArray absW = LayerOps.cast(cv.weight(), a, scope).abs();
+              NDArray reach = LayerOps.conv2d(magnitude(below), absW, b.abs(), cv.stride(),
+                  cv.padding());
+              int taps = cv.kernelSize() * cv.kernelSize();
+              terms.error(windowDot(a.abs(), unfold(reach, p)), IntervalDomain.gammaUlps(
+                  (cv.outChannels() + cv.inChannels()) * taps + 2));
+              terms.underflow(magnitude(below), (long) cv.outChannels() * taps);
+            }
+            Shape ps = a.getShape();
+            long patches = ps.size() / ps.slice(4).size();
+            NDArray flat = a.reshape(patches, ps.get(4), ps.get(5), ps.get(6));
+            NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(), 0, 0, 0);
+            Shape bs = back.getShape();
+            Patches next = new Patches(back.reshape(ps.slice(0, 4).addAll(bs.slice(1))),
+                p.stride() * cv.stride(), p.padding() * cv.stride() + cv.padding());
+            p = next.masked(inputShape, scope);
+          }
+          case BatchNorm bn -> {
+            NDArray like = intervals.of(below).centre();
+            BatchNorm.Affine affine = bn.affine(stats.recordedOrRunning(i, bn), like);
+            NDArray scale = channelsOfPatch(affine.scale());
+            terms.constant(patchSum(a).matMul(affine.shift().reshape(-1, 1)).squeeze(-1));
+            if (terms.outward) {
+              BatchStatistics.MeanVar mv = stats.recordedOrRunning(i, bn);
+              NDArray mean = BatchStatistics.reshapeForChannels(
+                  LayerOps.abs(mv.mean(), scope, like), like.getShape());
+              NDArray beta = BatchStatistics.reshapeForChannels(
+                  LayerOps.abs(bn.beta(), scope, like), like.getShape());
+              NDArray reach = magnitude(below).add(mean).mul(affine.scale().abs()).add(beta);
+              terms.error(windowDot(a.abs(), unfold(reach, p)),
+                  IntervalDomain.BATCH_NORM_ULPS + 2);
+              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            }
+            p = new Patches(a.mul(scale), p.stride(), p.padding());
+          }
+          case Normalize norm -> {
+            NDArray like = intervals.of(below).centre();
+            NDArray std = LayerOps.perChannel(norm.std(), like);
+            NDArray mean = LayerOps.perChannel(norm.mean(), like);
+            NDArray scaled = a.div(channelsOfPatch(std));
+            terms.constant(patchSum(scaled).matMul(mean.reshape(-1, 1)).squeeze(-1).neg());
+            if (terms.outward) {
+              NDArray reach = magnitude(below).add(mean.abs()).div(std);
+              terms.error(windowDot(a.abs(), unfold(reach, p)),
+                  IntervalDomain.NORMALIZE_ULPS + 2);
+              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            }
+            p = new Patches(scaled, p.stride(), p.padding());
+          }
+          case Relu r -> {
+            Relaxation relax = relaxations.get(i);
+            NDArray positive = Activation.relu(a);
+            NDArray negative = a.sub(positive);
+            NDArray intercept = unfold(relax.upperIntercept(), p);
+            terms.constant(windowDot(negative, intercept));
+            if (terms.outward) {
+              terms.error(windowDot(a.abs(), unfold(magnitude(below), p).add(intercept.abs())),
+                  IntervalDomain.gammaUlps(RELU_TERMS));
+              terms.underflow(magnitude(below), 2);
+            }
+            p = new Patches(positive.mul(unfold(relax.lowerSlope(), p))
+                .add(negative.mul(unfold(relax.upperSlope(), p))), p.stride(), p.padding());
+          }
+          case Linear l -> throw notPatchable(i);
+          case Flatten f -> throw notPatchable(i);
+          case Add add -> throw notPatchable(i);
+          case AvgPool ap -> throw notPatchable(i);
+          case MaxPool mp -> throw notPatchable(i);
+          case Sigmoid g -> throw notPatchable(i);
+          case Tanh t -> throw notPatchable(i);
+        }
+      }
+      NDArray a = p.values();
+      NDArray centre = unfold(input.centre(), p);
+      NDArray radius = unfold(input.radius(), p);
+      terms.constant(windowDot(a, centre).sub(windowDot(a.abs(), radius)));
+      if (terms.outward) {
+        long window = a.getShape().slice(4).size();
+        terms.error(windowDot(a.abs(), centre.abs().add(radius)),
+            IntervalDomain.gammaUlps(2 * (int) window + 2));
+        terms.underflow(input.centre().abs().add(input.radius()), 2);
+      }
+      Shape rs = a.getShape();
+      long n = input.centre().getShape().get(0);
+      NDArray result = terms.lower(steps + 1, widestNode());
+      return result.broadcast(new Shape(n, rs.get(1), rs.get(2), rs.get(3)));
+    }
+
     private long widestNode() {
       long widest = input.centre().getShape().size() / input.centre().getShape().get(0);
       for (Box box : intervals.nodes()) {
@@ -327,7 +527,7 @@ public final class LinearBoundDomain implements BoundDomain {
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
-      Terms terms = new Terms(outward());
+      Terms terms = new Terms(outward(), 2);
       terms.constant(offset);
       for (int i = start; i >= 0; i--) {
         NDArray a = pending.remove(i);
@@ -521,8 +721,12 @@ public final class LinearBoundDomain implements BoundDomain {
     private NDArray constantMagnitude;
     private NDArray error;
 
-    Terms(boolean outward) {
+    private final int rank;
+
+    /** Terms of rows of rank {@code rank} ({@code [B, S]} 2, patches {@code [B, R, H, W]} 4). */
+    Terms(boolean outward, int rank) {
       this.outward = outward;
+      this.rank = rank;
     }
 
     void constant(NDArray term) {
@@ -542,8 +746,12 @@ public final class LinearBoundDomain implements BoundDomain {
      * the node it multiplies, {@code [N, ...units]}.
      */
     void underflow(NDArray m, long products) {
-      NDArray total = m.reshape(m.getShape().get(0), -1).sum(new int[] {1}, true)
-          .mul(Constants.scalar(m, 2.0 * products * IntervalDomain.UNDERFLOW));
+      long[] shape = new long[rank];
+      java.util.Arrays.fill(shape, 1);
+      shape[0] = m.getShape().get(0);
+      NDArray total = m.reshape(m.getShape().get(0), -1).sum(new int[] {1})
+          .mul(Constants.scalar(m, 2.0 * products * IntervalDomain.UNDERFLOW))
+          .reshape(new Shape(shape));
       error = error == null ? total : error.add(total);
     }
 
@@ -594,6 +802,88 @@ public final class LinearBoundDomain implements BoundDomain {
   }
 
   /**
+   * Rows kept as windows: {@code values [B, R, H, W, C, K, K]} holds, for each of {@code R} rows
+   * at each position {@code (y, x)} of the start node, the coefficients over the window of a
+   * node {@code [C, ...]} whose top-left corner is {@code (y stride - padding, x stride -
+   * padding)}. Entries outside the node are kept at 0.
+   */
+  private record Patches(NDArray values, int stride, int padding) {
+
+    /** Zeroes the entries that fall outside a node of shape {@code [C, H, W]}. */
+    Patches masked(Shape node, NDManager scope) {
+      NDArray ones = scope.ones(new Shape(1, 1, node.get(1), node.get(2)), values.getDataType());
+      NDArray inside = unfold(ones, this);
+      return new Patches(values.mul(inside), stride, padding);
+    }
+  }
+
+  /**
+   * The windows of {@code x [N, C, H, W]} (or a per-channel {@code [1, C, 1, 1]} broadcast to
+   * it, never) under {@code p}'s placement: {@code [N, 1, Hs, Ws, C, K, K]} with zeros outside.
+   */
+  private static NDArray unfold(NDArray x, Patches p) {
+    Shape ps = p.values().getShape();
+    long hs = ps.get(2);
+    long ws = ps.get(3);
+    int k = (int) ps.get(5);
+    int s = p.stride();
+    int pad = p.padding();
+    Shape xs = x.getShape();
+    long h = xs.get(2);
+    long w = xs.get(3);
+    long needH = (hs - 1) * s + k;
+    long needW = (ws - 1) * s + k;
+    NDArray padded = pad2d(x, pad, (int) Math.max(0, needH - pad - h), pad,
+        (int) Math.max(0, needW - pad - w));
+    List<NDArray> taps = new ArrayList<>();
+    for (int ky = 0; ky < k; ky++) {
+      for (int kx = 0; kx < k; kx++) {
+        taps.add(padded.get(new NDIndex(":, :, {}:{}:{}, {}:{}:{}", ky, ky + (hs - 1) * s + 1, s,
+            kx, kx + (ws - 1) * s + 1, s)));
+      }
+    }
+    // [N, C, Hs, Ws, K*K] -> [N, 1, Hs, Ws, C, K, K]
+    NDArray stacked = NDArrays.stack(new NDList(taps), 4);
+    return stacked.reshape(xs.get(0), xs.get(1), hs, ws, k, k).transpose(0, 2, 3, 1, 4, 5)
+        .expandDims(1);
+  }
+
+  /** {@code x [N, C, H, W]} padded with zeros: rows above and below, columns left and right. */
+  private static NDArray pad2d(NDArray x, int top, int bottom, int left, int right) {
+    NDArray out = x;
+    Shape s = out.getShape();
+    if (top > 0 || bottom > 0) {
+      out = NDArrays.concat(new NDList(out.getManager().zeros(new Shape(s.get(0), s.get(1), top,
+          s.get(3)), x.getDataType()), out, out.getManager().zeros(new Shape(s.get(0), s.get(1),
+          bottom, s.get(3)), x.getDataType())), 2);
+    }
+    s = out.getShape();
+    if (left > 0 || right > 0) {
+      out = NDArrays.concat(new NDList(out.getManager().zeros(new Shape(s.get(0), s.get(1),
+          s.get(2), left), x.getDataType()), out, out.getManager().zeros(new Shape(s.get(0),
+          s.get(1), s.get(2), right), x.getDataType())), 3);
+    }
+    return out;
+  }
+
+  /** {@code sum over the window of a * b}: {@code [B, R, H, W, C, K, K]} to {@code [B, R, H, W]}. */
+  private static NDArray windowDot(NDArray a, NDArray b) {
+    NDArray product = a.mul(b);
+    Shape s = product.getShape();
+    return product.reshape(s.get(0), s.get(1), s.get(2), s.get(3), -1).sum(new int[] {4});
+  }
+
+  /** The window summed over its space: {@code [B, R, H, W, C]}. */
+  private static NDArray patchSum(NDArray a) {
+    return a.sum(new int[] {5, 6});
+  }
+
+  /** A per-channel {@code [1, C, 1, 1]} array shaped to scale a patch's channel axis. */
+  private static NDArray channelsOfPatch(NDArray perChannel) {
+    return perChannel.reshape(1, 1, 1, 1, -1, 1, 1);
+  }
+
+  /**
    * The two lines that bound a ReLU on {@code [l, u]}: {@code lowerSlope z} below and
    * {@code upperSlope z + upperIntercept} above, each {@code [N, ...units]}.
    */
@@ -614,6 +904,10 @@ public final class LinearBoundDomain implements BoundDomain {
       NDArray lowerSlope = positivePart.gt(negativePart.neg()).toType(DataType.FLOAT64, false);
       return new Relaxation(lowerSlope, slope, intercept);
     }
+  }
+
+  private static IllegalStateException notPatchable(int index) {
+    return new IllegalStateException("unreachable: node " + index + " was checked patchable");
   }
 
   private static IllegalArgumentException unsupported(Layer layer, int index) {
