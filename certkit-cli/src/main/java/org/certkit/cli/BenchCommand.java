@@ -2,6 +2,7 @@ package org.certkit.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,12 +17,15 @@ import org.certkit.data.ImageDataset;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.io.Json;
 import org.certkit.io.Provenance;
 import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Initialization;
 import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 import org.certkit.train.ExpectedBoundsTraining;
 import org.certkit.train.IbpTraining;
 import org.certkit.train.PgdTraining;
@@ -34,9 +38,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code certkit bench}: forward and IBP-forward time, their ratio, training throughput of
- * standard, PGD-10, IBP and expected-bound steps, and the live native array count over training
- * steps.
+ * {@code certkit bench}: forward and IBP-forward time, their ratio, CROWN margin bounds (time and
+ * peak memory), training throughput of standard, PGD-10, IBP and expected-bound steps, and the
+ * live native array count over training steps.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Measure speed: standard vs IBP forward (median ms, ratio) and training"
@@ -61,6 +65,11 @@ final class BenchCommand implements Callable<Integer> {
       description = "Training steps per method; the first is a warm-up (default:"
           + " ${DEFAULT-VALUE}).")
   int trainSteps;
+
+  @Option(names = "--crown-batch-size", defaultValue = "8",
+      description = "Batch of the CROWN margin bounds timed (0 skips them; default:"
+          + " ${DEFAULT-VALUE}).")
+  int crownBatchSize;
 
   @Option(names = "--json", description = "Write the results to this JSON file.")
   Path json;
@@ -93,6 +102,22 @@ final class BenchCommand implements Callable<Integer> {
         result.put("ibp_forward_ms_min_max", new double[] {min(ibp), max(ibp)});
         System.out.printf("forward (eval, batch %d): standard %.1f ms, IBP %.1f ms, ratio %.2f"
             + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats);
+        if (crownBatchSize > 0) {
+          for (IntervalDomain.Rounding rounding : IntervalDomain.Rounding.values()) {
+            String key = "crown_" + rounding.name().toLowerCase(java.util.Locale.ROOT);
+            boolean resettable = PeakMemory.reset();
+            double[] crown = timeCrown(root, network, rounding);
+            long peak = PeakMemory.peakBytes();
+            result.put(key + "_ms", median(crown));
+            result.put(key + "_ms_min_max", new double[] {min(crown), max(crown)});
+            result.put(key + "_peak_rss_bytes", peak);
+            System.out.printf("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
+                + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", rounding.name().toLowerCase(
+                java.util.Locale.ROOT), crownBatchSize, median(crown), crown.length,
+                min(crown), max(crown), peak / (double) (1L << 30),
+                resettable ? "" : " (peak not resettable: process peak)");
+          }
+        }
       }
       ImageDataset data = randomImages(batchSize * trainSteps);
       Map<String, Double> throughput = new LinkedHashMap<>();
@@ -152,6 +177,54 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     return ms;
+  }
+
+  /** CROWN margin lower bounds of a random batch; fewer repetitions than the forward pass. */
+  private double[] timeCrown(NDManager root, Network network, IntervalDomain.Rounding rounding) {
+    LinearBoundDomain domain = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+        rounding);
+    int timed = Math.min(repeats, 3);
+    double[] ms = new double[timed];
+    for (int i = -1; i < timed; i++) {
+      try (NDManager scope = root.newSubManager()) {
+        NDArray x = scope.randomUniform(0, 1, new Shape(crownBatchSize, 1, 28, 28));
+        NDArray labels = scope.zeros(new Shape(crownBatchSize), DataType.INT64);
+        long start = System.nanoTime();
+        domain.lowerBounds(network, InputSet.LinfBall.pixels(x, 0.1),
+            new Specification.Margins(labels), BatchStatistics.evaluation()).sum().getDouble();
+        if (i >= 0) {
+          ms[i] = (System.nanoTime() - start) / 1e6;
+        }
+      }
+    }
+    return ms;
+  }
+
+  /** The resident-set high-water mark of this process (Linux {@code /proc/self}). */
+  private static final class PeakMemory {
+    /** Resets the high-water mark to the current RSS; false where that is not possible. */
+    static boolean reset() {
+      try {
+        java.nio.file.Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        return true;
+      } catch (java.io.IOException | SecurityException e) {
+        return false;
+      }
+    }
+
+    /** {@code VmHWM} in bytes, or -1 when unknown. */
+    static long peakBytes() {
+      try {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("VmHWM:")) {
+            return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+          }
+        }
+      } catch (java.io.IOException | NumberFormatException e) {
+        return -1;
+      }
+      return -1;
+    }
   }
 
   private static ImageDataset randomImages(int n) {
