@@ -18,8 +18,8 @@ final class CertifyCommand implements Callable<Integer> {
   @Mixin EvaluationOptions options;
 
   @Option(names = "--method", defaultValue = "ibp", converter = MethodConverter.class,
-      description = "ibp, crown-ibp, crown, or auto (IBP, then CROWN-IBP, then CROWN for the"
-          + " examples still undecided) (default: ${DEFAULT-VALUE}).")
+      description = "ibp, crown-ibp, crown, alpha-crown, or auto (IBP, CROWN-IBP, CROWN, then"
+          + " alpha-CROWN for the examples still undecided) (default: ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

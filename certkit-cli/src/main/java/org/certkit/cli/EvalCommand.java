@@ -17,7 +17,8 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--method", defaultValue = "ibp",
       converter = CertifyCommand.MethodConverter.class,
-      description = "Certification: ibp, crown-ibp, crown or auto (default: ${DEFAULT-VALUE}).")
+      description = "Certification: ibp, crown-ibp, crown, alpha-crown or auto (default:"
+          + " ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

@@ -90,8 +90,36 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   static final int RELU_TERMS = 4;
 
+  /**
+   * How the lower slopes of unstable ReLUs are optimised for the specification's rows
+   * (alpha-CROWN, Xu et al., "Fast and complete", ICLR 2021): Adam on one slope per row and unit,
+   * projected onto [0, 1], from CROWN's adaptive slopes, stopping after {@code patience}
+   * iterations without a better total; each row keeps the slopes of its best bound. Any slope in
+   * [0, 1] gives a valid bound, so the result is as sound as CROWN's.
+   *
+   * @param iterations at most this many gradient steps
+   * @param learningRate Adam's step size
+   * @param patience iterations without improvement before stopping
+   */
+  public record SlopeOptimisation(int iterations, double learningRate, int patience) {
+
+    /** Validates the settings. */
+    public SlopeOptimisation {
+      if (iterations < 1 || !(learningRate > 0) || patience < 1) {
+        throw new IllegalArgumentException("need iterations >= 1, learning rate > 0 and"
+            + " patience >= 1");
+      }
+    }
+
+    /** auto_LiRPA's settings: 100 iterations, learning rate 0.1, patience 20. */
+    public static SlopeOptimisation standard() {
+      return new SlopeOptimisation(100, 0.1, 20);
+    }
+  }
+
   private final Intermediate intermediate;
   private final IntervalDomain.Rounding rounding;
+  private final SlopeOptimisation slopes;
 
   /**
    * A domain whose relaxations use {@code intermediate} pre-activation bounds.
@@ -100,8 +128,19 @@ public final class LinearBoundDomain implements BoundDomain {
    *     every step widened by a rigorous bound on its rounding error), NEAREST for plain float64
    */
   public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding) {
+    this(intermediate, rounding, null);
+  }
+
+  /**
+   * As {@link #LinearBoundDomain(Intermediate, IntervalDomain.Rounding)}, with the lower slopes
+   * of the specification's rows optimised ({@code slopes}, or null for CROWN's adaptive slopes).
+   * Pre-activation bounds keep CROWN's slopes.
+   */
+  public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding,
+      SlopeOptimisation slopes) {
     this.intermediate = intermediate;
     this.rounding = rounding;
+    this.slopes = slopes;
   }
 
   /** Where the pre-activation bounds come from. */
@@ -126,7 +165,25 @@ public final class LinearBoundDomain implements BoundDomain {
   @Override
   public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
     Pass pass = new Pass(network, input, stats);
-    return pass.nodeBounds(network.layers().size() - 1);
+    int last = network.layers().size() - 1;
+    if (slopes == null) {
+      return pass.nodeBounds(last);
+    }
+    // Rows +I and -I over the outputs, their slopes optimised like a specification's.
+    int classes = network.numClasses();
+    NDManager m = pass.manager;
+    Box out;
+    try (NDManager scope = m.newSubManager()) {
+      NDArray eye = scope.eye(classes, classes, 0, DataType.FLOAT64);
+      NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0).expandDims(0);
+      NDArray lower = pass.optimisedBackward(last, rows, null, scope, slopes);
+      NDArray lo = lower.get(new NDIndex(":, 0:{}", classes));
+      NDArray hi = lower.get(new NDIndex(":, {}:", classes)).neg();
+      lo.attach(m);
+      hi.attach(m);
+      out = Box.fromBounds(lo, hi);
+    }
+    return out;
   }
 
   @Override
@@ -157,7 +214,8 @@ public final class LinearBoundDomain implements BoundDomain {
           offset.attach(scope);
         }
       }
-      lower = pass.backward(last, rows, offset, scope);
+      lower = slopes == null ? pass.backward(last, rows, offset, scope)
+          : pass.optimisedBackward(last, rows, offset, scope, slopes);
       if (labelMask != null) {
         lower = lower.mul(labelMask);
       }
@@ -525,9 +583,19 @@ public final class LinearBoundDomain implements BoundDomain {
      *     and NaN for an example whose bounds are not finite
      */
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope) {
+      return backward(start, rows, offset, scope, Map.of(), outward());
+    }
+
+    /**
+     * As {@link #backward(int, NDArray, NDArray, NDManager)}, with the lower slopes of some ReLU
+     * nodes given per row ({@code [N, S, ...units]}, values in [0, 1]) and the rounding
+     * allowance on or off.
+     */
+    NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope,
+        Map<Integer, NDArray> lowerSlopes, boolean sound) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
-      Terms terms = new Terms(outward(), 2);
+      Terms terms = new Terms(sound, 2);
       terms.constant(offset);
       for (int i = start; i >= 0; i--) {
         NDArray a = pending.remove(i);
@@ -584,7 +652,9 @@ public final class LinearBoundDomain implements BoundDomain {
                   intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS));
               terms.underflow(magnitude(in[0]), 2);
             }
-            push(pending, in[0], positive.mul(relax.lowerSlope().expandDims(1))
+            NDArray lowerSlope = lowerSlopes.containsKey(i) ? lowerSlopes.get(i)
+                : relax.lowerSlope().expandDims(1);
+            push(pending, in[0], positive.mul(lowerSlope)
                 .add(negative.mul(relax.upperSlope().expandDims(1))), terms);
           }
           case BatchNorm b -> {
@@ -665,6 +735,106 @@ public final class LinearBoundDomain implements BoundDomain {
         result = result.broadcast(new Shape(n, result.getShape().get(1)));
       }
       return result;
+    }
+
+    /**
+     * Lower bounds of the rows with optimised lower slopes: the iterations run without rounding
+     * allowance and with gradients; the final bound is computed once more, in this domain's
+     * rounding, from each row's best slopes.
+     */
+    NDArray optimisedBackward(int start, NDArray rows, NDArray offset, NDManager scope,
+        SlopeOptimisation settings) {
+      long n = input.centre().getShape().get(0);
+      long s = rows.getShape().get(1);
+      Map<Integer, NDArray> alpha = new HashMap<>();
+      Map<Integer, NDArray> free = new HashMap<>();
+      Map<Integer, NDArray[]> moments = new HashMap<>();
+      for (Map.Entry<Integer, Relaxation> e : relaxations.entrySet()) {
+        if (e.getKey() > start) {
+          continue;
+        }
+        Relaxation relax = e.getValue();
+        Shape units = relax.lowerSlope().getShape().slice(1);
+        Shape full = new Shape(n, s).addAll(units);
+        NDArray init = relax.lowerSlope().expandDims(1).broadcast(full).duplicate();
+        init.attach(scope);
+        init.setRequiresGradient(true);
+        alpha.put(e.getKey(), init);
+        free.put(e.getKey(), relax.unstable().expandDims(1));
+        moments.put(e.getKey(), new NDArray[] {scope.zeros(full, DataType.FLOAT64),
+            scope.zeros(full, DataType.FLOAT64)});
+      }
+      if (alpha.isEmpty()) {
+        return backward(start, rows, offset, scope);
+      }
+      Map<Integer, NDArray> best = new HashMap<>();
+      alpha.forEach((k, v) -> best.put(k, v.stopGradient().duplicate()));
+      NDArray bestLower = null;
+      double bestTotal = Double.NEGATIVE_INFINITY;
+      int sinceBest = 0;
+      for (int t = 1; t <= settings.iterations() && sinceBest < settings.patience(); t++) {
+        try (NDManager step = scope.newSubManager()) {
+          NDArray lower;
+          try (ai.djl.training.GradientCollector collector =
+              ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            Map<Integer, NDArray> used = new HashMap<>();
+            alpha.forEach((k, v) -> used.put(k, v));
+            NDArray stepRows = rows.duplicate();
+            stepRows.attach(step);
+            lower = backward(start, stepRows, offset, step, used, false);
+            collector.backward(lower.sum().neg());
+          }
+          NDArray detached = lower.stopGradient();
+          if (bestLower == null) {
+            bestLower = detached.duplicate();
+            bestLower.attach(scope);
+          } else {
+            NDArray better = detached.gt(bestLower);
+            NDArray improved = NDArrays.where(better, detached, bestLower);
+            improved.attach(scope);
+            bestLower = improved;
+            for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
+              NDArray mask = better;
+              long extra = e.getValue().getShape().dimension() - 2;
+              for (int d = 0; d < extra; d++) {
+                mask = mask.expandDims(-1);
+              }
+              NDArray kept = NDArrays.where(mask.broadcast(e.getValue().getShape()),
+                  e.getValue().stopGradient(), best.get(e.getKey()));
+              kept.attach(scope);
+              best.put(e.getKey(), kept);
+            }
+          }
+          double total = detached.sum().getDouble();
+          if (total > bestTotal) {
+            bestTotal = total;
+            sinceBest = 0;
+          } else {
+            sinceBest++;
+          }
+          double correction1 = 1 - Math.pow(0.9, t);
+          double correction2 = 1 - Math.pow(0.999, t);
+          float corrected = (float) (settings.learningRate() * Math.sqrt(correction2)
+              / correction1);
+          for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
+            NDArray a = e.getValue();
+            NDArray gradient = a.getGradient().mul(free.get(e.getKey()));
+            gradient.attach(step);
+            NDArray[] m = moments.get(e.getKey());
+            a.getNDArrayInternal().adamUpdate(new NDList(a, gradient, m[0], m[1]),
+                new NDList(a), (float) settings.learningRate(), corrected, 0f, 1f, -1f, 0.9f,
+                0.999f, 1e-8f, false, false);
+            NDArray clipped = a.clip(0, 1);
+            clipped.copyTo(a);
+            a.getGradient().set(new NDIndex("..."), 0);
+          }
+        }
+      }
+      Map<Integer, NDArray> finalSlopes = new HashMap<>(best);
+      NDArray lower = backward(start, rows, offset, scope, finalSlopes, outward());
+      // Never worse than CROWN's own slopes.
+      NDArray crown = backward(start, rows, offset, scope);
+      return lower.maximum(crown);
     }
 
     /** {@code |c| + r} of node {@code node}'s sound bounds: a bound on its values' magnitude. */
@@ -887,7 +1057,8 @@ public final class LinearBoundDomain implements BoundDomain {
    * The two lines that bound a ReLU on {@code [l, u]}: {@code lowerSlope z} below and
    * {@code upperSlope z + upperIntercept} above, each {@code [N, ...units]}.
    */
-  private record Relaxation(NDArray lowerSlope, NDArray upperSlope, NDArray upperIntercept) {
+  private record Relaxation(NDArray lowerSlope, NDArray upperSlope, NDArray upperIntercept,
+      NDArray unstable) {
 
     /** The CROWN lines for {@code bounds} (their rounding is allowed for by the caller). */
     static Relaxation relu(Box bounds) {
@@ -902,7 +1073,9 @@ public final class LinearBoundDomain implements BoundDomain {
           width.onesLike())), width.zerosLike());
       NDArray intercept = slope.mul(negativePart).neg();
       NDArray lowerSlope = positivePart.gt(negativePart.neg()).toType(DataType.FLOAT64, false);
-      return new Relaxation(lowerSlope, slope, intercept);
+      NDArray unstable = lower.lt(zero).logicalAnd(upper.gt(zero))
+          .toType(DataType.FLOAT64, false);
+      return new Relaxation(lowerSlope, slope, intercept, unstable);
     }
   }
 
