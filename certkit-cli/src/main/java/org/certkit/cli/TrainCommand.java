@@ -20,6 +20,7 @@ import org.certkit.io.Json;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
 import org.certkit.train.CheckpointWriter;
+import org.certkit.train.CrownIbpTraining;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.ExpectedBoundsTraining;
 import org.certkit.train.IbpTraining;
@@ -84,7 +85,8 @@ final class TrainCommand implements Callable<Integer> {
   /** The hyper-parameter options, which build a {@link TrainingConfig} from a recipe. */
   static final class Recipe {
     @Option(names = "--method", defaultValue = "ibp",
-        description = "standard, pgd, ibp or expected-bounds (default: ${DEFAULT-VALUE}).")
+        description = "standard, pgd, ibp, crown-ibp or expected-bounds (default:"
+            + " ${DEFAULT-VALUE}).")
     String method = "ibp";
 
     @Option(names = "--eps", defaultValue = "0.1",
@@ -129,9 +131,10 @@ final class TrainCommand implements Callable<Integer> {
         case "standard" -> new StandardTraining();
         case "pgd" -> new PgdTraining(new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts, true));
         case "ibp" -> new IbpTraining(robustWeight, regWeight);
+        case "crown-ibp" -> new CrownIbpTraining(robustWeight);
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa);
         default -> throw new IllegalArgumentException("unknown method '" + method
-            + "'; known: standard, pgd, ibp, expected-bounds");
+            + "'; known: standard, pgd, ibp, crown-ibp, expected-bounds");
       };
     }
 

@@ -53,15 +53,16 @@ import org.certkit.spec.Specification;
  * bounds, which are then already exact. Margins go back from the logits, so the last layer is
  * merged into the specification.
  *
- * <p>All arithmetic is float64. With {@link IntervalDomain.Rounding#OUTWARD} the bounds are
+ * <p>With {@link IntervalDomain.Rounding#OUTWARD} all arithmetic is float64 and the bounds are
  * sound in floating point: the computed coefficients are taken as they are, and every backward
  * step adds to an error term a rigorous bound on how far its rounding moves the bound (the
  * coefficient error {@code gamma_n |a| |W|} times a sound magnitude of the node's values, from
  * outward interval bounds); pre-activation bounds come from the same sound computation,
  * intersected with the outward interval bounds, and the ReLU's upper line is widened until it is
- * valid for the computed slope. The argument is in docs/soundness.md. With NEAREST the bounds are
- * plain float64 (those of auto_LiRPA up to rounding). Results belong to the manager of the input
- * set's arrays.
+ * valid for the computed slope. The argument is in docs/soundness.md. With NEAREST the arithmetic
+ * is that of the input set's type, without allowance (float64 inputs give auto_LiRPA's bounds up to
+ * rounding), differentiable, and BatchNorm may use a training step's batch statistics (CROWN-IBP
+ * training). Results belong to the manager of the input set's arrays.
  */
 public final class LinearBoundDomain implements BoundDomain {
 
@@ -174,7 +175,7 @@ public final class LinearBoundDomain implements BoundDomain {
     NDManager m = pass.manager;
     Box out;
     try (NDManager scope = m.newSubManager()) {
-      NDArray eye = scope.eye(classes, classes, 0, DataType.FLOAT64);
+      NDArray eye = scope.eye(classes, classes, 0, pass.type);
       NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0).expandDims(0);
       NDArray lower = pass.optimisedBackward(last, rows, null, scope, slopes);
       NDArray lo = lower.get(new NDIndex(":, 0:{}", classes));
@@ -200,16 +201,16 @@ public final class LinearBoundDomain implements BoundDomain {
       NDArray labelMask = null;
       switch (spec) {
         case Specification.Margins margins -> {
-          NDArray label = margins.labels().oneHot(classes).toType(DataType.FLOAT64, false);
+          NDArray label = margins.labels().oneHot(classes).toType(pass.type, false);
           label.attach(scope);
-          NDArray eye = scope.eye(classes, classes, 0, DataType.FLOAT64).expandDims(0);
+          NDArray eye = scope.eye(classes, classes, 0, pass.type).expandDims(0);
           rows = label.expandDims(1).sub(eye);
           offset = null;
           labelMask = label.neg().add(1);
         }
         case Specification.LinearConstraints constraints -> {
-          rows = constraints.matrix().toType(DataType.FLOAT64, false);
-          offset = constraints.offset().toType(DataType.FLOAT64, false);
+          rows = constraints.matrix().toType(pass.type, false);
+          offset = constraints.offset().toType(pass.type, false);
           rows.attach(scope);
           offset.attach(scope);
         }
@@ -229,6 +230,8 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Network network;
     private final BatchStatistics stats;
     private final NDManager manager;
+    /** float64 in OUTWARD mode, else the input set's type. */
+    private final DataType type;
     private final Box input;
     private final NodeBoxes intervals;
     /** Bounds of the ReLU input nodes, as they become known. */
@@ -237,16 +240,12 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Relaxation> relaxations = new HashMap<>();
 
     Pass(Network network, InputSet set, BatchStatistics stats) {
-      if (stats.isTraining()) {
-        throw new IllegalArgumentException("linear bounds use BatchNorm running statistics;"
-            + " pass BatchStatistics.evaluation()");
-      }
       this.network = network;
       this.stats = stats;
       Box box = Box.of(set);
       this.manager = box.centre().getManager();
-      Box wide = new Box(box.centre().toType(DataType.FLOAT64, false),
-          box.radius().toType(DataType.FLOAT64, false));
+      this.type = outward() ? DataType.FLOAT64 : box.centre().getDataType();
+      Box wide = new Box(box.centre().toType(type, false), box.radius().toType(type, false));
       this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
       // OUTWARD: the input box widened for its own rounding, read as an exact real box.
       this.input = intervals.input();
@@ -352,7 +351,7 @@ public final class LinearBoundDomain implements BoundDomain {
         int size = Math.min(chunk, units - start);
         try (NDManager scope = manager.newSubManager()) {
           NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(units)
-              .toType(DataType.FLOAT64, false);
+              .toType(type, false);
           NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
               .reshape(new Shape(1, 2L * size).addAll(unit));
           NDArray lower = backward(node, rows, null, scope);
@@ -440,7 +439,7 @@ public final class LinearBoundDomain implements BoundDomain {
         int size = Math.min(chunk, channels - start);
         try (NDManager scope = manager.newSubManager()) {
           NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
-              .toType(DataType.FLOAT64, false);
+              .toType(type, false);
           // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
           NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
               .reshape(1, 2L * size, 1, 1, channels, 1, 1)
@@ -761,8 +760,8 @@ public final class LinearBoundDomain implements BoundDomain {
         init.setRequiresGradient(true);
         alpha.put(e.getKey(), init);
         free.put(e.getKey(), relax.unstable().expandDims(1));
-        moments.put(e.getKey(), new NDArray[] {scope.zeros(full, DataType.FLOAT64),
-            scope.zeros(full, DataType.FLOAT64)});
+        moments.put(e.getKey(), new NDArray[] {scope.zeros(full, type),
+            scope.zeros(full, type)});
       }
       if (alpha.isEmpty()) {
         return backward(start, rows, offset, scope);
@@ -1072,9 +1071,10 @@ public final class LinearBoundDomain implements BoundDomain {
       NDArray slope = NDArrays.where(spans, positivePart.div(NDArrays.where(spans, width,
           width.onesLike())), width.zerosLike());
       NDArray intercept = slope.mul(negativePart).neg();
-      NDArray lowerSlope = positivePart.gt(negativePart.neg()).toType(DataType.FLOAT64, false);
+      NDArray lowerSlope = positivePart.gt(negativePart.neg()).toType(lower.getDataType(),
+          false);
       NDArray unstable = lower.lt(zero).logicalAnd(upper.gt(zero))
-          .toType(DataType.FLOAT64, false);
+          .toType(lower.getDataType(), false);
       return new Relaxation(lowerSlope, slope, intercept, unstable);
     }
   }

@@ -22,9 +22,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = StandardTraining.class, name = "standard"),
     @JsonSubTypes.Type(value = PgdTraining.class, name = "pgd"),
     @JsonSubTypes.Type(value = IbpTraining.class, name = "ibp"),
+    @JsonSubTypes.Type(value = CrownIbpTraining.class, name = "crown-ibp"),
     @JsonSubTypes.Type(value = ExpectedBoundsTraining.class, name = "expected-bounds")})
 public sealed interface TrainingMethod
-    permits StandardTraining, PgdTraining, IbpTraining, ExpectedBoundsTraining {
+    permits StandardTraining, PgdTraining, IbpTraining, CrownIbpTraining,
+        ExpectedBoundsTraining {
 
   /** The identifier on the command line and in JSON, such as {@code expected-bounds}. */
   String name();

@@ -21,7 +21,8 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void crownLogitBoundsMatchAutoLirpa(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
+      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
+          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
           ReferenceBounds.eps());
       Box box = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST)
           .outputBounds(net, ball, BatchStatistics.evaluation());
@@ -37,7 +38,8 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void crownMarginsMatchAutoLirpa(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
+      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
+          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
           ReferenceBounds.eps());
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
       NDArray lower = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST).lowerBounds(
@@ -57,7 +59,8 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void optimisedSlopesTightenCrown(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager),
+      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
+          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
           ReferenceBounds.eps());
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
       Specification spec = new Specification.Margins(labels);

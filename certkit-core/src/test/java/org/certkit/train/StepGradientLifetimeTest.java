@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StepGradientLifetimeTest extends EngineTest {
 
   static Stream<TrainingMethod> methods() {
-    return Stream.of(new IbpTraining(0.5, 0.5), new ExpectedBoundsTraining(2.0),
-        PgdTraining.tenSteps(), new StandardTraining());
+    return Stream.of(new IbpTraining(0.5, 0.5), new CrownIbpTraining(0.5),
+        new ExpectedBoundsTraining(2.0), PgdTraining.tenSteps(), new StandardTraining());
   }
 
   @ParameterizedTest
