@@ -175,6 +175,7 @@ public final class LinearBoundDomain implements BoundDomain {
     NDManager m = pass.manager;
     Box out;
     try (NDManager scope = m.newSubManager()) {
+      pass.borrow(scope);
       NDArray eye = scope.eye(classes, classes, 0, pass.type);
       NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0).expandDims(0);
       NDArray lower = pass.optimisedBackward(last, rows, null, scope, slopes);
@@ -196,6 +197,7 @@ public final class LinearBoundDomain implements BoundDomain {
     int last = network.layers().size() - 1;
     NDArray lower;
     try (NDManager scope = m.newSubManager()) {
+      pass.borrow(scope);
       NDArray rows;
       NDArray offset;
       NDArray labelMask = null;
@@ -350,6 +352,7 @@ public final class LinearBoundDomain implements BoundDomain {
       for (int start = 0; start < units; start += chunk) {
         int size = Math.min(chunk, units - start);
         try (NDManager scope = manager.newSubManager()) {
+          borrow(scope);
           NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(units)
               .toType(type, false);
           NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
@@ -438,6 +441,7 @@ public final class LinearBoundDomain implements BoundDomain {
       for (int start = 0; start < channels; start += chunk) {
         int size = Math.min(chunk, channels - start);
         try (NDManager scope = manager.newSubManager()) {
+          borrow(scope);
           NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
               .toType(type, false);
           // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
@@ -773,6 +777,7 @@ public final class LinearBoundDomain implements BoundDomain {
       int sinceBest = 0;
       for (int t = 1; t <= settings.iterations() && sinceBest < settings.patience(); t++) {
         try (NDManager step = scope.newSubManager()) {
+          borrow(step);
           NDArray lower;
           try (ai.djl.training.GradientCollector collector =
               ai.djl.engine.Engine.getInstance().newGradientCollector()) {
@@ -834,6 +839,34 @@ public final class LinearBoundDomain implements BoundDomain {
       // Never worse than CROWN's own slopes.
       NDArray crown = backward(start, rows, offset, scope);
       return lower.maximum(crown);
+    }
+
+    /**
+     * Lends the pass's long-lived arrays (boxes, bounds, relaxations) to {@code scope} until it
+     * closes. An operation's result belongs to its first operand's manager, so everything a
+     * chunk or an iteration derives from them is then freed with it, not kept to the end.
+     */
+    void borrow(NDManager scope) {
+      List<Box> boxes = new ArrayList<>(intervals.nodes());
+      boxes.add(intervals.input());
+      boxes.add(input);
+      boxes.addAll(bounds.values());
+      // Each array once: lending one twice would make the scope its own owner.
+      java.util.Set<NDArray> lent = java.util.Collections.newSetFromMap(
+          new java.util.IdentityHashMap<>());
+      for (Box box : boxes) {
+        lent.add(box.centre());
+        lent.add(box.radius());
+      }
+      for (Relaxation relax : relaxations.values()) {
+        lent.add(relax.lowerSlope());
+        lent.add(relax.upperSlope());
+        lent.add(relax.upperIntercept());
+        lent.add(relax.unstable());
+      }
+      for (NDArray array : lent) {
+        array.tempAttach(scope);
+      }
     }
 
     /** {@code |c| + r} of node {@code node}'s sound bounds: a bound on its values' magnitude. */
