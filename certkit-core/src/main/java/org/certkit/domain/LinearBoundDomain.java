@@ -796,6 +796,7 @@ public final class LinearBoundDomain implements BoundDomain {
             NDArray better = detached.gt(bestLower);
             NDArray improved = NDArrays.where(better, detached, bestLower);
             improved.attach(scope);
+            bestLower.close();
             bestLower = improved;
             for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
               NDArray mask = better;
@@ -806,7 +807,7 @@ public final class LinearBoundDomain implements BoundDomain {
               NDArray kept = NDArrays.where(mask.broadcast(e.getValue().getShape()),
                   e.getValue().stopGradient(), best.get(e.getKey()));
               kept.attach(scope);
-              best.put(e.getKey(), kept);
+              best.put(e.getKey(), kept).close();
             }
           }
           double total = detached.sum().getDouble();
@@ -822,15 +823,17 @@ public final class LinearBoundDomain implements BoundDomain {
               / correction1);
           for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
             NDArray a = e.getValue();
-            NDArray gradient = a.getGradient().mul(free.get(e.getKey()));
-            gradient.attach(step);
+            NDArray raw = a.getGradient();
+            raw.attach(step);
+            NDArray gradient = raw.mul(free.get(e.getKey()));
             NDArray[] m = moments.get(e.getKey());
             a.getNDArrayInternal().adamUpdate(new NDList(a, gradient, m[0], m[1]),
                 new NDList(a), (float) settings.learningRate(), corrected, 0f, 1f, -1f, 0.9f,
                 0.999f, 1e-8f, false, false);
             NDArray clipped = a.clip(0, 1);
+            clipped.attach(step);
             clipped.copyTo(a);
-            a.getGradient().set(new NDIndex("..."), 0);
+            raw.set(new NDIndex("..."), 0);
           }
         }
       }
