@@ -296,38 +296,15 @@ public final class LinearBoundDomain implements BoundDomain {
     private boolean intervalIsExact(int node) {
       boolean dense = false;
       for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
-        switch (network.layers().get(i)) {
-          case Linear l -> {
+        switch (kind(network.layers().get(i))) {
+          case CONVOLUTION, LINEAR -> {
             if (dense) {
               return false;
             }
             dense = true;
           }
-          case Conv2d c -> {
-            if (dense) {
-              return false;
-            }
-            dense = true;
-          }
-          case BatchNorm b -> { }
-          case Normalize n -> { }
-          case Flatten f -> { }
-          case Relu r -> {
-            return false;
-          }
-          case Add a -> {
-            return false;
-          }
-          case AvgPool p -> {
-            return false;
-          }
-          case MaxPool p -> {
-            return false;
-          }
-          case Sigmoid g -> {
-            return false;
-          }
-          case Tanh t -> {
+          case CHANNELWISE, FLATTEN -> { }
+          case RELU, OTHER -> {
             return false;
           }
         }
@@ -347,17 +324,34 @@ public final class LinearBoundDomain implements BoundDomain {
       long widest = widestNode();
       int chunk = (int) Math.max(1, Math.min(units,
           CHUNK_BYTES / (Double.BYTES * 2L * n * widest)));
+      return inChunks(shape, units, chunk, (start, size, scope) -> {
+        NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(units)
+            .toType(type, false);
+        NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
+            .reshape(new Shape(1, 2L * size).addAll(unit));
+        return backward(node, rows, null, scope);
+      });
+    }
+
+    /** The lower bounds of the rows {@code +e} then {@code -e} of units {@code [start, +size)}. */
+    @FunctionalInterface
+    private interface ChunkBounds {
+      NDArray lower(int start, int size, NDManager scope);
+    }
+
+    /**
+     * Bounds of a node of {@code shape} from chunks of {@code chunk} of its {@code total} units
+     * (or channels), each computed in its own scope: lower bounds are the first half of a chunk's
+     * rows, upper bounds the negated second half.
+     */
+    private Box inChunks(Shape shape, int total, int chunk, ChunkBounds bounds) {
       List<NDArray> lowers = new ArrayList<>();
       List<NDArray> uppers = new ArrayList<>();
-      for (int start = 0; start < units; start += chunk) {
-        int size = Math.min(chunk, units - start);
+      for (int start = 0; start < total; start += chunk) {
+        int size = Math.min(chunk, total - start);
         try (NDManager scope = manager.newSubManager()) {
           borrow(scope);
-          NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(units)
-              .toType(type, false);
-          NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
-              .reshape(new Shape(1, 2L * size).addAll(unit));
-          NDArray lower = backward(node, rows, null, scope);
+          NDArray lower = bounds.lower(start, size, scope);
           NDArray lo = lower.get(new NDIndex(":, 0:{}", size));
           NDArray hi = lower.get(new NDIndex(":, {}:", size)).neg();
           lo.attach(manager);
@@ -380,30 +374,9 @@ public final class LinearBoundDomain implements BoundDomain {
         return false;
       }
       for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
-        switch (network.layers().get(i)) {
-          case Conv2d c -> { }
-          case BatchNorm b -> { }
-          case Normalize n -> { }
-          case Relu r -> { }
-          case Linear l -> {
-            return false;
-          }
-          case Flatten f -> {
-            return false;
-          }
-          case Add a -> {
-            return false;
-          }
-          case AvgPool p -> {
-            return false;
-          }
-          case MaxPool p -> {
-            return false;
-          }
-          case Sigmoid g -> {
-            return false;
-          }
-          case Tanh t -> {
+        switch (kind(network.layers().get(i))) {
+          case CONVOLUTION, CHANNELWISE, RELU -> { }
+          case LINEAR, FLATTEN, OTHER -> {
             return false;
           }
         }
@@ -436,30 +409,15 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       long perRow = 2L * n * height * width * widestWindow * Double.BYTES;
       int chunk = (int) Math.max(1, Math.min(channels, CHUNK_BYTES / Math.max(1, perRow)));
-      List<NDArray> lowers = new ArrayList<>();
-      List<NDArray> uppers = new ArrayList<>();
-      for (int start = 0; start < channels; start += chunk) {
-        int size = Math.min(chunk, channels - start);
-        try (NDManager scope = manager.newSubManager()) {
-          borrow(scope);
-          NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
-              .toType(type, false);
-          // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
-          NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
-              .reshape(1, 2L * size, 1, 1, channels, 1, 1)
-              .repeat(2, height).repeat(3, width);
-          NDArray lower = patchBackward(node, new Patches(rows, 1, 0), scope);
-          NDArray lo = lower.get(new NDIndex(":, 0:{}", size));
-          NDArray hi = lower.get(new NDIndex(":, {}:", size)).neg();
-          lo.attach(manager);
-          hi.attach(manager);
-          lowers.add(lo);
-          uppers.add(hi);
-        }
-      }
-      NDArray lower = NDArrays.concat(new NDList(lowers), 1).reshape(shape);
-      NDArray upper = NDArrays.concat(new NDList(uppers), 1).reshape(shape);
-      return Box.fromBounds(lower, upper);
+      return inChunks(shape, channels, chunk, (start, size, scope) -> {
+        NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
+            .toType(type, false);
+        // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
+        NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
+            .reshape(1, 2L * size, 1, 1, channels, 1, 1)
+            .repeat(2, height).repeat(3, width);
+        return patchBackward(node, new Patches(rows, 1, 0), scope);
+      });
     }
 
     /**
@@ -983,6 +941,25 @@ public final class LinearBoundDomain implements BoundDomain {
       // x - x is 0 for finite x and NaN otherwise: NaN marks an example with no finite bound.
       return lower.add(lower.sub(lower));
     }
+  }
+
+  /** What the shortcuts of a pass need to know of a layer. */
+  private enum Kind { CONVOLUTION, LINEAR, CHANNELWISE, FLATTEN, RELU, OTHER }
+
+  private static Kind kind(Layer layer) {
+    return switch (layer) {
+      case Conv2d c -> Kind.CONVOLUTION;
+      case Linear l -> Kind.LINEAR;
+      case BatchNorm b -> Kind.CHANNELWISE;
+      case Normalize n -> Kind.CHANNELWISE;
+      case Flatten f -> Kind.FLATTEN;
+      case Relu r -> Kind.RELU;
+      case Add a -> Kind.OTHER;
+      case AvgPool p -> Kind.OTHER;
+      case MaxPool p -> Kind.OTHER;
+      case Sigmoid g -> Kind.OTHER;
+      case Tanh t -> Kind.OTHER;
+    };
   }
 
   /** {@code [B, S, ...]} summed over every axis after the first two. */

@@ -21,9 +21,7 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void crownLogitBoundsMatchAutoLirpa(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
-          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
-          ReferenceBounds.eps());
+      InputSet ball = referenceBall();
       Box box = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST)
           .outputBounds(net, ball, BatchStatistics.evaluation());
       assertClose(ReferenceBounds.matrix(model, "crown_logit_bounds/lower"), box.lower(),
@@ -38,9 +36,7 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void crownMarginsMatchAutoLirpa(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
-          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
-          ReferenceBounds.eps());
+      InputSet ball = referenceBall();
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
       NDArray lower = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST).lowerBounds(
           net, ball, new Specification.Margins(labels), BatchStatistics.evaluation());
@@ -59,9 +55,7 @@ class LinearBoundDomainTest extends EngineTest {
   @ValueSource(strings = {"fc", "cnn3"})
   void optimisedSlopesTightenCrown(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
-      InputSet ball = InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
-          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false),
-          ReferenceBounds.eps());
+      InputSet ball = referenceBall();
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
       Specification spec = new Specification.Margins(labels);
       double[][] crown = withoutLabelColumn(new LinearBoundDomain(
@@ -84,6 +78,12 @@ class LinearBoundDomainTest extends EngineTest {
       System.out.println(model + ": mean gain over CROWN " + gain / (crown.length * 9.0));
       assertTrue(gain > 0, model + ": no gain over CROWN");
     }
+  }
+
+  /** The reference batch's eps-ball, in float64. */
+  private InputSet referenceBall() {
+    return InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
+        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false), ReferenceBounds.eps());
   }
 
   private static double[][] withoutLabelColumn(NDArray lower, long[] labels) {

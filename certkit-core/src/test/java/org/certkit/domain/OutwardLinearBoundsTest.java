@@ -43,7 +43,7 @@ class OutwardLinearBoundsTest extends EngineTest {
     int in = 5;
     int classes = 3;
     for (int t = 0; t < TRIALS; t++) {
-      float[] w = floats(random, classes * in, 1f);
+      float[] w = OutwardRoundingTest.floats(random, classes * in, 1f);
       float base = (float) (Math.pow(10, random.nextInt(5)) * random.nextGaussian());
       float[] b = new float[classes];
       for (int k = 0; k < classes; k++) {
@@ -76,10 +76,10 @@ class OutwardLinearBoundsTest extends EngineTest {
     int hidden = 5;
     int classes = 3;
     for (int t = 0; t < TRIALS; t++) {
-      float[] w1 = floats(random, hidden * in, 1f);
-      float[] b1 = floats(random, hidden, 0.1f);
-      float[] gamma = floats(random, hidden, 2f);
-      float[] mean = floats(random, hidden, (float) Math.pow(10, random.nextInt(4)));
+      float[] w1 = OutwardRoundingTest.floats(random, hidden * in, 1f);
+      float[] b1 = OutwardRoundingTest.floats(random, hidden, 0.1f);
+      float[] gamma = OutwardRoundingTest.floats(random, hidden, 2f);
+      float[] mean = OutwardRoundingTest.floats(random, hidden, (float) Math.pow(10, random.nextInt(4)));
       float[] variance = new float[hidden];
       float[] beta = new float[hidden];
       for (int j = 0; j < hidden; j++) {
@@ -87,9 +87,9 @@ class OutwardLinearBoundsTest extends EngineTest {
         double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
         beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
       }
-      float[] w2 = floats(random, hidden * hidden, 1f);
-      float[] b2 = floats(random, hidden, 0.1f);
-      float[] w3 = floats(random, classes * hidden, 1f);
+      float[] w2 = OutwardRoundingTest.floats(random, hidden * hidden, 1f);
+      float[] b2 = OutwardRoundingTest.floats(random, hidden, 0.1f);
+      float[] w3 = OutwardRoundingTest.floats(random, classes * hidden, 1f);
       float base = (float) random.nextGaussian();
       float[] b3 = new float[classes];
       for (int k = 0; k < classes; k++) {
@@ -142,13 +142,5 @@ class OutwardLinearBoundsTest extends EngineTest {
       x[i] = random.nextFloat();
     }
     return x;
-  }
-
-  private static float[] floats(Random random, int n, float scale) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = scale * (float) random.nextGaussian();
-    }
-    return v;
   }
 }

@@ -440,7 +440,8 @@ class OutwardRoundingTest extends EngineTest {
     return v;
   }
 
-  private static float[] floats(Random random, int n, float scale) {
+  /** {@code n} Gaussian floats of standard deviation {@code scale}. */
+  static float[] floats(Random random, int n, float scale) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
       v[i] = scale * (float) random.nextGaussian();
