@@ -37,6 +37,11 @@ final class EvaluationOptions {
   @Option(names = "--json", description = "Also write the results to this JSON file.")
   Path json;
 
+  @Option(names = "--per-example", paramLabel = "FILE.csv",
+      description = "Also write one row per example: index, label, correct, pgd_survives,"
+          + " verdict, method (that decided), lowest_margin_bound, seconds.")
+  Path perExample;
+
   /**
    * Runs the evaluation with the given attack and certification method (either may be null:
    * none) and prints and writes the report.
@@ -61,12 +66,22 @@ final class EvaluationOptions {
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
             .setStyle(ProgressBarStyle.ASCII).setConsumer(
                 new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+      StringBuilder rows = new StringBuilder(
+          "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize)
-          .evaluate(network, test, count, eps, manager, bar::stepTo);
+          .evaluate(network, test, count, eps, manager, bar::stepTo, e -> rows.append(
+              String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n", e.index(),
+                  e.label(), e.correct(), attack == null ? "" : Boolean.toString(e.pgdSurvives()),
+                  e.verdict(), e.method(), Double.isNaN(e.lowestBound()) ? ""
+                      : Double.toString(e.lowestBound()), e.seconds())));
       bar.close();
       print(report);
       if (json != null) {
         Json.write(json, report);
+      }
+      if (perExample != null) {
+        org.certkit.io.AtomicFiles.write(perExample,
+            rows.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       }
       return report;
     }

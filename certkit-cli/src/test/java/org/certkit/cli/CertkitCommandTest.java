@@ -300,6 +300,43 @@ class CertkitCommandTest {
   }
 
   /**
+   * {@code certify --method auto --per-example FILE} writes one row per example, in order; a row
+   * is certified exactly when its lowest margin bound is positive, and names a method of the
+   * cascade; the certified count matches the summary.
+   */
+  @Test
+  void perExampleRowsMatchTheSummary() throws IOException {
+    Path checkpoint = dir.resolve("cascade.ckpt");
+    try (NDManager manager = NDManager.newBaseManager();
+        Network net = Architectures.build(Architectures.Spec.of("fc"),
+            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, 3, manager)) {
+      Checkpoint.save(checkpoint, net, Map.of(), null);
+    }
+    Path csv = dir.resolve("rows.csv");
+    Path json = dir.resolve("cascade.json");
+    Run run = run("certify", "--method", "auto", "--n", "12", "--eps", "0.001", "--model",
+        checkpoint.toString(), "--data-dir", fakeData.toString(), "--per-example",
+        csv.toString(), "--json", json.toString());
+    assertEquals(0, run.exitCode(), run.toString());
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals("index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds",
+        lines.getFirst());
+    assertEquals(13, lines.size());
+    int certified = 0;
+    for (int i = 1; i < lines.size(); i++) {
+      String[] f = lines.get(i).split(",", -1);
+      assertEquals(Integer.toString(i - 1), f[0]);
+      assertTrue(List.of("ibp", "crown-ibp", "crown", "alpha-crown").contains(f[5]), f[5]);
+      boolean positive = Double.parseDouble(f[6]) > 0;
+      assertEquals(positive, f[4].equals("certified"), lines.get(i));
+      certified += positive ? 1 : 0;
+    }
+    double accuracy = new ObjectMapper().readTree(json.toFile()).get("certifiedAccuracy")
+        .asDouble();
+    assertEquals(certified / 12.0, accuracy, 1e-12);
+  }
+
+  /**
    * An ONNX model for CIFAR-10 images run on MNIST is refused naming both shapes, before any
    * data is read.
    */

@@ -42,8 +42,13 @@ public final class Certifier {
     /** IBP, CROWN-IBP, CROWN, then alpha-CROWN, for the examples still undecided. */
     AUTO;
 
-    /** The sound domains, cheapest first. */
-    List<BoundDomain> domains() {
+    /** The methods tried in turn: this one, or for AUTO each of the others, cheapest first. */
+    List<Method> stages() {
+      return this == AUTO ? List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN) : List.of(this);
+    }
+
+    /** The sound domain of a single method. */
+    BoundDomain domain() {
       BoundDomain ibp = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
       BoundDomain crownIbp = new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL,
           IntervalDomain.Rounding.OUTWARD);
@@ -52,11 +57,11 @@ public final class Certifier {
       BoundDomain alpha = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
           IntervalDomain.Rounding.OUTWARD, LinearBoundDomain.SlopeOptimisation.standard());
       return switch (this) {
-        case IBP -> List.of(ibp);
-        case CROWN_IBP -> List.of(crownIbp);
-        case CROWN -> List.of(crown);
-        case ALPHA_CROWN -> List.of(alpha);
-        case AUTO -> List.of(ibp, crownIbp, crown, alpha);
+        case IBP -> ibp;
+        case CROWN_IBP -> crownIbp;
+        case CROWN -> crown;
+        case ALPHA_CROWN -> alpha;
+        case AUTO -> throw new IllegalStateException("AUTO is a cascade of the other methods");
       };
     }
 
@@ -67,12 +72,16 @@ public final class Certifier {
   }
 
   private final Method method;
-  private final List<BoundDomain> domains;
+
+  /**
+   * The answer for one example: its verdict, the method whose bounds gave it (the last one
+   * tried when none certified), and the lowest lower bound of its rows in that method.
+   */
+  public record Decision(Verdict verdict, Method method, double lowestBound) {}
 
   /** A certifier with the given bounds. */
   public Certifier(Method method) {
     this.method = method;
-    this.domains = method.domains();
   }
 
   /** A certifier with interval bounds. */
@@ -116,6 +125,16 @@ public final class Certifier {
    * @param input any floating type; float32 corners or centres are widened to float64 exactly
    */
   public Verdict[] certify(Network network, InputSet input, Specification spec) {
+    Decision[] decisions = decide(network, input, spec);
+    Verdict[] out = new Verdict[decisions.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = decisions[i].verdict();
+    }
+    return out;
+  }
+
+  /** As {@link #certify(Network, InputSet, Specification)}, with the method that decided. */
+  public Decision[] decide(Network network, InputSet input, Specification spec) {
     NDManager caller = switch (input) {
       case InputSet.BoxRegion box -> box.lower().getManager();
       case InputSet.LinfBall ball -> ball.centre().getManager();
@@ -127,23 +146,23 @@ public final class Certifier {
         case InputSet.BoxRegion box -> box.lower().getShape().get(0);
         case InputSet.LinfBall ball -> ball.centre().getShape().get(0);
       };
-      Verdict[] out = new Verdict[n];
+      Decision[] out = new Decision[n];
       List<Integer> open = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         open.add(i);
       }
-      for (BoundDomain domain : domains) {
+      for (Method stage : method.stages()) {
         if (open.isEmpty()) {
           break;
         }
         NDArray index = scope.create(open.stream().mapToLong(Integer::longValue).toArray());
         boolean all = open.size() == n;
-        NDArray lower = domain.lowerBounds(network, all ? wide : select(wide, index),
+        NDArray lower = stage.domain().lowerBounds(network, all ? wide : select(wide, index),
             all ? spec : select(spec, index), BatchStatistics.evaluation());
-        decide(lower, all ? spec : select(spec, index), open, out);
+        decide(lower, all ? spec : select(spec, index), open, stage, out);
         List<Integer> still = new ArrayList<>();
         for (int i : open) {
-          if (!out[i].isCertified()) {
+          if (!out[i].verdict().isCertified()) {
             still.add(i);
           }
         }
@@ -153,24 +172,28 @@ public final class Certifier {
     }
   }
 
-  /** Sets the verdict of every example of {@code open} from the lower bounds of its rows. */
+  /** Decides every example of {@code open} from the lower bounds of its rows in {@code stage}. */
   private static void decide(NDArray lower, Specification spec, List<Integer> open,
-      Verdict[] out) {
+      Method stage, Decision[] out) {
     int rows = (int) lower.getShape().get(1);
     double[] values = lower.toDoubleArray();
     long[] label = spec instanceof Specification.Margins margins
         ? margins.labels().toLongArray() : null;
     for (int j = 0; j < open.size(); j++) {
       Verdict verdict = Verdict.CERTIFIED;
+      double lowest = Double.POSITIVE_INFINITY;
       for (int s = 0; s < rows; s++) {
         double v = values[j * rows + s];
-        if ((label == null || s != label[j]) && !(Double.isFinite(v) && v > 0)) {
+        if (label != null && s == label[j]) {
+          continue;
+        }
+        lowest = Double.isNaN(v) || Double.isNaN(lowest) ? Double.NaN : Math.min(lowest, v);
+        if (!(Double.isFinite(v) && v > 0) && verdict.isCertified()) {
           verdict = new Verdict.Unknown((label == null ? "row " + s : "margin to class " + s)
               + " has lower bound " + v);
-          break;
         }
       }
-      out[open.get(j)] = verdict;
+      out[open.get(j)] = new Decision(verdict, stage, lowest);
     }
   }
 

@@ -3,14 +3,16 @@ package org.certkit.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
-import org.certkit.certify.Verdict;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
 
 /**
  * Measures clean, PGD and certified accuracy and PGD robustness of a network on the first
@@ -42,6 +44,29 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
    */
   public RobustnessReport evaluate(Network network, ImageDataset data, int n, double eps,
       NDManager manager, IntConsumer progress) {
+    return evaluate(network, data, n, eps, manager, progress, example -> { });
+  }
+
+  /**
+   * The result for one example.
+   *
+   * @param index position in the dataset
+   * @param pgdSurvives correct and not changed by the attack (true when there is no attack and
+   *     the example is correct)
+   * @param verdict {@code certified} or {@code unknown}, or empty without certification
+   * @param method the method whose bounds decided, or empty
+   * @param lowestBound the lowest margin lower bound in that method, or NaN
+   * @param seconds the example's share of its batch's time
+   */
+  public record ExampleResult(int index, int label, boolean correct, boolean pgdSurvives,
+      String verdict, String method, double lowestBound, double seconds) {}
+
+  /**
+   * As {@link #evaluate(Network, ImageDataset, int, double, NDManager, IntConsumer)}, handing
+   * every example's result to {@code perExample}, in order.
+   */
+  public RobustnessReport evaluate(Network network, ImageDataset data, int n, double eps,
+      NDManager manager, IntConsumer progress, Consumer<ExampleResult> perExample) {
     long start = System.nanoTime();
     int total = Math.min(n, data.size());
     boolean certify = certification != null;
@@ -55,6 +80,7 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
     int done = 0;
     for (int[] indices : data.subset(total).batches(batchSize, null)) {
       int size = indices.length;
+      long batchStart = System.nanoTime();
       try (NDManager batch = manager.newSubManager()) {
         NDArray x = data.images(batch, indices);
         NDArray y = data.labels(batch, indices);
@@ -72,14 +98,21 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
             survives[i] = correct[i] && stable[i];
           }
         }
-        Verdict[] verdicts = certify ? certifier.certify(network, x, y, eps) : null;
+        Certifier.Decision[] decisions = certify ? certifier.decide(network,
+            InputSet.LinfBall.pixels(x, eps), new Specification.Margins(y)) : null;
+        long[] labels = y.toLongArray();
+        double share = (System.nanoTime() - batchStart) / 1e9 / size;
         for (int i = 0; i < size; i++) {
           clean += correct[i] ? 1 : 0;
           robust += survives[i] ? 1 : 0;
           unchanged += stable[i] ? 1 : 0;
-          boolean isCertified = verdicts != null && verdicts[i].isCertified();
+          boolean isCertified = decisions != null && decisions[i].verdict().isCertified();
           certified += isCertified ? 1 : 0;
           inconsistent += isCertified && !survives[i] ? 1 : 0;
+          perExample.accept(new ExampleResult(indices[i], (int) labels[i], correct[i],
+              survives[i], decisions == null ? "" : isCertified ? "certified" : "unknown",
+              decisions == null ? "" : decisions[i].method().label(),
+              decisions == null ? Double.NaN : decisions[i].lowestBound(), share));
         }
       }
       done += size;

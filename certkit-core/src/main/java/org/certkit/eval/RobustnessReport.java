@@ -12,7 +12,7 @@ package org.certkit.eval;
  *     "PGD robustness" of Alsubaihi et al. (Expected Tight Bounds, section 4 and rebuttal), the
  *     attack aiming at the network's own clean prediction rather than the label; at least
  *     {@link #pgdAccuracy} (both come from the same attack)
- * @param certifiedAccuracy share with a sound IBP certificate
+ * @param certifiedAccuracy share with a sound certificate (of the evaluator's method)
  * @param certifiedButAttacked examples certified yet misclassified under PGD; always 0 unless
  *     something is broken, reported as a consistency check
  * @param pgdSteps PGD steps per restart
