@@ -37,6 +37,10 @@ final class EvaluationOptions {
   @Option(names = "--json", description = "Also write the results to this JSON file.")
   Path json;
 
+  @Option(names = "--indices", paramLabel = "LIST",
+      description = "Test images to use instead of the first --n, such as 3,17,100-199.")
+  String indices;
+
   @Option(names = "--per-example", paramLabel = "FILE.csv",
       description = "Also write one row per example: index, label, correct, pgd_survives,"
           + " verdict, method (that decided), lowest_margin_bound, seconds.")
@@ -53,15 +57,44 @@ final class EvaluationOptions {
     if (n != null && n < 1) {
       throw new IllegalArgumentException("--n must be >= 1, got " + n);
     }
+    if (n != null && indices != null) {
+      throw new IllegalArgumentException("give --n or --indices, not both");
+    }
+    int[] chosen = indices == null ? null : parseIndices(indices);
     try (NDManager manager = NDManager.newBaseManager();
         Network network = model.load(data, manager)) {
       ImageDataset test = data.load(Split.TEST);
-      return evaluate(network, test, attack, certify, manager);
+      return evaluate(network, chosen == null ? test : test.select(chosen), chosen, attack,
+          certify, manager);
     }
   }
 
-  private RobustnessReport evaluate(Network network, ImageDataset test, PgdAttack attack,
-      Certifier.Method certify, NDManager manager) throws java.io.IOException {
+  /** {@code 3,17,100-199} as the indices it names, in order (ranges inclusive). */
+  static int[] parseIndices(String list) {
+    java.util.List<Integer> out = new java.util.ArrayList<>();
+    for (String part : list.split(",")) {
+      String p = part.trim();
+      try {
+        int dash = p.indexOf('-', 1);
+        int from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash).trim());
+        int to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1).trim());
+        if (from < 0 || to < from) {
+          throw new IllegalArgumentException("--indices: '" + p + "' is not a range a-b with"
+              + " 0 <= a <= b");
+        }
+        for (int i = from; i <= to; i++) {
+          out.add(i);
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--indices: '" + p + "' is not an index or a range"
+            + " such as 100-199");
+      }
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private RobustnessReport evaluate(Network network, ImageDataset test, int[] chosen,
+      PgdAttack attack, Certifier.Method certify, NDManager manager) throws java.io.IOException {
     int count = n == null ? test.size() : Math.min(n, test.size());
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
             .setStyle(ProgressBarStyle.ASCII).setConsumer(
@@ -70,7 +103,8 @@ final class EvaluationOptions {
           "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize)
           .evaluate(network, test, count, eps, manager, bar::stepTo, e -> rows.append(
-              String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n", e.index(),
+              String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n",
+                  chosen == null ? e.index() : chosen[e.index()],
                   e.label(), e.correct(), attack == null ? "" : Boolean.toString(e.pgdSurvives()),
                   e.verdict(), e.method(), Double.isNaN(e.lowestBound()) ? ""
                       : Double.toString(e.lowestBound()), e.seconds())));

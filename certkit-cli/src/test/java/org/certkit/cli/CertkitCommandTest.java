@@ -1,8 +1,10 @@
 package org.certkit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -334,6 +336,36 @@ class CertkitCommandTest {
     double accuracy = new ObjectMapper().readTree(json.toFile()).get("certifiedAccuracy")
         .asDouble();
     assertEquals(certified / 12.0, accuracy, 1e-12);
+  }
+
+  /** {@code --indices} names single images and inclusive ranges, and refuses anything else. */
+  @Test
+  void indicesListsAndRanges() {
+    assertArrayEquals(new int[] {3, 17, 100, 101, 102},
+        EvaluationOptions.parseIndices("3, 17,100-102"));
+    for (String bad : List.of("x", "5-3", "-2", "1,,2")) {
+      assertThrows(IllegalArgumentException.class, () -> EvaluationOptions.parseIndices(bad),
+          bad);
+    }
+  }
+
+  /** The rows of {@code --indices} carry the images' own indices. */
+  @Test
+  void perExampleRowsOfChosenIndices() throws IOException {
+    Path checkpoint = dir.resolve("chosen.ckpt");
+    try (NDManager manager = NDManager.newBaseManager();
+        Network net = Architectures.build(Architectures.Spec.of("fc"),
+            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, 4, manager)) {
+      Checkpoint.save(checkpoint, net, Map.of(), null);
+    }
+    Path csv = dir.resolve("chosen.csv");
+    Run run = run("certify", "--indices", "5,2-3", "--eps", "0.001", "--model",
+        checkpoint.toString(), "--data-dir", fakeData.toString(), "--per-example",
+        csv.toString());
+    assertEquals(0, run.exitCode(), run.toString());
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(List.of("5", "2", "3"), lines.subList(1, lines.size()).stream()
+        .map(l -> l.split(",")[0]).toList());
   }
 
   /**

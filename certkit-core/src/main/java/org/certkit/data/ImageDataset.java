@@ -182,6 +182,27 @@ public final class ImageDataset {
   }
 
   /**
+   * The images {@code indices} with their labels, in that order.
+   *
+   * @throws IllegalArgumentException if an index is outside the dataset
+   */
+  public ImageDataset select(int[] indices) {
+    int imageSize = channels * height * width;
+    byte[] chosenPixels = new byte[indices.length * imageSize];
+    byte[] chosenLabels = new byte[indices.length];
+    for (int i = 0; i < indices.length; i++) {
+      int k = indices[i];
+      if (k < 0 || k >= size()) {
+        throw new IllegalArgumentException(name + ": no image " + k + " among " + size());
+      }
+      System.arraycopy(pixels, k * imageSize, chosenPixels, i * imageSize, imageSize);
+      chosenLabels[i] = labels[k];
+    }
+    return new ImageDataset(name, channels, height, width, numClasses, chosenPixels,
+        chosenLabels);
+  }
+
+  /**
    * Splits all indices into mini-batches of {@code batchSize}, the last one possibly smaller.
    *
    * @param rng shuffles the indices first; {@code null} keeps them in order

@@ -81,6 +81,20 @@ class ImageDatasetTest {
   }
 
   @Test
+  void selectKeepsTheChosenSamplesInOrder() {
+    ImageDataset chosen = five().select(new int[] {4, 1, 4});
+    assertEquals(3, chosen.size());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(five().label(new int[] {4, 1, 4}[i]), chosen.label(i));
+    }
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertArrayEquals(five().images(manager, new int[] {4, 1, 4}).toFloatArray(),
+          chosen.images(manager, new int[] {0, 1, 2}).toFloatArray());
+    }
+    assertThrows(IllegalArgumentException.class, () -> five().select(new int[] {5}));
+  }
+
+  @Test
   void sequentialBatchesKeepTheLastPartialBatch() {
     int[][] batches = five().batches(2, null);
     assertEquals(3, batches.length);
