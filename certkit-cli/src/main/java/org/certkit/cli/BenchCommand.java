@@ -191,7 +191,8 @@ final class BenchCommand implements Callable<Integer> {
         NDArray labels = scope.zeros(new Shape(crownBatchSize), DataType.INT64);
         long start = System.nanoTime();
         domain.lowerBounds(network, InputSet.LinfBall.pixels(x, 0.1),
-            new Specification.Margins(labels), BatchStatistics.evaluation()).sum().getDouble();
+            new Specification.Margins(labels), BatchStatistics.evaluation()).sum()
+            .toType(DataType.FLOAT64, false).getDouble();
         if (i >= 0) {
           ms[i] = (System.nanoTime() - start) / 1e6;
         }
