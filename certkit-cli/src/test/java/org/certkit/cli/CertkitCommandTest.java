@@ -308,12 +308,7 @@ class CertkitCommandTest {
    */
   @Test
   void perExampleRowsMatchTheSummary() throws IOException {
-    Path checkpoint = dir.resolve("cascade.ckpt");
-    try (NDManager manager = NDManager.newBaseManager();
-        Network net = Architectures.build(Architectures.Spec.of("fc"),
-            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, 3, manager)) {
-      Checkpoint.save(checkpoint, net, Map.of(), null);
-    }
+    Path checkpoint = savedFc("cascade.ckpt", 3);
     Path csv = dir.resolve("rows.csv");
     Path json = dir.resolve("cascade.json");
     Run run = run("certify", "--method", "auto", "--n", "12", "--eps", "0.001", "--model",
@@ -338,6 +333,17 @@ class CertkitCommandTest {
     assertEquals(certified / 12.0, accuracy, 1e-12);
   }
 
+  /** An untrained MNIST {@code fc} network saved as {@code name} in the test directory. */
+  private Path savedFc(String name, long seed) throws IOException {
+    Path checkpoint = dir.resolve(name);
+    try (NDManager manager = NDManager.newBaseManager();
+        Network net = Architectures.build(Architectures.Spec.of("fc"),
+            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, seed, manager)) {
+      Checkpoint.save(checkpoint, net, Map.of(), null);
+    }
+    return checkpoint;
+  }
+
   /** {@code --indices} names single images and inclusive ranges, and refuses anything else. */
   @Test
   void indicesListsAndRanges() {
@@ -352,12 +358,7 @@ class CertkitCommandTest {
   /** The rows of {@code --indices} carry the images' own indices. */
   @Test
   void perExampleRowsOfChosenIndices() throws IOException {
-    Path checkpoint = dir.resolve("chosen.ckpt");
-    try (NDManager manager = NDManager.newBaseManager();
-        Network net = Architectures.build(Architectures.Spec.of("fc"),
-            DatasetName.MNIST.inputFormat(), Initialization.DEFAULT, 4, manager)) {
-      Checkpoint.save(checkpoint, net, Map.of(), null);
-    }
+    Path checkpoint = savedFc("chosen.ckpt", 4);
     Path csv = dir.resolve("chosen.csv");
     Run run = run("certify", "--indices", "5,2-3", "--eps", "0.001", "--model",
         checkpoint.toString(), "--data-dir", fakeData.toString(), "--per-example",

@@ -49,18 +49,13 @@ public final class Certifier {
 
     /** The sound domain of a single method. */
     BoundDomain domain() {
-      BoundDomain ibp = new IntervalDomain(IntervalDomain.Rounding.OUTWARD);
-      BoundDomain crownIbp = new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL,
-          IntervalDomain.Rounding.OUTWARD);
-      BoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-          IntervalDomain.Rounding.OUTWARD);
-      BoundDomain alpha = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-          IntervalDomain.Rounding.OUTWARD, LinearBoundDomain.SlopeOptimisation.standard());
+      IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
       return switch (this) {
-        case IBP -> ibp;
-        case CROWN_IBP -> crownIbp;
-        case CROWN -> crown;
-        case ALPHA_CROWN -> alpha;
+        case IBP -> new IntervalDomain(sound);
+        case CROWN_IBP -> new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL, sound);
+        case CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound);
+        case ALPHA_CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
+            LinearBoundDomain.SlopeOptimisation.standard());
         case AUTO -> throw new IllegalStateException("AUTO is a cascade of the other methods");
       };
     }
@@ -187,7 +182,7 @@ public final class Certifier {
         if (label != null && s == label[j]) {
           continue;
         }
-        lowest = Double.isNaN(v) || Double.isNaN(lowest) ? Double.NaN : Math.min(lowest, v);
+        lowest = Math.min(lowest, v); // NaN stays NaN
         if (!(Double.isFinite(v) && v > 0) && verdict.isCertified()) {
           verdict = new Verdict.Unknown((label == null ? "row " + s : "margin to class " + s)
               + " has lower bound " + v);

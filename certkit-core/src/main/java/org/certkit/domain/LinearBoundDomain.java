@@ -234,6 +234,7 @@ public final class LinearBoundDomain implements BoundDomain {
     private final NDManager manager;
     /** float64 in OUTWARD mode, else the input set's type. */
     private final DataType type;
+    private final long widest;
     private final Box input;
     private final NodeBoxes intervals;
     /** Bounds of the ReLU input nodes, as they become known. */
@@ -251,6 +252,11 @@ public final class LinearBoundDomain implements BoundDomain {
       this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
       // OUTWARD: the input box widened for its own rounding, read as an exact real box.
       this.input = intervals.input();
+      long most = input.centre().getShape().size() / input.centre().getShape().get(0);
+      for (Box node : intervals.nodes()) {
+        most = Math.max(most, node.centre().getShape().size() / node.centre().getShape().get(0));
+      }
+      this.widest = most;
       for (int i = 0; i < network.layers().size(); i++) {
         Layer layer = network.layers().get(i);
         switch (layer) {
@@ -439,13 +445,9 @@ public final class LinearBoundDomain implements BoundDomain {
             NDArray b = LayerOps.cast(cv.bias(), a, scope);
             terms.constant(patchSum(a).matMul(b.reshape(-1, 1)).squeeze(-1));
             if (terms.outward) {
-              NDArray absW = LayerOps.cast(cv.weight(), a, scope).abs();
-              NDArray reach = LayerOps.conv2d(magnitude(below), absW, b.abs(), cv.stride(),
-                  cv.padding());
-              int taps = cv.kernelSize() * cv.kernelSize();
-              terms.error(windowDot(a.abs(), unfold(reach, p)), IntervalDomain.gammaUlps(
-                  (cv.outChannels() + cv.inChannels()) * taps + 2));
-              terms.underflow(magnitude(below), (long) cv.outChannels() * taps);
+              terms.error(windowDot(a.abs(), unfold(convolutionReach(cv, below, a, scope), p)),
+                  convolutionGamma(cv));
+              terms.underflow(magnitude(below), convolutionProducts(cv));
             }
             Shape ps = a.getShape();
             long patches = ps.size() / ps.slice(4).size();
@@ -462,12 +464,7 @@ public final class LinearBoundDomain implements BoundDomain {
             NDArray scale = channelsOfPatch(affine.scale());
             terms.constant(patchSum(a).matMul(affine.shift().reshape(-1, 1)).squeeze(-1));
             if (terms.outward) {
-              BatchStatistics.MeanVar mv = stats.recordedOrRunning(i, bn);
-              NDArray mean = BatchStatistics.reshapeForChannels(
-                  LayerOps.abs(mv.mean(), scope, like), like.getShape());
-              NDArray beta = BatchStatistics.reshapeForChannels(
-                  LayerOps.abs(bn.beta(), scope, like), like.getShape());
-              NDArray reach = magnitude(below).add(mean).mul(affine.scale().abs()).add(beta);
+              NDArray reach = batchNormReach(i, bn, below, affine, scope);
               terms.error(windowDot(a.abs(), unfold(reach, p)),
                   IntervalDomain.BATCH_NORM_ULPS + 2);
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
@@ -527,11 +524,8 @@ public final class LinearBoundDomain implements BoundDomain {
       return result.broadcast(new Shape(n, rs.get(1), rs.get(2), rs.get(3)));
     }
 
+    /** The most units of any node, the input included. */
     private long widestNode() {
-      long widest = input.centre().getShape().size() / input.centre().getShape().get(0);
-      for (Box box : intervals.nodes()) {
-        widest = Math.max(widest, box.centre().getShape().size() / box.centre().getShape().get(0));
-      }
       return widest;
     }
 
@@ -588,13 +582,9 @@ public final class LinearBoundDomain implements BoundDomain {
             terms.constant(a.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
                 .matMul(b.reshape(-1, 1)).squeeze(2));
             if (terms.outward) {
-              NDArray absW = LayerOps.cast(cv.weight(), a, scope).abs();
-              NDArray reach = LayerOps.conv2d(magnitude(in[0]), absW, b.abs(), cv.stride(),
-                  cv.padding());
-              int taps = cv.kernelSize() * cv.kernelSize();
-              terms.error(rowsTimes(a.abs(), reach), IntervalDomain.gammaUlps(
-                  (cv.outChannels() + cv.inChannels()) * taps + 2));
-              terms.underflow(magnitude(in[0]), (long) cv.outChannels() * taps);
+              terms.error(rowsTimes(a.abs(), convolutionReach(cv, in[0], a, scope)),
+                  convolutionGamma(cv));
+              terms.underflow(magnitude(in[0]), convolutionProducts(cv));
             }
             NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(),
                 cv.padding(), outputPadding(inputShape, out, cv.kernelSize(), cv.stride(),
@@ -624,13 +614,7 @@ public final class LinearBoundDomain implements BoundDomain {
             NDArray scale = affine.scale().expandDims(1);
             terms.constant(sumUnits(a.mul(affine.shift().expandDims(1))));
             if (terms.outward) {
-              // The computed scale and shift differ from the exact ones as in IntervalDomain.
-              BatchStatistics.MeanVar mv = stats.recordedOrRunning(i, b);
-              NDArray mean = BatchStatistics.reshapeForChannels(
-                  LayerOps.abs(mv.mean(), scope, like), like.getShape());
-              NDArray beta = BatchStatistics.reshapeForChannels(
-                  LayerOps.abs(b.beta(), scope, like), like.getShape());
-              NDArray reach = magnitude(in[0]).add(mean).mul(affine.scale().abs()).add(beta);
+              NDArray reach = batchNormReach(i, b, in[0], affine, scope);
               terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
                   IntervalDomain.BATCH_NORM_ULPS + 2);
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
@@ -830,6 +814,28 @@ public final class LinearBoundDomain implements BoundDomain {
       }
     }
 
+    /**
+     * {@code (M + |mean|) |scale| + |beta|} per unit of BatchNorm node {@code node}: the
+     * magnitude within which its computed scale and shift round, as in {@link IntervalDomain}.
+     */
+    private NDArray batchNormReach(int node, BatchNorm bn, int below, BatchNorm.Affine affine,
+        NDManager scope) {
+      NDArray like = intervals.of(below).centre();
+      BatchStatistics.MeanVar mv = stats.recordedOrRunning(node, bn);
+      NDArray mean = BatchStatistics.reshapeForChannels(LayerOps.abs(mv.mean(), scope, like),
+          like.getShape());
+      NDArray beta = BatchStatistics.reshapeForChannels(LayerOps.abs(bn.beta(), scope, like),
+          like.getShape());
+      return magnitude(below).add(mean).mul(affine.scale().abs()).add(beta);
+    }
+
+    /** {@code |W| * M + |b|} per output unit of a convolution reading node {@code below}. */
+    private NDArray convolutionReach(Conv2d cv, int below, NDArray like, NDManager scope) {
+      NDArray absW = LayerOps.cast(cv.weight(), like, scope).abs();
+      NDArray absB = LayerOps.cast(cv.bias(), like, scope).abs();
+      return LayerOps.conv2d(magnitude(below), absW, absB, cv.stride(), cv.padding());
+    }
+
     /** {@code |c| + r} of node {@code node}'s sound bounds: a bound on its values' magnitude. */
     private NDArray magnitude(int node) {
       Box box = node == Network.INPUT ? input
@@ -856,6 +862,17 @@ public final class LinearBoundDomain implements BoundDomain {
     private Shape shapeOf(int node) {
       return intervals.of(node).centre().getShape().slice(1);
     }
+  }
+
+  /** Higham's terms for a backward convolution step: the transposed products and the reach. */
+  private static double convolutionGamma(Conv2d cv) {
+    int taps = cv.kernelSize() * cv.kernelSize();
+    return IntervalDomain.gammaUlps((cv.outChannels() + cv.inChannels()) * taps + 2);
+  }
+
+  /** Products summed into each coefficient of a backward convolution step. */
+  private static long convolutionProducts(Conv2d cv) {
+    return (long) cv.outChannels() * cv.kernelSize() * cv.kernelSize();
   }
 
   /** {@code sum_units |a| m} per row: {@code a [B, S, ...units]}, {@code m [N, ...units]}. */
