@@ -76,6 +76,17 @@ public final class LinearBoundDomain implements BoundDomain {
 
   /** Coefficients per backward pass are kept below this many bytes by splitting the rows. */
   private static final long CHUNK_BYTES = 256L << 20;
+  /**
+   * alpha-CROWN optimises examples in groups whose slopes take at most this many bytes
+   * ({@link #SLOPE_COPIES} included), and a pre-activation node's slopes only when one example's
+   * fit.
+   */
+  private static final long ALPHA_BYTES = 4L << 30;
+  /**
+   * Arrays of a slope array's size that one alpha-CROWN iteration keeps alive: the slopes, their
+   * gradient and Adam's two moments, and the backward pass's products kept for the gradient.
+   */
+  private static final int SLOPE_COPIES = 24;
 
   // The rounding allowances of OUTWARD mode; docs/soundness.md derives each.
 
@@ -92,29 +103,33 @@ public final class LinearBoundDomain implements BoundDomain {
   static final int RELU_TERMS = 4;
 
   /**
-   * How the lower slopes of unstable ReLUs are optimised for the specification's rows
-   * (alpha-CROWN, Xu et al., "Fast and complete", ICLR 2021): Adam on one slope per row and unit,
-   * projected onto [0, 1], from CROWN's adaptive slopes, stopping after {@code patience}
-   * iterations without a better total; each row keeps the slopes of its best bound. Any slope in
-   * [0, 1] gives a valid bound, so the result is as sound as CROWN's.
+   * How the lower slopes of unstable ReLUs are optimised (alpha-CROWN, Xu et al., "Fast and
+   * complete", ICLR 2021): Adam on one slope per unit and per row of every bound that passes the
+   * ReLU (the specification's rows and the intermediate pre-activation bounds), projected onto
+   * [0, 1], from CROWN's adaptive slopes, stopping after {@code patience} iterations without a
+   * better total; each row keeps its best bound. Any slope in [0, 1] gives a valid bound, so the
+   * result is as sound as CROWN's.
    *
    * @param iterations at most this many gradient steps
-   * @param learningRate Adam's step size
+   * @param learningRate Adam's first step size
+   * @param learningRateDecay factor on the step size after every iteration
    * @param patience iterations without improvement before stopping
    */
-  public record SlopeOptimisation(int iterations, double learningRate, int patience) {
+  public record SlopeOptimisation(int iterations, double learningRate,
+      double learningRateDecay, int patience) {
 
     /** Validates the settings. */
     public SlopeOptimisation {
-      if (iterations < 1 || !(learningRate > 0) || patience < 1) {
-        throw new IllegalArgumentException("need iterations >= 1, learning rate > 0 and"
-            + " patience >= 1");
+      if (iterations < 1 || !(learningRate > 0) || !(learningRateDecay > 0)
+          || learningRateDecay > 1 || patience < 1) {
+        throw new IllegalArgumentException("need iterations >= 1, learning rate > 0, decay in"
+            + " (0, 1] and patience >= 1");
       }
     }
 
-    /** auto_LiRPA's settings: 100 iterations, learning rate 0.1, patience 20. */
+    /** auto_LiRPA's settings: 100 iterations, learning rate 0.1 decaying by 0.98, patience 20. */
     public static SlopeOptimisation standard() {
-      return new SlopeOptimisation(100, 0.1, 20);
+      return new SlopeOptimisation(100, 0.1, 0.98, 20);
     }
   }
 
@@ -134,8 +149,9 @@ public final class LinearBoundDomain implements BoundDomain {
 
   /**
    * As {@link #LinearBoundDomain(Intermediate, IntervalDomain.Rounding)}, with the lower slopes
-   * of the specification's rows optimised ({@code slopes}, or null for CROWN's adaptive slopes).
-   * Pre-activation bounds keep CROWN's slopes.
+   * optimised ({@code slopes}, or null for CROWN's adaptive slopes): those of the
+   * specification's rows and, with {@link Intermediate#CROWN}, those of the pre-activation
+   * bounds.
    */
   public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding,
       SlopeOptimisation slopes) {
@@ -159,10 +175,6 @@ public final class LinearBoundDomain implements BoundDomain {
     return rounding == IntervalDomain.Rounding.OUTWARD;
   }
 
-  private boolean outward() {
-    return rounding == IntervalDomain.Rounding.OUTWARD;
-  }
-
   @Override
   public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
     Pass pass = new Pass(network, input, stats);
@@ -178,7 +190,7 @@ public final class LinearBoundDomain implements BoundDomain {
       pass.borrow(scope);
       NDArray eye = scope.eye(classes, classes, 0, pass.type);
       NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0).expandDims(0);
-      NDArray lower = pass.optimisedBackward(last, rows, null, scope, slopes);
+      NDArray lower = optimised(pass, network, stats, last, rows, null, scope);
       NDArray lo = lower.get(new NDIndex(":, 0:{}", classes));
       NDArray hi = lower.get(new NDIndex(":, {}:", classes)).neg();
       lo.attach(m);
@@ -218,13 +230,48 @@ public final class LinearBoundDomain implements BoundDomain {
         }
       }
       lower = slopes == null ? pass.backward(last, rows, offset, scope)
-          : pass.optimisedBackward(last, rows, offset, scope, slopes);
+          : optimised(pass, network, stats, last, rows, offset, scope);
       if (labelMask != null) {
         lower = lower.mul(labelMask);
       }
       lower.attach(m);
     }
     return lower;
+  }
+
+  /**
+   * alpha-CROWN's lower bounds of {@code rows} at node {@code start}, over groups of examples
+   * small enough that each group's slopes and their gradients fit in {@link #ALPHA_BYTES}
+   * (the examples' slopes are independent, so grouping changes no bound).
+   */
+  private NDArray optimised(Pass whole, Network network, BatchStatistics stats, int start,
+      NDArray rows, NDArray offset, NDManager scope) {
+    long n = whole.input.centre().getShape().get(0);
+    long perExample = whole.slopeBytesPerExample(start, rows.getShape().get(1), scope);
+    long group = Math.max(1, Math.min(n, ALPHA_BYTES / Math.max(1, perExample)));
+    if (group == n) {
+      return whole.optimisedBackward(start, rows, offset, scope, slopes);
+    }
+    List<NDArray> parts = new ArrayList<>();
+    for (long from = 0; from < n; from += group) {
+      long to = Math.min(n, from + group);
+      NDIndex examples = new NDIndex("{}:{}", from, to);
+      try (NDManager part = scope.newSubManager()) {
+        Box box = whole.original;
+        NDArray centre = box.centre().get(examples);
+        NDArray radius = box.radius().get(examples);
+        centre.attach(part);
+        radius.attach(part);
+        // The group's pass derives all its arrays from these, so they stay in this scope.
+        Pass pass = new Pass(network, new Box(centre, radius), stats, rounding);
+        NDArray groupRows = rows.getShape().get(0) == 1 ? rows : rows.get(examples);
+        NDArray groupOffset = offset == null ? null : offset.get(examples);
+        NDArray lower = pass.optimisedBackward(start, groupRows, groupOffset, part, slopes);
+        lower.attach(scope);
+        parts.add(lower);
+      }
+    }
+    return NDArrays.concat(new NDList(parts), 0);
   }
 
   /** One bound computation: the input box, the float64 parameters, the node bounds so far. */
@@ -235,6 +282,10 @@ public final class LinearBoundDomain implements BoundDomain {
     /** float64 in OUTWARD mode, else the input set's type. */
     private final DataType type;
     private final long widest;
+    /** The input set's box as given. */
+    private final Box original;
+    /** Whether this pass rounds outward (sound) or to nearest. */
+    private final boolean outward;
     private final Box input;
     private final NodeBoxes intervals;
     /** Bounds of the ReLU input nodes, as they become known. */
@@ -243,11 +294,16 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Relaxation> relaxations = new HashMap<>();
 
     Pass(Network network, InputSet set, BatchStatistics stats) {
+      this(network, Box.of(set), stats, rounding);
+    }
+
+    Pass(Network network, Box box, BatchStatistics stats, IntervalDomain.Rounding rounding) {
       this.network = network;
       this.stats = stats;
-      Box box = Box.of(set);
+      this.original = box;
+      this.outward = rounding == IntervalDomain.Rounding.OUTWARD;
       this.manager = box.centre().getManager();
-      this.type = outward() ? DataType.FLOAT64 : box.centre().getDataType();
+      this.type = outward ? DataType.FLOAT64 : box.centre().getDataType();
       Box wide = new Box(box.centre().toType(type, false), box.radius().toType(type, false));
       this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
       // OUTWARD: the input box widened for its own rounding, read as an exact real box.
@@ -287,7 +343,7 @@ public final class LinearBoundDomain implements BoundDomain {
       Box interval = intervals.of(source);
       Box box = intermediate == Intermediate.INTERVAL || intervalIsExact(source)
           ? interval : nodeBounds(source);
-      if (outward() && box != interval) {
+      if (outward && box != interval) {
         box = Box.fromBounds(box.lower().maximum(interval.lower()),
             box.upper().minimum(interval.upper()));
       }
@@ -432,8 +488,18 @@ public final class LinearBoundDomain implements BoundDomain {
      * @return {@code [N, R, H, W]} for the rows' {@code R} patches at every position
      */
     private NDArray patchBackward(int start, Patches rows, NDManager scope) {
+      return patchBackward(start, rows, scope, relaxations, Map.of(), outward);
+    }
+
+    /**
+     * As {@link #patchBackward(int, Patches, NDManager)}, with the ReLUs' relaxations given, the
+     * lower slopes of some given per row and window ({@code [N, R, H, W, C, K, K]}, as
+     * {@link #patchSlopeShapes} says), and the rounding allowance on or off.
+     */
+    private NDArray patchBackward(int start, Patches rows, NDManager scope,
+        Map<Integer, Relaxation> relaxed, Map<Integer, NDArray> lowerSlopes, boolean sound) {
       Patches p = rows;
-      Terms terms = new Terms(outward(), 4);
+      Terms terms = new Terms(sound, 4);
       int steps = 0;
       for (int i = start; i != Network.INPUT; i = network.inputs(i)[0]) {
         int below = network.inputs(i)[0];
@@ -486,7 +552,7 @@ public final class LinearBoundDomain implements BoundDomain {
             p = new Patches(scaled, p.stride(), p.padding());
           }
           case Relu r -> {
-            Relaxation relax = relaxations.get(i);
+            Relaxation relax = relaxed.get(i);
             NDArray positive = Activation.relu(a);
             NDArray negative = a.sub(positive);
             NDArray intercept = unfold(relax.upperIntercept(), p);
@@ -496,7 +562,14 @@ public final class LinearBoundDomain implements BoundDomain {
                   IntervalDomain.gammaUlps(RELU_TERMS));
               terms.underflow(magnitude(below), 2);
             }
-            p = new Patches(positive.mul(unfold(relax.lowerSlope(), p))
+            NDArray lowerSlope = unfold(relax.lowerSlope(), p);
+            NDArray alpha = lowerSlopes.get(i);
+            if (alpha != null) {
+              Shape full = alpha.getShape();
+              lowerSlope = NDArrays.where(unfold(relax.unstable(), p).toType(DataType.BOOLEAN,
+                  false).broadcast(full), alpha, lowerSlope.broadcast(full));
+            }
+            p = new Patches(positive.mul(lowerSlope)
                 .add(negative.mul(unfold(relax.upperSlope(), p))), p.stride(), p.padding());
           }
           case Linear l -> throw notPatchable(i);
@@ -538,16 +611,16 @@ public final class LinearBoundDomain implements BoundDomain {
      *     and NaN for an example whose bounds are not finite
      */
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope) {
-      return backward(start, rows, offset, scope, Map.of(), outward());
+      return backward(start, rows, offset, scope, relaxations, Map.of(), outward);
     }
 
     /**
-     * As {@link #backward(int, NDArray, NDArray, NDManager)}, with the lower slopes of some ReLU
-     * nodes given per row ({@code [N, S, ...units]}, values in [0, 1]) and the rounding
-     * allowance on or off.
+     * As {@link #backward(int, NDArray, NDArray, NDManager)}, with the ReLUs' relaxations given
+     * ({@code relaxed}), the lower slopes of their unstable units given per row for some of them
+     * ({@code [N, S, ...units]}, values in [0, 1]), and the rounding allowance on or off.
      */
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope,
-        Map<Integer, NDArray> lowerSlopes, boolean sound) {
+        Map<Integer, Relaxation> relaxed, Map<Integer, NDArray> lowerSlopes, boolean sound) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
       Terms terms = new Terms(sound, 2);
@@ -593,7 +666,7 @@ public final class LinearBoundDomain implements BoundDomain {
             push(pending, in[0], back.reshape(new Shape(batch, s).addAll(inputShape)), terms);
           }
           case Relu r -> {
-            Relaxation relax = relaxations.get(i);
+            Relaxation relax = relaxed.get(i);
             NDArray positive = Activation.relu(a);
             NDArray negative = a.sub(positive);
             NDArray intercept = relax.upperIntercept().expandDims(1);
@@ -603,8 +676,13 @@ public final class LinearBoundDomain implements BoundDomain {
                   intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS));
               terms.underflow(magnitude(in[0]), 2);
             }
-            NDArray lowerSlope = lowerSlopes.containsKey(i) ? lowerSlopes.get(i)
-                : relax.lowerSlope().expandDims(1);
+            NDArray lowerSlope = relax.lowerSlope().expandDims(1);
+            NDArray alpha = lowerSlopes.get(i);
+            if (alpha != null) {
+              Shape full = alpha.getShape();
+              lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
+                  false).broadcast(full), alpha, lowerSlope.broadcast(full));
+            }
             push(pending, in[0], positive.mul(lowerSlope)
                 .add(negative.mul(relax.upperSlope().expandDims(1))), terms);
           }
@@ -683,107 +761,420 @@ public final class LinearBoundDomain implements BoundDomain {
     }
 
     /**
-     * Lower bounds of the rows with optimised lower slopes: the iterations run without rounding
-     * allowance and with gradients; the final bound is computed once more, in this domain's
-     * rounding, from each row's best slopes.
+     * Lower bounds of the rows with optimised lower slopes (alpha-CROWN). Every ReLU below
+     * {@code start} gets a slope per unit and per row of each bound that goes through it: the
+     * specification's rows, and the rows {@code +e}, {@code -e} of the unstable units of every
+     * pre-activation node that backward passes bound (its "intermediate" slopes). An iteration
+     * recomputes those pre-activation bounds with their slopes (never looser than CROWN's, which
+     * stay as a floor), refits the ReLU relaxations to them, bounds the rows, and takes one Adam
+     * step on all slopes for the sum of the rows' bounds. To-nearest passes keep each row's best
+     * bound of any iteration; outward passes run the iterations in a float32 to-nearest pass and
+     * bound the rows once, soundly, with each example's best slopes. Never below CROWN's bound.
      */
     NDArray optimisedBackward(int start, NDArray rows, NDArray offset, NDManager scope,
         SlopeOptimisation settings) {
-      long n = input.centre().getShape().get(0);
-      long s = rows.getShape().get(1);
-      Map<Integer, NDArray> alpha = new HashMap<>();
-      Map<Integer, NDArray> free = new HashMap<>();
-      Map<Integer, NDArray[]> moments = new HashMap<>();
-      for (Map.Entry<Integer, Relaxation> e : relaxations.entrySet()) {
-        if (e.getKey() > start) {
-          continue;
+      NDArray crown = backward(start, rows, offset, scope);
+      List<Target> targets = targets(start, scope);
+      if (!outward) {
+        return optimise(start, rows, offset, targets, crown, scope, settings).lower();
+      }
+      Map<Integer, Map<Integer, NDArray>> best;
+      try (NDManager fastScope = scope.newSubManager()) {
+        DataType fast = DataType.FLOAT32;
+        NDArray centre = original.centre().toType(fast, true);
+        NDArray radius = original.radius().toType(fast, true);
+        centre.attach(fastScope);
+        radius.attach(fastScope);
+        Pass guess = new Pass(network, new Box(centre, radius), stats,
+            IntervalDomain.Rounding.NEAREST);
+        List<Target> fastTargets = new ArrayList<>();
+        for (Target t : targets) {
+          fastTargets.add(t.in(fast, fastScope));
         }
-        Relaxation relax = e.getValue();
-        Shape units = relax.lowerSlope().getShape().slice(1);
-        Shape full = new Shape(n, s).addAll(units);
-        NDArray init = relax.lowerSlope().expandDims(1).broadcast(full).duplicate();
-        init.attach(scope);
-        init.setRequiresGradient(true);
-        alpha.put(e.getKey(), init);
-        free.put(e.getKey(), relax.unstable().expandDims(1));
-        moments.put(e.getKey(), new NDArray[] {scope.zeros(full, type),
-            scope.zeros(full, type)});
+        NDArray fastRows = rows.toType(fast, true);
+        fastRows.attach(fastScope);
+        NDArray fastOffset = offset == null ? null : offset.toType(fast, true);
+        if (fastOffset != null) {
+          fastOffset.attach(fastScope);
+        }
+        Optimised found = guess.optimise(start, fastRows, fastOffset, fastTargets, null,
+            fastScope, settings);
+        best = new HashMap<>();
+        for (Map.Entry<Integer, Map<Integer, NDArray>> e : found.slopes().entrySet()) {
+          Map<Integer, NDArray> converted = new HashMap<>();
+          e.getValue().forEach((relu, a) -> {
+            NDArray wide = a.toType(type, true);
+            wide.attach(scope);
+            converted.put(relu, wide);
+          });
+          best.put(e.getKey(), converted);
+        }
       }
-      if (alpha.isEmpty()) {
-        return backward(start, rows, offset, scope);
+      Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
+      for (Target t : targets) {
+        tighten(t, relaxed, best.getOrDefault(t.node(), Map.of()), scope, true);
       }
-      Map<Integer, NDArray> best = new HashMap<>();
-      alpha.forEach((k, v) -> best.put(k, v.stopGradient().duplicate()));
-      NDArray bestLower = null;
+      NDArray lower = backward(start, rows, offset, scope, relaxed,
+          best.getOrDefault(start, Map.of()), true);
+      return NDArrays.where(lower.gt(crown), lower, crown);
+    }
+
+    /**
+     * The outcome of the iterations: per bound (a target node or the start node) and ReLU, each
+     * example's slopes from its best iteration; and each row's best bound of any iteration.
+     */
+    private record Optimised(Map<Integer, Map<Integer, NDArray>> slopes, NDArray lower) { }
+
+    /**
+     * The Adam iterations of {@link #optimisedBackward} in this pass's rounding, from CROWN's
+     * slopes; {@code floor} (or CROWN's bound when null) starts each row's best bound.
+     */
+    private Optimised optimise(int start, NDArray rows, NDArray offset, List<Target> targets,
+        NDArray floor, NDManager scope, SlopeOptimisation settings) {
+      NDArray bestLower = floor != null ? floor : backward(start, rows, offset, scope);
+      Map<Integer, Map<Integer, NDArray>> alphas = new HashMap<>();
+      for (Target t : targets) {
+        alphas.put(t.node(), t.patches() ? patchSlopesFor(t.node(), scope)
+            : slopesFor(t.node(), t.rows().getShape().get(1), scope));
+      }
+      alphas.put(start, slopesFor(start, rows.getShape().get(1), scope));
+      Map<NDArray, NDArray[]> moments = new java.util.IdentityHashMap<>();
+      Map<Integer, Map<Integer, NDArray>> best = new HashMap<>();
+      for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
+        Map<Integer, NDArray> kept = new HashMap<>();
+        e.getValue().forEach((relu, a) -> {
+          moments.put(a, new NDArray[] {a.zerosLike(), a.zerosLike()});
+          kept.put(relu, a.duplicate());
+        });
+        best.put(e.getKey(), kept);
+      }
+      if (moments.isEmpty()) {
+        return new Optimised(best, bestLower);
+      }
+      NDArray bestTotals = null;
       double bestTotal = Double.NEGATIVE_INFINITY;
       int sinceBest = 0;
       for (int t = 1; t <= settings.iterations() && sinceBest < settings.patience(); t++) {
         try (NDManager step = scope.newSubManager()) {
           borrow(step);
           NDArray lower;
+          NDArray totals;
           try (ai.djl.training.GradientCollector collector =
               ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-            Map<Integer, NDArray> used = new HashMap<>();
-            alpha.forEach((k, v) -> used.put(k, v));
+            Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
+            for (Target target : targets) {
+              tighten(target, relaxed, alphas.get(target.node()), step, false);
+            }
             NDArray stepRows = rows.duplicate();
             stepRows.attach(step);
-            lower = backward(start, stepRows, offset, step, used, false);
-            collector.backward(lower.sum().neg());
+            lower = backward(start, stepRows, offset, step, relaxed, alphas.get(start),
+                outward);
+            NDArray finite = lower.isNaN().logicalOr(lower.isInfinite()).logicalNot();
+            totals = NDArrays.where(finite, lower, lower.zerosLike()).sum(new int[] {1});
+            collector.backward(totals.sum().neg());
           }
           NDArray detached = lower.stopGradient();
-          if (bestLower == null) {
-            bestLower = detached.duplicate();
-            bestLower.attach(scope);
-          } else {
-            NDArray better = detached.gt(bestLower);
-            NDArray improved = NDArrays.where(better, detached, bestLower);
-            improved.attach(scope);
-            bestLower.close();
-            bestLower = improved;
-            for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
-              NDArray mask = better;
-              long extra = e.getValue().getShape().dimension() - 2;
-              for (int d = 0; d < extra; d++) {
-                mask = mask.expandDims(-1);
-              }
-              NDArray kept = NDArrays.where(mask.broadcast(e.getValue().getShape()),
-                  e.getValue().stopGradient(), best.get(e.getKey()));
-              kept.attach(scope);
-              best.put(e.getKey(), kept).close();
+          NDArray improved = NDArrays.where(detached.gt(bestLower), detached, bestLower);
+          improved.attach(scope);
+          bestLower.close();
+          bestLower = improved;
+          NDArray exampleTotals = totals.stopGradient();
+          NDArray better = bestTotals == null ? exampleTotals.onesLike().toType(DataType.BOOLEAN,
+              false) : exampleTotals.gt(bestTotals);
+          NDArray newTotals = bestTotals == null ? exampleTotals.duplicate()
+              : NDArrays.where(better, exampleTotals, bestTotals);
+          newTotals.attach(scope);
+          if (bestTotals != null) {
+            bestTotals.close();
+          }
+          bestTotals = newTotals;
+          for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
+            Map<Integer, NDArray> kept = best.get(e.getKey());
+            for (Map.Entry<Integer, NDArray> a : e.getValue().entrySet()) {
+              NDArray current = a.getValue().stopGradient();
+              Shape shape = current.getShape();
+              long[] perExample = new long[shape.dimension()];
+              java.util.Arrays.fill(perExample, 1);
+              perExample[0] = shape.get(0);
+              NDArray mask = better.reshape(new Shape(perExample)).broadcast(shape);
+              NDArray chosen = NDArrays.where(mask, current, kept.get(a.getKey()));
+              chosen.attach(scope);
+              kept.put(a.getKey(), chosen).close();
             }
           }
-          double total = detached.sum().getDouble();
+          double total = valueOf(detached.sum());
           if (total > bestTotal) {
             bestTotal = total;
             sinceBest = 0;
           } else {
             sinceBest++;
           }
-          double correction1 = 1 - Math.pow(0.9, t);
-          double correction2 = 1 - Math.pow(0.999, t);
-          float corrected = (float) (settings.learningRate() * Math.sqrt(correction2)
-              / correction1);
-          for (Map.Entry<Integer, NDArray> e : alpha.entrySet()) {
-            NDArray a = e.getValue();
-            NDArray raw = a.getGradient();
-            raw.attach(step);
-            NDArray gradient = raw.mul(free.get(e.getKey()));
-            NDArray[] m = moments.get(e.getKey());
+          double rate = settings.learningRate() * Math.pow(settings.learningRateDecay(), t - 1);
+          double corrected = rate * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
+          for (Map.Entry<NDArray, NDArray[]> e : moments.entrySet()) {
+            NDArray a = e.getKey();
+            NDArray gradient = a.getGradient();
+            gradient.attach(step);
+            NDArray[] m = e.getValue();
             a.getNDArrayInternal().adamUpdate(new NDList(a, gradient, m[0], m[1]),
-                new NDList(a), (float) settings.learningRate(), corrected, 0f, 1f, -1f, 0.9f,
-                0.999f, 1e-8f, false, false);
+                new NDList(a), (float) rate, (float) corrected, 0f, 1f, -1f, 0.9f, 0.999f,
+                1e-8f, false, false);
+            // In place in the engine: copyTo would go through a Java buffer.
             NDArray clipped = a.clip(0, 1);
             clipped.attach(step);
-            clipped.copyTo(a);
-            raw.set(new NDIndex("..."), 0);
+            a.set(new NDIndex("..."), clipped);
+            gradient.set(new NDIndex("..."), 0);
           }
         }
       }
-      Map<Integer, NDArray> finalSlopes = new HashMap<>(best);
-      NDArray lower = backward(start, rows, offset, scope, finalSlopes, outward());
-      // Never worse than CROWN's own slopes.
-      NDArray crown = backward(start, rows, offset, scope);
-      return lower.maximum(crown);
+      return new Optimised(best, bestLower);
+    }
+
+    /**
+     * A pre-activation node whose bounds alpha-CROWN recomputes, with the ReLU nodes reading it:
+     * either as patches of all its units, or its {@code k} units unstable for some example as
+     * dense rows {@code [1, 2k, ...units]} ({@code +e} then {@code -e}) with their one-hot
+     * selection {@code [k, units]} and mask {@code [1, ...units]}.
+     */
+    private record Target(int node, NDArray rows, NDArray selection, NDArray selected,
+        List<Integer> relus) {
+
+      /**
+       * Whether the rows are patches ({@code [1, 2C, H, W, C, 1, 1]}, every unit of an
+       * image-shaped node, {@link #patchable}) rather than dense rows of the unstable units.
+       */
+      boolean patches() {
+        return selection == null;
+      }
+
+      /** The same target with its rows in {@code type}, owned by {@code scope}. */
+      Target in(DataType type, NDManager scope) {
+        NDArray r = rows.toType(type, true);
+        r.attach(scope);
+        NDArray e = null;
+        if (selection != null) {
+          e = selection.toType(type, true);
+          e.attach(scope);
+        }
+        return new Target(node, r, e, selected, relus);
+      }
+    }
+
+    /**
+     * The pre-activation nodes below {@code start} bounded by backward passes and unstable
+     * somewhere, in order; a node is left out (keeping CROWN's bounds) when one example's slopes
+     * for it would not fit in {@link #ALPHA_BYTES}.
+     */
+    private List<Target> targets(int start, NDManager scope) {
+      Map<Integer, List<Integer>> readers = new java.util.TreeMap<>();
+      for (int relu : relaxations.keySet()) {
+        int source = network.inputs(relu)[0];
+        if (relu < start && intermediate == Intermediate.CROWN && !intervalIsExact(source)) {
+          readers.computeIfAbsent(source, k -> new ArrayList<>()).add(relu);
+        }
+      }
+      List<Target> targets = new ArrayList<>();
+      long n = input.centre().getShape().get(0);
+      for (Map.Entry<Integer, List<Integer>> e : readers.entrySet()) {
+        int node = e.getKey();
+        Shape unit = shapeOf(node);
+        NDArray unstable = relaxations.get(e.getValue().get(0)).unstable();
+        NDArray anywhere = unstable.reshape(n, -1).max(new int[] {0});
+        long k = (long) valueOf(anywhere.sum());
+        if (k == 0) {
+          continue;
+        }
+        if (patchable(node)) {
+          int channels = (int) unit.get(0);
+          long windows = 2L * unit.size();
+          long perRow = 0;
+          for (Shape window : patchSlopeShapes(node, 1).values()) {
+            perRow += window.slice(4).size();
+          }
+          if (slopeBytes(windows, perRow) > ALPHA_BYTES) {
+            continue;
+          }
+          NDArray eye = scope.eye(channels, channels, 0, type);
+          NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
+              .reshape(1, 2L * channels, 1, 1, channels, 1, 1)
+              .repeat(2, unit.get(1)).repeat(3, unit.get(2));
+          targets.add(new Target(node, rows, null, null, e.getValue()));
+          continue;
+        }
+        if (slopeBytes(2 * k, unitsOf(slopeNodes(node))) > ALPHA_BYTES) {
+          continue;
+        }
+        NDArray selection = anywhere.nonzero().squeeze(1).oneHot((int) unit.size())
+            .toType(type, false);
+        selection.attach(scope);
+        NDArray rows = NDArrays.concat(new NDList(selection, selection.neg()), 0)
+            .reshape(new Shape(1, 2 * k).addAll(unit));
+        NDArray selected = anywhere.gt(Constants.scalar(anywhere, 0))
+            .reshape(new Shape(1).addAll(unit));
+        targets.add(new Target(node, rows, selection, selected, e.getValue()));
+      }
+      return targets;
+    }
+
+    /** The bytes one example's slopes for the rows of {@code start} and its targets take. */
+    long slopeBytesPerExample(int start, long rows, NDManager scope) {
+      long bytes = slopeBytes(rows, unitsOf(slopeNodes(start)));
+      try (NDManager temporary = scope.newSubManager()) {
+        for (Target t : targets(start, temporary)) {
+          if (t.patches()) {
+            for (Shape window : patchSlopeShapes(t.node(), 1).values()) {
+              bytes += slopeBytes(window.size(), 1);
+            }
+          } else {
+            bytes += slopeBytes(t.rows().getShape().get(1), unitsOf(slopeNodes(t.node())));
+          }
+        }
+      }
+      return bytes;
+    }
+
+    /** The units of the ReLU nodes {@code relus}, together. */
+    private long unitsOf(List<Integer> relus) {
+      long units = 0;
+      for (int relu : relus) {
+        units += relaxations.get(relu).unstable().getShape().slice(1).size();
+      }
+      return units;
+    }
+
+    /** The bytes of one example's slopes over {@code units} for {@code rows} rows. */
+    private long slopeBytes(long rows, long units) {
+      return rows * units * SLOPE_COPIES * type.getNumOfBytes();
+    }
+
+    /** The ReLU nodes that a bound of {@code node} passes, with a relaxation unstable somewhere. */
+    private List<Integer> slopeNodes(int node) {
+      java.util.BitSet above = new java.util.BitSet();
+      java.util.ArrayDeque<Integer> open = new java.util.ArrayDeque<>(List.of(node));
+      while (!open.isEmpty()) {
+        for (int in : network.inputs(open.pop())) {
+          if (in != Network.INPUT && !above.get(in)) {
+            above.set(in);
+            open.push(in);
+          }
+        }
+      }
+      List<Integer> relus = new ArrayList<>();
+      for (int relu : new java.util.TreeSet<>(relaxations.keySet())) {
+        if (above.get(relu) && valueOf(relaxations.get(relu).unstable().sum()) > 0) {
+          relus.add(relu);
+        }
+      }
+      return relus;
+    }
+
+    /**
+     * Initial slopes (CROWN's) of the rows of a bound of {@code node}, {@code [N, rows, ...units]}
+     * per ReLU it passes, as leaves for gradients.
+     */
+    private Map<Integer, NDArray> slopesFor(int node, long rows, NDManager scope) {
+      long n = input.centre().getShape().get(0);
+      Map<Integer, NDArray> slopes = new HashMap<>();
+      for (int relu : slopeNodes(node)) {
+        NDArray crown = relaxations.get(relu).lowerSlope();
+        NDArray init = crown.expandDims(1)
+            .broadcast(new Shape(n, rows).addAll(crown.getShape().slice(1))).duplicate();
+        init.attach(scope);
+        init.setRequiresGradient(true);
+        slopes.put(relu, init);
+      }
+      return slopes;
+    }
+
+    /**
+     * The shapes {@code [n, R, H, W, C, K, K]} of the per-window slopes of the ReLUs that the
+     * patch rows of image-shaped node {@code node} pass ({@code R} = twice its channels), and the
+     * placement of each window; the same walk as {@link #patchBackward}.
+     */
+    private Map<Integer, Shape> patchSlopeShapes(int node, long n) {
+      Shape unit = shapeOf(node);
+      long rows = 2 * unit.get(0);
+      int channels = (int) unit.get(0);
+      int k = 1;
+      Map<Integer, Shape> shapes = new java.util.TreeMap<>();
+      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+        if (network.layers().get(i) instanceof Conv2d cv) {
+          k = (k - 1) * cv.stride() + cv.kernelSize();
+          channels = cv.inChannels();
+        } else if (relaxations.containsKey(i)) {
+          shapes.put(i, new Shape(n, rows, unit.get(1), unit.get(2), channels, k, k));
+        }
+      }
+      return shapes;
+    }
+
+    /** CROWN's slopes unfolded into the windows of {@code node}'s patch rows, as leaves. */
+    private Map<Integer, NDArray> patchSlopesFor(int node, NDManager scope) {
+      long n = input.centre().getShape().get(0);
+      Map<Integer, NDArray> slopes = new HashMap<>();
+      int stride = 1;
+      int padding = 0;
+      Map<Integer, Shape> shapes = patchSlopeShapes(node, n);
+      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+        if (network.layers().get(i) instanceof Conv2d cv) {
+          padding = padding * cv.stride() + cv.padding();
+          stride *= cv.stride();
+        } else if (shapes.containsKey(i) && slopeNodes(node).contains(i)) {
+          Shape full = shapes.get(i);
+          NDArray placeholder = scope.zeros(new Shape(1, 1, full.get(2), full.get(3), 1,
+              full.get(5), full.get(6)), type);
+          NDArray init = unfold(relaxations.get(i).lowerSlope(),
+              new Patches(placeholder, stride, padding)).broadcast(full).duplicate();
+          init.attach(scope);
+          init.setRequiresGradient(true);
+          slopes.put(i, init);
+        }
+      }
+      return slopes;
+    }
+
+    /**
+     * Recomputes the bounds of {@code target}'s units with {@code slopes} and the relaxations so
+     * far, and refits the relaxations of the ReLUs reading it. With {@code floor}, CROWN's bound
+     * is kept where it is tighter (the final, sound evaluation); the iterations go without, as
+     * auto_LiRPA's do, so that no slope loses its gradient to the floor.
+     */
+    private void tighten(Target target, Map<Integer, Relaxation> relaxed,
+        Map<Integer, NDArray> slopes, NDManager scope, boolean floor) {
+      // Results belong to their first operand's manager: a copy in scope keeps them there.
+      NDArray rows = target.rows().duplicate();
+      rows.attach(scope);
+      Box crown = bounds.get(target.node());
+      Shape shape = crown.centre().getShape();
+      NDArray l;
+      NDArray u;
+      if (target.patches()) {
+        long channels = shape.get(1);
+        NDArray lower = patchBackward(target.node(), new Patches(rows, 1, 0), scope, relaxed,
+            slopes, outward);
+        l = lower.get(new NDIndex(":, 0:{}", channels));
+        u = lower.get(new NDIndex(":, {}:", channels)).neg();
+        if (floor) {
+          l = crown.lower().maximum(l);
+          u = crown.upper().minimum(u);
+        }
+      } else {
+        long k = target.selection().getShape().get(0);
+        NDArray lower = backward(target.node(), rows, null, scope, relaxed, slopes, outward);
+        NDArray lo = lower.get(new NDIndex(":, 0:{}", k)).matMul(target.selection())
+            .reshape(shape);
+        NDArray hi = lower.get(new NDIndex(":, {}:", k)).neg().matMul(target.selection())
+            .reshape(shape);
+        NDArray selected = target.selected().duplicate();
+        selected.attach(scope);
+        selected = selected.broadcast(shape);
+        l = NDArrays.where(selected, floor ? crown.lower().maximum(lo) : lo, crown.lower());
+        u = NDArrays.where(selected, floor ? crown.upper().minimum(hi) : hi, crown.upper());
+      }
+      Relaxation refit = Relaxation.relu(Box.fromBounds(l, u));
+      for (int relu : target.relus()) {
+        relaxed.put(relu, refit);
+      }
     }
 
     /**
@@ -977,6 +1368,11 @@ public final class LinearBoundDomain implements BoundDomain {
       case Sigmoid g -> Kind.OTHER;
       case Tanh t -> Kind.OTHER;
     };
+  }
+
+  /** The value of a one-element array of any float type. */
+  private static double valueOf(NDArray scalar) {
+    return scalar.toType(DataType.FLOAT64, false).getDouble();
   }
 
   /** {@code [B, S, ...]} summed over every axis after the first two. */

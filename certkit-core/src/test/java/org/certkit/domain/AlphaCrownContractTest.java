@@ -6,7 +6,7 @@ class AlphaCrownContractTest extends SoundDomainContract {
   @Override
   BoundDomain domain() {
     return new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-        IntervalDomain.Rounding.OUTWARD, new LinearBoundDomain.SlopeOptimisation(20, 0.1, 5));
+        IntervalDomain.Rounding.OUTWARD, new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 5));
   }
 
   /** Sigmoid, Tanh and max pooling have no linear relaxation yet. */

@@ -47,13 +47,12 @@ class LinearBoundDomainTest extends EngineTest {
   }
 
   /**
-   * Optimised slopes (sound, OUTWARD) give margin bounds at least CROWN's everywhere and tighter
-   * on average, and never above auto_LiRPA's alpha-CROWN values by more than rounding (those also
-   * optimise the pre-activation bounds' slopes, which certkit does not yet).
+   * Optimised slopes (sound, OUTWARD, auto_LiRPA's settings) give margin bounds at least CROWN's
+   * everywhere and at least as tight as auto_LiRPA's alpha-CROWN values, up to 1e-4 relative.
    */
   @ParameterizedTest
   @ValueSource(strings = {"fc", "cnn3"})
-  void optimisedSlopesTightenCrown(String model) throws Exception {
+  void optimisedSlopesReachAutoLirpa(String model) throws Exception {
     try (Network net = ReferenceBounds.network(model, manager)) {
       InputSet ball = referenceBall();
       NDArray labels = ReferenceBounds.marginLabels(model, manager);
@@ -61,22 +60,33 @@ class LinearBoundDomainTest extends EngineTest {
       double[][] crown = withoutLabelColumn(new LinearBoundDomain(
           LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD).lowerBounds(
           net, ball, spec, BatchStatistics.evaluation()), labels.toLongArray());
+      long started = System.nanoTime();
       double[][] alpha = withoutLabelColumn(new LinearBoundDomain(
           LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD,
           LinearBoundDomain.SlopeOptimisation.standard()).lowerBounds(net, ball, spec,
           BatchStatistics.evaluation()), labels.toLongArray());
+      double seconds = (System.nanoTime() - started) / 1e9;
       double[][] reference = ReferenceBounds.matrix(model, "alpha_crown_margin_lower");
-      double gain = 0;
+      double sumAlpha = 0;
+      double sumReference = 0;
+      double sumCrown = 0;
+      int looser = 0;
       for (int i = 0; i < crown.length; i++) {
         for (int j = 0; j < crown[i].length; j++) {
           assertTrue(alpha[i][j] >= crown[i][j], model + " " + i + "," + j);
-          assertTrue(alpha[i][j] <= reference[i][j] + RELATIVE * Math.abs(reference[i][j]),
-              model + " above auto_LiRPA's alpha-CROWN at " + i + "," + j);
-          gain += alpha[i][j] - crown[i][j];
+          if (alpha[i][j] < reference[i][j] - RELATIVE * Math.abs(reference[i][j])) {
+            looser++;
+          }
+          sumAlpha += alpha[i][j];
+          sumReference += reference[i][j];
+          sumCrown += crown[i][j];
         }
       }
-      System.out.println(model + ": mean gain over CROWN " + gain / (crown.length * 9.0));
-      assertTrue(gain > 0, model + ": no gain over CROWN");
+      int count = crown.length * crown[0].length;
+      System.out.printf("%s: mean margin bound CROWN %.5f, alpha-CROWN %.5f (auto_LiRPA %.5f),"
+          + " %d of %d looser than auto_LiRPA, %.1f s%n", model, sumCrown / count,
+          sumAlpha / count, sumReference / count, looser, count, seconds);
+      assertTrue(looser == 0, model + ": " + looser + " bounds looser than auto_LiRPA's");
     }
   }
 
