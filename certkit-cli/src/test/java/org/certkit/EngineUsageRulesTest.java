@@ -17,8 +17,10 @@ class EngineUsageRulesTest {
   private static final Set<String> UNSAFE_SCALAR_OPERATIONS = Set.of("mul", "muli", "div", "divi",
       "maximum", "minimum", "pow", "powi", "mod", "modi");
 
+  /** The main code of every module: neither test classes nor a module's test jar. */
   private static final JavaClasses CERTKIT = new ClassFileImporter()
       .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .withImportOption(location -> !location.contains("-tests.jar"))
       .importPackages("org.certkit");
 
   /**

@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.domain.Box;
+import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.ExpectedBoundsDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.LinearBoundDomain;
@@ -26,9 +28,12 @@ import org.certkit.net.Network;
 import org.certkit.spec.InputSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
-/** {@code certkit bounds}: output bounds of a model on test images, by method. */
+/** {@code certkit bounds}: output bounds of a model on test images or given inputs, by method. */
 @Command(name = "bounds", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Per-example output bounds (logits) over the eps-ball of test images, and"
         + " their widths.",
@@ -41,8 +46,13 @@ import picocli.CommandLine.Option;
             + " expectation over Gaussian weights only.",
         "milp: solver bounds by mixed-integer programming (Tjeng et al. 2019, OR-Tools SCIP):"
             + " within the solver's tolerances, widened by a small allowance, not proven; a bound"
-            + " whose solve times out is the solver's dual bound."})
+            + " whose solve times out is the solver's dual bound.",
+        "With --inputs FILE.json the points come from the file instead of the test images;"
+            + " they have no labels, so each line shows the logit of the model's predicted"
+            + " class."})
 final class BoundsCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Mixin DataOptions data;
 
@@ -119,6 +129,14 @@ final class BoundsCommand implements Callable<Integer> {
       description = "First N test images (default: ${DEFAULT-VALUE}).")
   int n;
 
+  @Option(names = "--inputs", paramLabel = "FILE.json",
+      description = "Bound these inputs instead of test images: a JSON array shaped like the"
+          + " model's input batch ([N][1][28][28] for an MNIST model), or an object whose"
+          + " \"input\" field is one; pixels in [0, 1], each box clipped to [0, 1] as for test"
+          + " images. Cannot be combined with --dataset, --data-dir or --n. Without labels, the"
+          + " output names the model's predicted class (\"predicted\" in --json) instead.")
+  Path inputs;
+
   @Option(names = "--json", description = "Write every example's bounds to this JSON file.")
   Path json;
 
@@ -127,15 +145,27 @@ final class BoundsCommand implements Callable<Integer> {
     if (!(eps >= 0 && eps <= 1) || n < 1) {
       throw new IllegalArgumentException("need --eps in [0, 1] and --n >= 1");
     }
+    if (inputs != null) {
+      ParseResult parsed = spec.commandLine().getParseResult();
+      List<String> given = Stream.of("--dataset", "--data-dir", "--n")
+          .filter(parsed::hasMatchedOption).toList();
+      if (!given.isEmpty()) {
+        throw new IllegalArgumentException(String.join(", ", given) + " cannot be combined"
+            + " with --inputs " + inputs + ": the inputs come from the file");
+      }
+    }
     List<Map<String, Object>> examples = new ArrayList<>();
     double widthSum = 0;
     try (NDManager manager = NDManager.newBaseManager();
-        Network network = model.load(data, manager)) {
-      ImageDataset test = data.load(Split.TEST);
-      int count = Math.min(n, test.size());
+        Network network = inputs == null ? model.load(data, manager) : model.load(manager)) {
+      ImageDataset test = inputs == null ? data.load(Split.TEST) : null;
+      InputsFile points = inputs == null ? null : InputsFile.read(inputs, network.inputShape());
+      int count = test != null ? Math.min(n, test.size()) : points.size();
       for (int i = 0; i < count; i++) {
         try (NDManager scope = manager.newSubManager()) {
-          NDArray x = test.images(scope, new int[] {i}).toType(DataType.FLOAT64, false);
+          NDArray x = test != null
+              ? test.images(scope, new int[] {i}).toType(DataType.FLOAT64, false)
+              : points.point(scope, i);
           Box input = Box.linfBall(x, eps);
           Map<String, Object> example = new LinkedHashMap<>();
           double[] lower;
@@ -174,15 +204,18 @@ final class BoundsCommand implements Callable<Integer> {
           }
           width /= lower.length;
           widthSum += width;
+          String role = test != null ? "label" : "predicted";
+          int shown = test != null ? test.label(i) : (int) ConcreteDomain.forward(network, x,
+              BatchStatistics.evaluation()).argMax(1).toType(DataType.INT64, false).getLong();
           example.put("index", i);
-          example.put("label", test.label(i));
+          example.put(role, shown);
           example.put("lower", lower);
           example.put("upper", upper);
           example.put("mean_width", width);
           examples.add(example);
-          System.out.printf("%4d  label %d  mean width %.4g  bounds of the label's logit [%.4g,"
-              + " %.4g]%n", i, test.label(i), width, lower[test.label(i)],
-              upper[test.label(i)]);
+          System.out.printf("%4d  %s %d  mean width %.4g  bounds of the %s logit [%.4g, %.4g]%n",
+              i, role, shown, width, test != null ? "label's" : "predicted class's", lower[shown],
+              upper[shown]);
         }
       }
     }
@@ -205,6 +238,9 @@ final class BoundsCommand implements Callable<Integer> {
       out.put("sound", method != Method.EXPECTED);
       if (method == Method.EXPECTED) {
         out.put("mask_rule", masks);
+      }
+      if (inputs != null) {
+        out.put("inputs", inputs.toString());
       }
       out.put("eps", eps);
       out.put("mean_width", meanWidth);

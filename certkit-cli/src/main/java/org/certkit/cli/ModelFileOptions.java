@@ -21,7 +21,18 @@ final class ModelFileOptions {
    * notes on stderr when the model has no input normalisation (it then gets raw [0, 1] pixels).
    */
   Network load(DataOptions data, NDManager manager) throws IOException {
-    Network network = ModelFile.load(file, data.name().inputFormat(), manager);
+    return noted(ModelFile.load(file, data.name().inputFormat(), manager));
+  }
+
+  /**
+   * Loads the model with the input shape its file declares, for inputs that come from elsewhere
+   * than a dataset, with the same note as {@link #load(DataOptions, NDManager)}.
+   */
+  Network load(NDManager manager) throws IOException {
+    return noted(ModelFile.load(file, manager));
+  }
+
+  private Network noted(Network network) {
     if (network.layers().stream().noneMatch(l -> l instanceof Normalize)) {
       System.err.println("note: " + file + " has no input normalisation (Sub/Div at its input):"
           + " it gets pixels in [0, 1] as they are");

@@ -451,12 +451,13 @@ class CertkitCommandTest {
     assertNoStackTrace(run);
   }
 
-  private static void assertNoStackTrace(Run run) {
+  static void assertNoStackTrace(Run run) {
     assertFalse(run.err().contains("\tat "), "stack trace printed: " + run.err());
     assertFalse(run.out().contains("\tat "), "stack trace printed: " + run.out());
   }
 
-  private static Run run(String... args) {
+  /** Runs the command line on {@code args}, capturing what it prints. */
+  static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = CertkitCommand.commandLine();
