@@ -180,7 +180,7 @@ public final class LinearBoundDomain implements BoundDomain {
     Pass pass = new Pass(network, input, stats);
     int last = network.layers().size() - 1;
     if (slopes == null) {
-      return pass.nodeBounds(last);
+      return pass.nodeBounds(last, false);
     }
     // Rows +I and -I over the outputs, their slopes optimised like a specification's.
     int classes = network.numClasses();
@@ -342,7 +342,7 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       Box interval = intervals.of(source);
       Box box = intermediate == Intermediate.INTERVAL || intervalIsExact(source)
-          ? interval : nodeBounds(source);
+          ? interval : nodeBounds(source, true);
       if (outward && box != interval) {
         box = Box.fromBounds(box.lower().maximum(interval.lower()),
             box.upper().minimum(interval.upper()));
@@ -374,25 +374,55 @@ public final class LinearBoundDomain implements BoundDomain {
       return true;
     }
 
-    /** Lower and upper bounds of every unit of {@code node}, by backward passes in chunks. */
-    Box nodeBounds(int node) {
+    /**
+     * Lower and upper bounds of the units of {@code node}, by backward passes in chunks. With
+     * {@code unstableOnly} (a ReLU's input), only the units whose interval bounds straddle zero
+     * in some example go back; the others keep their interval bounds, on which the ReLU is
+     * already exact. Image-shaped nodes go back as patches, every unit.
+     */
+    Box nodeBounds(int node, boolean unstableOnly) {
       if (patchable(node)) {
         return patchBounds(node);
       }
-      Shape shape = intervals.of(node).centre().getShape();
+      Box interval = intervals.of(node);
+      Shape shape = interval.centre().getShape();
       long n = shape.get(0);
       Shape unit = shape.slice(1);
       int units = (int) unit.size();
+      NDArray anywhere = null;
+      int count = units;
+      if (unstableOnly) {
+        NDArray zero = Constants.scalar(interval.centre(), 0);
+        anywhere = interval.lower().lt(zero).logicalAnd(interval.upper().gt(zero))
+            .reshape(n, -1).toType(type, false).max(new int[] {0});
+        count = (int) valueOf(anywhere.sum());
+        if (count == 0) {
+          return interval;
+        }
+      }
+      NDArray picked = count == units ? null : anywhere.nonzero().squeeze(1);
       long widest = widestNode();
-      int chunk = (int) Math.max(1, Math.min(units,
+      int chunk = (int) Math.max(1, Math.min(count,
           CHUNK_BYTES / (Double.BYTES * 2L * n * widest)));
-      return inChunks(shape, units, chunk, (start, size, scope) -> {
-        NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(units)
-            .toType(type, false);
+      NDArray[] bounds = inChunks(count, chunk, (start, size, scope) -> {
+        NDArray which = picked == null ? scope.arange(start, start + size, 1, DataType.INT64)
+            : picked.get(new NDIndex("{}:{}", start, start + size));
+        which.attach(scope);
+        NDArray eye = which.oneHot(units).toType(type, false);
         NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
             .reshape(new Shape(1, 2L * size).addAll(unit));
         return backward(node, rows, null, scope);
       });
+      if (picked == null) {
+        return Box.fromBounds(bounds[0].reshape(shape), bounds[1].reshape(shape));
+      }
+      // Scatter the bounded units into the interval bounds (a product with 0/1 is exact).
+      NDArray selection = picked.oneHot(units).toType(type, false);
+      NDArray mask = anywhere.gt(Constants.scalar(anywhere, 0))
+          .reshape(new Shape(1).addAll(unit)).broadcast(shape);
+      return Box.fromBounds(
+          NDArrays.where(mask, bounds[0].matMul(selection).reshape(shape), interval.lower()),
+          NDArrays.where(mask, bounds[1].matMul(selection).reshape(shape), interval.upper()));
     }
 
     /** The lower bounds of the rows {@code +e} then {@code -e} of units {@code [start, +size)}. */
@@ -402,11 +432,11 @@ public final class LinearBoundDomain implements BoundDomain {
     }
 
     /**
-     * Bounds of a node of {@code shape} from chunks of {@code chunk} of its {@code total} units
-     * (or channels), each computed in its own scope: lower bounds are the first half of a chunk's
-     * rows, upper bounds the negated second half.
+     * Lower and upper bounds {@code [N, total, ...]} from chunks of {@code chunk} of
+     * {@code total} units (or channels), each computed in its own scope: lower bounds are the
+     * first half of a chunk's rows, upper bounds the negated second half.
      */
-    private Box inChunks(Shape shape, int total, int chunk, ChunkBounds bounds) {
+    private NDArray[] inChunks(int total, int chunk, ChunkBounds bounds) {
       List<NDArray> lowers = new ArrayList<>();
       List<NDArray> uppers = new ArrayList<>();
       for (int start = 0; start < total; start += chunk) {
@@ -422,9 +452,8 @@ public final class LinearBoundDomain implements BoundDomain {
           uppers.add(hi);
         }
       }
-      NDArray lower = NDArrays.concat(new NDList(lowers), 1).reshape(shape);
-      NDArray upper = NDArrays.concat(new NDList(uppers), 1).reshape(shape);
-      return Box.fromBounds(lower, upper);
+      return new NDArray[] {NDArrays.concat(new NDList(lowers), 1),
+          NDArrays.concat(new NDList(uppers), 1)};
     }
 
     /**
@@ -471,7 +500,7 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       long perRow = 2L * n * height * width * widestWindow * Double.BYTES;
       int chunk = (int) Math.max(1, Math.min(channels, CHUNK_BYTES / Math.max(1, perRow)));
-      return inChunks(shape, channels, chunk, (start, size, scope) -> {
+      NDArray[] bounds = inChunks(channels, chunk, (start, size, scope) -> {
         NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
             .toType(type, false);
         // [1, 2 size, H, W, C, 1, 1]: +e_c and -e_c at every position.
@@ -480,6 +509,7 @@ public final class LinearBoundDomain implements BoundDomain {
             .repeat(2, height).repeat(3, width);
         return patchBackward(node, new Patches(rows, 1, 0), scope);
       });
+      return Box.fromBounds(bounds[0].reshape(shape), bounds[1].reshape(shape));
     }
 
     /**
