@@ -292,6 +292,10 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Box> bounds = new HashMap<>();
     /** Relaxations of the ReLU nodes, as they become known. */
     private final Map<Integer, Relaxation> relaxations = new HashMap<>();
+    /** The nodes in {@link #bounds} whose stable units kept their interval bounds. */
+    private final java.util.Set<Integer> partial = new java.util.HashSet<>();
+    /** Lines below and above the Sigmoid and Tanh nodes, as they become known. */
+    private final Map<Integer, Curve> curves = new HashMap<>();
 
     Pass(Network network, InputSet set, BatchStatistics stats) {
       this(network, Box.of(set), stats, rounding);
@@ -318,11 +322,13 @@ public final class LinearBoundDomain implements BoundDomain {
         switch (layer) {
           case Relu r -> {
             int source = network.inputs(i)[0];
-            relaxations.put(i, Relaxation.relu(preActivation(source)));
+            relaxations.put(i, Relaxation.relu(preActivation(source, true)));
           }
           case MaxPool p -> throw unsupported(layer, i);
-          case Sigmoid s -> throw unsupported(layer, i);
-          case Tanh t -> throw unsupported(layer, i);
+          case Sigmoid s -> curves.put(i, curve(SShapedLines.Function.SIGMOID,
+              preActivation(network.inputs(i)[0], false)));
+          case Tanh t -> curves.put(i, curve(SShapedLines.Function.TANH,
+              preActivation(network.inputs(i)[0], false)));
           case Linear l -> { }
           case Conv2d c -> { }
           case BatchNorm b -> { }
@@ -334,20 +340,42 @@ public final class LinearBoundDomain implements BoundDomain {
       }
     }
 
-    /** Bounds of node {@code source}, computed once; interval bounds when they are exact. */
-    private Box preActivation(int source) {
+    /** The sound lines of {@code f} over {@code box}, as arrays of this pass's type. */
+    private Curve curve(SShapedLines.Function f, Box box) {
+      NDArray c = box.centre();
+      SShapedLines lines = SShapedLines.of(f, c.toType(DataType.FLOAT64, false).toDoubleArray(),
+          box.radius().toType(DataType.FLOAT64, false).toDoubleArray());
+      Shape shape = c.getShape();
+      NDManager m = c.getManager();
+      return new Curve(m.create(lines.lowerSlope, shape).toType(type, false),
+          m.create(lines.lowerIntercept, shape).toType(type, false),
+          m.create(lines.upperSlope, shape).toType(type, false),
+          m.create(lines.upperIntercept, shape).toType(type, false));
+    }
+
+    /**
+     * Bounds of node {@code source}, computed once; interval bounds when they are exact. With
+     * {@code unstableOnly} (a ReLU's input) only the units unstable on the interval bounds need
+     * linear bounds.
+     */
+    private Box preActivation(int source, boolean unstableOnly) {
       Box known = bounds.get(source);
-      if (known != null) {
+      if (known != null && !(partial.contains(source) && !unstableOnly)) {
         return known;
       }
       Box interval = intervals.of(source);
       Box box = intermediate == Intermediate.INTERVAL || intervalIsExact(source)
-          ? interval : nodeBounds(source, true);
+          ? interval : nodeBounds(source, unstableOnly);
       if (outward && box != interval) {
         box = Box.fromBounds(box.lower().maximum(interval.lower()),
             box.upper().minimum(interval.upper()));
       }
       bounds.put(source, box);
+      if (unstableOnly) {
+        partial.add(source);
+      } else {
+        partial.remove(source);
+      }
       return box;
     }
 
@@ -535,6 +563,8 @@ public final class LinearBoundDomain implements BoundDomain {
         int below = network.inputs(i)[0];
         Shape inputShape = shapeOf(below);
         NDArray a = p.values();
+        // Each constant below sums over a window: its rounding grows with the window's size.
+        int window = (int) a.getShape().slice(4).size();
         steps++;
         switch (network.layers().get(i)) {
           case Conv2d cv -> {
@@ -542,7 +572,7 @@ public final class LinearBoundDomain implements BoundDomain {
             terms.constant(patchSum(a).matMul(b.reshape(-1, 1)).squeeze(-1));
             if (terms.outward) {
               terms.error(windowDot(a.abs(), unfold(convolutionReach(cv, below, a, scope), p)),
-                  convolutionGamma(cv));
+                  convolutionGamma(cv) + IntervalDomain.gammaUlps(window));
               terms.underflow(magnitude(below), convolutionProducts(cv));
             }
             Shape ps = a.getShape();
@@ -562,7 +592,7 @@ public final class LinearBoundDomain implements BoundDomain {
             if (terms.outward) {
               NDArray reach = batchNormReach(i, bn, below, affine, scope);
               terms.error(windowDot(a.abs(), unfold(reach, p)),
-                  IntervalDomain.BATCH_NORM_ULPS + 2);
+                  IntervalDomain.BATCH_NORM_ULPS + 2 + IntervalDomain.gammaUlps(window));
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
             }
             p = new Patches(a.mul(scale), p.stride(), p.padding());
@@ -576,7 +606,7 @@ public final class LinearBoundDomain implements BoundDomain {
             if (terms.outward) {
               NDArray reach = magnitude(below).add(mean.abs()).div(std);
               terms.error(windowDot(a.abs(), unfold(reach, p)),
-                  IntervalDomain.NORMALIZE_ULPS + 2);
+                  IntervalDomain.NORMALIZE_ULPS + 2 + IntervalDomain.gammaUlps(window));
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
             }
             p = new Patches(scaled, p.stride(), p.padding());
@@ -589,7 +619,7 @@ public final class LinearBoundDomain implements BoundDomain {
             terms.constant(windowDot(negative, intercept));
             if (terms.outward) {
               terms.error(windowDot(a.abs(), unfold(magnitude(below), p).add(intercept.abs())),
-                  IntervalDomain.gammaUlps(RELU_TERMS));
+                  IntervalDomain.gammaUlps(RELU_TERMS + window));
               terms.underflow(magnitude(below), 2);
             }
             NDArray lowerSlope = unfold(relax.lowerSlope(), p);
@@ -663,6 +693,8 @@ public final class LinearBoundDomain implements BoundDomain {
         Layer layer = network.layers().get(i);
         int[] in = network.inputs(i);
         Shape inputShape = shapeOf(in[0]);
+        // Constants sum over a node's units: their rounding grows with the count.
+        int units = (int) inputShape.size();
         switch (layer) {
           case Linear l -> {
             NDArray w = LayerOps.cast(l.weight(), a, scope);
@@ -686,7 +718,7 @@ public final class LinearBoundDomain implements BoundDomain {
                 .matMul(b.reshape(-1, 1)).squeeze(2));
             if (terms.outward) {
               terms.error(rowsTimes(a.abs(), convolutionReach(cv, in[0], a, scope)),
-                  convolutionGamma(cv));
+                  convolutionGamma(cv) + IntervalDomain.gammaUlps((int) out.size()));
               terms.underflow(magnitude(in[0]), convolutionProducts(cv));
             }
             NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(),
@@ -703,7 +735,7 @@ public final class LinearBoundDomain implements BoundDomain {
             terms.constant(sumUnits(negative.mul(intercept)));
             if (terms.outward) {
               terms.error(sumUnits(a.abs().mul(magnitude(in[0]).expandDims(1).add(
-                  intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS));
+                  intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS + units));
               terms.underflow(magnitude(in[0]), 2);
             }
             NDArray lowerSlope = relax.lowerSlope().expandDims(1);
@@ -724,7 +756,7 @@ public final class LinearBoundDomain implements BoundDomain {
             if (terms.outward) {
               NDArray reach = batchNormReach(i, b, in[0], affine, scope);
               terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.BATCH_NORM_ULPS + 2);
+                  IntervalDomain.BATCH_NORM_ULPS + 2 + IntervalDomain.gammaUlps(units));
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
             }
             push(pending, in[0], a.mul(scale), terms);
@@ -738,7 +770,7 @@ public final class LinearBoundDomain implements BoundDomain {
             if (terms.outward) {
               NDArray reach = magnitude(in[0]).add(mean.abs()).div(std);
               terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.NORMALIZE_ULPS + 2);
+                  IntervalDomain.NORMALIZE_ULPS + 2 + IntervalDomain.gammaUlps(units));
               terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
             }
             push(pending, in[0], scaled, terms);
@@ -759,8 +791,8 @@ public final class LinearBoundDomain implements BoundDomain {
             push(pending, in[0], avgPoolAdjoint(a, p, inputShape), terms);
           }
           case MaxPool p -> throw unsupported(layer, i);
-          case Sigmoid s -> throw unsupported(layer, i);
-          case Tanh t -> throw unsupported(layer, i);
+          case Sigmoid s -> curveStep(curves.get(i), a, in[0], units, pending, terms);
+          case Tanh t -> curveStep(curves.get(i), a, in[0], units, pending, terms);
         }
       }
       NDArray a = pending.remove(Network.INPUT);
@@ -1208,6 +1240,29 @@ public final class LinearBoundDomain implements BoundDomain {
     }
 
     /**
+     * Row {@code a} through a Sigmoid or Tanh node reading {@code below}: the line below where a
+     * coefficient is positive, the line above where it is negative. The lines hold as computed,
+     * so only the products and the constant's sum over the {@code units} round; the error term is
+     * the ReLU's, with both intercepts.
+     */
+    private void curveStep(Curve curve, NDArray a, int below, int units,
+        Map<Integer, NDArray> pending, Terms terms) {
+      NDArray positive = Activation.relu(a);
+      NDArray negative = a.sub(positive);
+      NDArray lowerIntercept = curve.lowerIntercept().expandDims(1);
+      NDArray upperIntercept = curve.upperIntercept().expandDims(1);
+      terms.constant(sumUnits(positive.mul(lowerIntercept).add(negative.mul(upperIntercept))));
+      if (terms.outward) {
+        terms.error(sumUnits(a.abs().mul(magnitude(below).expandDims(1)
+            .add(lowerIntercept.abs()).add(upperIntercept.abs()))),
+            IntervalDomain.gammaUlps(RELU_TERMS + units));
+        terms.underflow(magnitude(below), 2);
+      }
+      push(pending, below, positive.mul(curve.lowerSlope().expandDims(1))
+          .add(negative.mul(curve.upperSlope().expandDims(1))), terms);
+    }
+
+    /**
      * Lends the pass's long-lived arrays (boxes, bounds, relaxations) to {@code scope} until it
      * closes. An operation's result belongs to its first operand's manager, so everything a
      * chunk or an iteration derives from them is then freed with it, not kept to the end.
@@ -1223,6 +1278,12 @@ public final class LinearBoundDomain implements BoundDomain {
       for (Box box : boxes) {
         lent.add(box.centre());
         lent.add(box.radius());
+      }
+      for (Curve curve : curves.values()) {
+        lent.add(curve.lowerSlope());
+        lent.add(curve.lowerIntercept());
+        lent.add(curve.upperSlope());
+        lent.add(curve.upperIntercept());
       }
       for (Relaxation relax : relaxations.values()) {
         lent.add(relax.lowerSlope());
@@ -1512,6 +1573,10 @@ public final class LinearBoundDomain implements BoundDomain {
    * The two lines that bound a ReLU on {@code [l, u]}: {@code lowerSlope z} below and
    * {@code upperSlope z + upperIntercept} above, each {@code [N, ...units]}.
    */
+  /** Lines below and above a Sigmoid or Tanh node, per unit {@code [N, ...units]}. */
+  private record Curve(NDArray lowerSlope, NDArray lowerIntercept, NDArray upperSlope,
+      NDArray upperIntercept) { }
+
   private record Relaxation(NDArray lowerSlope, NDArray upperSlope, NDArray upperIntercept,
       NDArray unstable) {
 

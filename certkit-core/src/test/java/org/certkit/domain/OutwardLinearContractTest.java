@@ -9,9 +9,9 @@ class OutwardLinearContractTest extends SoundDomainContract {
         IntervalDomain.Rounding.OUTWARD);
   }
 
-  /** Sigmoid, Tanh and max pooling have no linear relaxation yet. */
+  /** Max pooling has no linear relaxation yet. */
   @Override
-  boolean relaxesEveryLayer() {
+  boolean relaxesMaxPool() {
     return false;
   }
 }
