@@ -43,7 +43,10 @@ import org.certkit.spec.Specification;
  * {@code u (z - l) / (u - l)} and the line below {@code alpha z}, {@code alpha = 1} when
  * {@code u > -l} and 0 otherwise (the adaptive choice of CROWN); stable units are exact. At the
  * input the row is minimised over the box in closed form. Convolutions go back by transposed
- * convolutions, never dense matrices; average pooling likewise.
+ * convolutions, never dense matrices; average pooling likewise. Sigmoid and Tanh take chords
+ * and derivative-bounded lines through the range's ends ({@link SShapedLines}); max pooling
+ * takes the input with the largest lower bound below, and above it the same input where that
+ * input dominates the window, else the window's largest upper bound.
  *
  * <p>The pre-activation bounds that the relaxations need come either from the same backward
  * passes, one per ReLU input node with the rows {@code +I} and {@code -I} over its units
@@ -294,6 +297,8 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Relaxation> relaxations = new HashMap<>();
     /** The nodes in {@link #bounds} whose stable units kept their interval bounds. */
     private final java.util.Set<Integer> partial = new java.util.HashSet<>();
+    /** Relaxations of the MaxPool nodes, as they become known. */
+    private final Map<Integer, Pooling> pools = new HashMap<>();
     /** Lines below and above the Sigmoid and Tanh nodes, as they become known. */
     private final Map<Integer, Curve> curves = new HashMap<>();
 
@@ -324,7 +329,7 @@ public final class LinearBoundDomain implements BoundDomain {
             int source = network.inputs(i)[0];
             relaxations.put(i, Relaxation.relu(preActivation(source, true)));
           }
-          case MaxPool p -> throw unsupported(layer, i);
+          case MaxPool p -> pools.put(i, pooling(p, poolInput(network.inputs(i)[0])));
           case Sigmoid s -> curves.put(i, curve(SShapedLines.Function.SIGMOID,
               preActivation(network.inputs(i)[0], false)));
           case Tanh t -> curves.put(i, curve(SShapedLines.Function.TANH,
@@ -338,6 +343,39 @@ public final class LinearBoundDomain implements BoundDomain {
           case AvgPool p -> { }
         }
       }
+    }
+
+    /**
+     * Sound bounds of a MaxPool's input {@code node}: a ReLU's exact image of its input's
+     * bounds, else the interval box.
+     */
+    private Box poolInput(int node) {
+      if (node != Network.INPUT && network.layers().get(node) instanceof Relu) {
+        Box h = preActivation(network.inputs(node)[0], true);
+        NDArray zero = Constants.scalar(h.centre(), 0);
+        return Box.fromBounds(h.lower().maximum(zero), h.upper().maximum(zero));
+      }
+      return intervals.of(node);
+    }
+
+    /**
+     * The relaxation of max pooling {@code p} over input bounds {@code box}: per window the input
+     * with the largest lower bound (the output is at least it), whether that input's lower
+     * bound reaches every other input's upper bound (the output is then exactly it), and the
+     * largest upper bound (else the output is at most it).
+     */
+    private Pooling pooling(MaxPool p, Box box) {
+      NDArray lowTaps = poolTaps(box.lower(), p);
+      NDArray upTaps = poolTaps(box.upper(), p);
+      int taps = p.kernel() * p.kernel();
+      NDArray selection = lowTaps.argMax(4).oneHot(taps).toType(type, false);
+      NDArray chosenLower = lowTaps.max(new int[] {4});
+      NDArray minusInfinity = upTaps.zerosLike().add(Constants.scalar(upTaps,
+          Double.NEGATIVE_INFINITY));
+      NDArray others = NDArrays.where(selection.toType(DataType.BOOLEAN, false), minusInfinity,
+          upTaps).max(new int[] {4});
+      NDArray dominated = chosenLower.gte(others).toType(type, false);
+      return new Pooling(selection, dominated, upTaps.max(new int[] {4}));
     }
 
     /** The sound lines of {@code f} over {@code box}, as arrays of this pass's type. */
@@ -790,7 +828,22 @@ public final class LinearBoundDomain implements BoundDomain {
             }
             push(pending, in[0], avgPoolAdjoint(a, p, inputShape), terms);
           }
-          case MaxPool p -> throw unsupported(layer, i);
+          case MaxPool p -> {
+            Pooling pool = pools.get(i);
+            NDArray positive = Activation.relu(a);
+            NDArray negative = a.sub(positive);
+            NDArray dominated = pool.dominated().expandDims(1);
+            NDArray open = Constants.scalar(dominated, 1).sub(dominated);
+            terms.constant(sumUnits(negative.mul(open).mul(pool.maxUpper().expandDims(1))));
+            if (terms.outward) {
+              NDArray reach = LayerOps.maxPool(magnitude(in[0]), p);
+              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                  IntervalDomain.gammaUlps(p.kernel() * p.kernel() + units + 4));
+              terms.underflow(reach, (long) p.kernel() * p.kernel());
+            }
+            push(pending, in[0], poolAdjoint(positive.add(negative.mul(dominated)),
+                pool.selection(), p, inputShape), terms);
+          }
           case Sigmoid s -> curveStep(curves.get(i), a, in[0], units, pending, terms);
           case Tanh t -> curveStep(curves.get(i), a, in[0], units, pending, terms);
         }
@@ -1279,6 +1332,11 @@ public final class LinearBoundDomain implements BoundDomain {
         lent.add(box.centre());
         lent.add(box.radius());
       }
+      for (Pooling pool : pools.values()) {
+        lent.add(pool.selection());
+        lent.add(pool.dominated());
+        lent.add(pool.maxUpper());
+      }
       for (Curve curve : curves.values()) {
         lent.add(curve.lowerSlope());
         lent.add(curve.lowerIntercept());
@@ -1573,6 +1631,68 @@ public final class LinearBoundDomain implements BoundDomain {
    * The two lines that bound a ReLU on {@code [l, u]}: {@code lowerSlope z} below and
    * {@code upperSlope z + upperIntercept} above, each {@code [N, ...units]}.
    */
+  /**
+   * A MaxPool node's relaxation per window {@code [N, C, Ho, Wo]}: the one-hot choice of input
+   * over the window's taps ({@code [N, C, Ho, Wo, K*K]}), whether that input dominates (1 or 0),
+   * and the largest upper bound in the window.
+   */
+  private record Pooling(NDArray selection, NDArray dominated, NDArray maxUpper) { }
+
+  /**
+   * The window taps of {@code x [N, C, H, W]} under max pooling {@code p},
+   * {@code [N, C, Ho, Wo, K*K]}, padding as minus infinity.
+   */
+  private static NDArray poolTaps(NDArray x, MaxPool p) {
+    Shape xs = x.getShape();
+    int k = p.kernel();
+    int s = p.stride();
+    int pad = p.padding();
+    long ho = p.outputSize((int) xs.get(2));
+    long wo = p.outputSize((int) xs.get(3));
+    long needH = (ho - 1) * s + k;
+    long needW = (wo - 1) * s + k;
+    int bottom = (int) Math.max(0, needH - pad - xs.get(2));
+    int right = (int) Math.max(0, needW - pad - xs.get(3));
+    NDArray padded = pad2d(x, pad, bottom, pad, right);
+    NDArray inside = pad2d(x.onesLike(), pad, bottom, pad, right)
+        .gt(Constants.scalar(x, 0));
+    NDArray minusInfinity = padded.zerosLike().add(Constants.scalar(x,
+        Double.NEGATIVE_INFINITY));
+    NDArray filled = NDArrays.where(inside, padded, minusInfinity);
+    List<NDArray> taps = new ArrayList<>();
+    for (int ky = 0; ky < k; ky++) {
+      for (int kx = 0; kx < k; kx++) {
+        taps.add(filled.get(new NDIndex(":, :, {}:{}:{}, {}:{}:{}", ky, ky + (ho - 1) * s + 1, s,
+            kx, kx + (wo - 1) * s + 1, s)));
+      }
+    }
+    return NDArrays.stack(new NDList(taps), 4);
+  }
+
+  /**
+   * The adjoint of picking one input per window: coefficients {@code a [B, S, C, Ho, Wo]} moved
+   * to the chosen taps ({@code selection [N, C, Ho, Wo, K*K]}) of an input of shape
+   * {@code inputShape}, summed where windows overlap, by one transposed convolution whose
+   * kernel holds tap {@code t} in channel {@code t}.
+   */
+  private static NDArray poolAdjoint(NDArray a, NDArray selection, MaxPool p, Shape inputShape) {
+    int taps = p.kernel() * p.kernel();
+    NDArray perTap = a.expandDims(-1).mul(selection.expandDims(1));
+    Shape ps = perTap.getShape();
+    long b = ps.get(0);
+    long s = ps.get(1);
+    long channels = ps.get(2);
+    Shape out = new Shape(channels, ps.get(3), ps.get(4));
+    NDArray flat = perTap.reshape(b * s * channels, ps.get(3), ps.get(4), taps)
+        .transpose(0, 3, 1, 2);
+    NDArray kernel = a.getManager().eye(taps, taps, 0, a.getDataType())
+        .reshape(taps, 1, p.kernel(), p.kernel());
+    NDArray back = LayerOps.conv2dTranspose(flat, kernel, p.stride(), p.padding(),
+        outputPadding(inputShape, out, p.kernel(), p.stride(), p.padding(), 1),
+        outputPadding(inputShape, out, p.kernel(), p.stride(), p.padding(), 2));
+    return back.reshape(new Shape(b, s).addAll(inputShape));
+  }
+
   /** Lines below and above a Sigmoid or Tanh node, per unit {@code [N, ...units]}. */
   private record Curve(NDArray lowerSlope, NDArray lowerIntercept, NDArray upperSlope,
       NDArray upperIntercept) { }
@@ -1602,10 +1722,5 @@ public final class LinearBoundDomain implements BoundDomain {
 
   private static IllegalStateException notPatchable(int index) {
     return new IllegalStateException("unreachable: node " + index + " was checked patchable");
-  }
-
-  private static IllegalArgumentException unsupported(Layer layer, int index) {
-    return new IllegalArgumentException("linear bounds do not relax " + layer.describe()
-        + " (node " + index + ") yet");
   }
 }

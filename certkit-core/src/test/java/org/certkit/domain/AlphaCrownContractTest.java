@@ -8,10 +8,4 @@ class AlphaCrownContractTest extends SoundDomainContract {
     return new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
         IntervalDomain.Rounding.OUTWARD, new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 5));
   }
-
-  /** Max pooling has no linear relaxation yet. */
-  @Override
-  boolean relaxesMaxPool() {
-    return false;
-  }
 }

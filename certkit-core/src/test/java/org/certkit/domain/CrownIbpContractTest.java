@@ -8,10 +8,4 @@ class CrownIbpContractTest extends SoundDomainContract {
     return new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL,
         IntervalDomain.Rounding.OUTWARD);
   }
-
-  /** Max pooling has no linear relaxation yet. */
-  @Override
-  boolean relaxesMaxPool() {
-    return false;
-  }
 }

@@ -8,10 +8,4 @@ class OutwardLinearContractTest extends SoundDomainContract {
     return new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
         IntervalDomain.Rounding.OUTWARD);
   }
-
-  /** Max pooling has no linear relaxation yet. */
-  @Override
-  boolean relaxesMaxPool() {
-    return false;
-  }
 }

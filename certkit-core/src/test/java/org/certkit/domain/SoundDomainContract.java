@@ -23,19 +23,11 @@ import org.junit.jupiter.api.Test;
  */
 abstract class SoundDomainContract extends BoundDomainContract {
 
-  /**
-   * The networks of every domain, and one with Sigmoid, Tanh and pooling: with max pooling
-   * unless the domain does not relax it yet ({@link #relaxesMaxPool}).
-   */
+  /** The networks of every domain, and one with Sigmoid, Tanh, average and max pooling. */
   List<BiFunction<NDManager, Long, Network>> soundNetworks() {
     List<BiFunction<NDManager, Long, Network>> out = new ArrayList<>(List.of(NETWORKS));
-    out.add(relaxesMaxPool() ? TinyNetworks::smooth : TinyNetworks::sShaped);
+    out.add(TinyNetworks::smooth);
     return List.copyOf(out);
-  }
-
-  /** Whether the domain bounds max pooling. */
-  boolean relaxesMaxPool() {
-    return true;
   }
 
   @Test

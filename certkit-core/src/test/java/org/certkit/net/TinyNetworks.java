@@ -62,21 +62,6 @@ public final class TinyNetworks {
     return new Network("smooth", EIGHT_BY_EIGHT.shape(), layers, owner);
   }
 
-  /**
-   * The chain of {@link #smooth} with average pooling in place of max pooling: Normalize,
-   * Conv(1->3), Sigmoid, AvgPool(2, s2), Conv(3->4), Tanh, AvgPool(2, s2), Flatten,
-   * Linear(16->4).
-   */
-  public static Network sShaped(NDManager manager, long seed) {
-    NDManager owner = manager.newSubManager();
-    java.util.Random random = new java.util.Random(seed);
-    java.util.List<Layer> layers = java.util.List.of(
-        new Normalize(EIGHT_BY_EIGHT.mean(), EIGHT_BY_EIGHT.std()), conv(owner, random, 3, 1),
-        new Sigmoid(), new AvgPool(2, 2, 0), conv(owner, random, 4, 3), new Tanh(),
-        new AvgPool(2, 2, 0), new Flatten(), linear(owner, random, 4, 16));
-    return new Network("s-shaped", EIGHT_BY_EIGHT.shape(), layers, owner);
-  }
-
   private static Conv2d conv(NDManager manager, java.util.Random random, int out, int in) {
     float[] w = new float[out * in * 9];
     float[] b = new float[out];
