@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +20,7 @@ import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.LinearBoundDomain;
 import org.certkit.io.Json;
+import org.certkit.io.ModelFile;
 import org.certkit.io.Provenance;
 import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
@@ -71,6 +73,16 @@ final class BenchCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   int crownBatchSize;
 
+  @Option(names = "--crown-model", paramLabel = "FILE",
+      description = "Time only the CROWN rows, on this model (ONNX or checkpoint, random"
+          + " inputs of its input shape) instead of the architecture.")
+  Path crownModel;
+
+  @Option(names = "--crown-repeats", defaultValue = "3",
+      description = "Timed CROWN repetitions, after one warm-up when more than one (default:"
+          + " ${DEFAULT-VALUE}).")
+  int crownRepeats;
+
   @Option(names = "--json", description = "Write the results to this JSON file.")
   Path json;
 
@@ -85,6 +97,16 @@ final class BenchCommand implements Callable<Integer> {
     result.put("architecture", arch);
     result.put("input_shape", "1x28x28");
     result.put("batch_size", batchSize);
+    if (crownModel != null) {
+      result.put("crown_model", crownModel.toString());
+      try (NDManager root = NDManager.newBaseManager();
+          Network network = ModelFile.load(crownModel, root)) {
+        root.getEngine().setRandomSeed(0);
+        crownRows(root, network, result);
+      }
+      writeJson(result);
+      return 0;
+    }
     try (NDManager root = NDManager.newBaseManager()) {
       root.getEngine().setRandomSeed(0);
       try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
@@ -102,22 +124,7 @@ final class BenchCommand implements Callable<Integer> {
         result.put("ibp_forward_ms_min_max", new double[] {min(ibp), max(ibp)});
         System.out.printf("forward (eval, batch %d): standard %.1f ms, IBP %.1f ms, ratio %.2f"
             + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats);
-        if (crownBatchSize > 0) {
-          for (IntervalDomain.Rounding rounding : IntervalDomain.Rounding.values()) {
-            String key = "crown_" + rounding.name().toLowerCase(java.util.Locale.ROOT);
-            boolean resettable = PeakMemory.reset();
-            double[] crown = timeCrown(root, network, rounding);
-            long peak = PeakMemory.peakBytes();
-            result.put(key + "_ms", median(crown));
-            result.put(key + "_ms_min_max", new double[] {min(crown), max(crown)});
-            result.put(key + "_peak_rss_bytes", peak);
-            System.out.printf("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
-                + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", rounding.name().toLowerCase(
-                java.util.Locale.ROOT), crownBatchSize, median(crown), crown.length,
-                min(crown), max(crown), peak / (double) (1L << 30),
-                resettable ? "" : " (peak not resettable: process peak)");
-          }
-        }
+        crownRows(root, network, result);
       }
       ImageDataset data = randomImages(batchSize * trainSteps);
       Map<String, Double> throughput = new LinkedHashMap<>();
@@ -149,6 +156,12 @@ final class BenchCommand implements Callable<Integer> {
       result.put("live_arrays_flat", flat);
       System.out.println("live native arrays flat over steps: " + flat);
     }
+    writeJson(result);
+    return 0;
+  }
+
+  /** Adds the provenance, prints the allocator settings and writes {@code --json} if given. */
+  private void writeJson(Map<String, Object> result) throws IOException {
     Provenance provenance = Provenance.current();
     result.put("allocator", provenance.allocator());
     result.put("provenance", provenance);
@@ -156,7 +169,6 @@ final class BenchCommand implements Callable<Integer> {
     if (json != null) {
       Json.write(json, result);
     }
-    return 0;
   }
 
   private double[] time(NDManager root, Network network, boolean interval) {
@@ -179,15 +191,37 @@ final class BenchCommand implements Callable<Integer> {
     return ms;
   }
 
+  /** The CROWN rows, to nearest and sound: median time and peak memory of each. */
+  private void crownRows(NDManager root, Network network, Map<String, Object> result) {
+    if (crownBatchSize < 1) {
+      return;
+    }
+    for (IntervalDomain.Rounding rounding : IntervalDomain.Rounding.values()) {
+      String key = "crown_" + rounding.name().toLowerCase(java.util.Locale.ROOT);
+      boolean resettable = PeakMemory.reset();
+      double[] crown = timeCrown(root, network, rounding);
+      long peak = PeakMemory.peakBytes();
+      result.put(key + "_ms", median(crown));
+      result.put(key + "_ms_min_max", new double[] {min(crown), max(crown)});
+      result.put(key + "_peak_rss_bytes", peak);
+      System.out.printf("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
+          + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", rounding.name().toLowerCase(
+          java.util.Locale.ROOT), crownBatchSize, median(crown), crown.length,
+          min(crown), max(crown), peak / (double) (1L << 30),
+          resettable ? "" : " (peak not resettable: process peak)");
+    }
+  }
+
   /** CROWN margin lower bounds of a random batch; fewer repetitions than the forward pass. */
   private double[] timeCrown(NDManager root, Network network, IntervalDomain.Rounding rounding) {
     LinearBoundDomain domain = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
         rounding);
-    int timed = Math.min(repeats, 3);
+    int timed = Math.max(1, crownRepeats);
     double[] ms = new double[timed];
-    for (int i = -1; i < timed; i++) {
+    for (int i = timed > 1 ? -1 : 0; i < timed; i++) {
       try (NDManager scope = root.newSubManager()) {
-        NDArray x = scope.randomUniform(0, 1, new Shape(crownBatchSize, 1, 28, 28));
+        NDArray x = scope.randomUniform(0, 1,
+            new Shape(crownBatchSize).addAll(network.inputShape()));
         NDArray labels = scope.zeros(new Shape(crownBatchSize), DataType.INT64);
         long start = System.nanoTime();
         domain.lowerBounds(network, InputSet.LinfBall.pixels(x, 0.1),
