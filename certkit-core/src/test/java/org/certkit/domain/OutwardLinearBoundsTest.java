@@ -12,6 +12,7 @@ import java.util.Random;
 import org.certkit.domain.ExactIntervals.Interval;
 import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Linear;
 import org.certkit.net.Network;
@@ -114,6 +115,62 @@ class OutwardLinearBoundsTest extends EngineTest {
         h = ExactIntervals.relu(ExactIntervals.linear(ExactIntervals.relu(h), w2, b2));
         BigDecimal[] exact = ExactIntervals.marginLower(h, w3, b3, target);
         assertBelow(computed, exact, target, "trial " + t);
+      }
+    }
+  }
+
+  /**
+   * The patch path: Conv(1->2, 3x3, p1), BatchNorm with large means and a cancelling shift,
+   * ReLU, and a last Conv(2->2, 3x3, s2, p1) whose biases bring each channel's first unit to
+   * within float rounding of zero, on 4x4 images at a point. The last node's bounds go back as
+   * patches; its box must contain the exact values (BigDecimal). Without the patch steps'
+   * rounding allowance this fails in the first trial.
+   */
+  @Test
+  void convolutionPatchBoundsContainExactImage() {
+    Random random = new Random(23);
+    int side = 4;
+    int channels = 2;
+    for (int t = 0; t < TRIALS / 3; t++) {
+      float[] w1 = OutwardRoundingTest.floats(random, channels * 9, 1f);
+      float[] b1 = OutwardRoundingTest.floats(random, channels, 0.1f);
+      float[] gamma = OutwardRoundingTest.floats(random, channels, 2f);
+      float[] mean = OutwardRoundingTest.floats(random, channels,
+          (float) Math.pow(10, random.nextInt(4)));
+      float[] variance = new float[channels];
+      float[] beta = new float[channels];
+      for (int j = 0; j < channels; j++) {
+        variance[j] = 0.01f + 4 * random.nextFloat();
+        double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
+        beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
+      }
+      float[] w2 = OutwardRoundingTest.floats(random, channels * channels * 9, 1f);
+      double[] x = points(random, side * side);
+      Interval[] h = ExactIntervals.linfBall(x, 0);
+      h = ExactIntervals.conv2d(h, 1, side, side, w1, b1, 3, 1, 1);
+      h = ExactIntervals.relu(ExactIntervals.batchNorm(h, side * side, gamma, beta, mean,
+          variance, 1e-5f));
+      Interval[] unbiased = ExactIntervals.conv2d(h, channels, side, side, w2,
+          new float[channels], 3, 2, 1);
+      float[] b2 = new float[channels];
+      for (int c = 0; c < channels; c++) {
+        b2[c] = (float) -unbiased[c * 4].lo().doubleValue();
+      }
+      Interval[] exact = ExactIntervals.conv2d(h, channels, side, side, w2, b2, 3, 2, 1);
+      try (NDManager scope = manager.newSubManager();
+          Network net = new Network("patches", new Shape(1, side, side), List.of(
+              new Conv2d(scope.create(w1, new Shape(channels, 1, 3, 3)), scope.create(b1), 1, 1),
+              new BatchNorm(scope.create(gamma), scope.create(beta), scope.create(mean),
+                  scope.create(variance), 1e-5f, 0.1f),
+              new Relu(),
+              new Conv2d(scope.create(w2, new Shape(channels, channels, 3, 3)),
+                  scope.create(b2), 2, 1)),
+              manager.newSubManager())) {
+        NDArray point = scope.create(x, new Shape(1, 1, side, side));
+        Box box = domain.outputBounds(net, InputSet.LinfBall.pixels(point, 0), EVAL);
+        ExactIntervals.assertContains(
+            box.centre().toType(DataType.FLOAT64, false).toDoubleArray(),
+            box.radius().toType(DataType.FLOAT64, false).toDoubleArray(), exact, "trial " + t);
       }
     }
   }
