@@ -203,6 +203,31 @@ public final class LinearBoundDomain implements BoundDomain {
     return out;
   }
 
+  /**
+   * The bounds one CROWN pass computes for the input of every ReLU node and for the output.
+   *
+   * @param reluInputs in ReLU node order, batch-first
+   * @param output the output box
+   */
+  public record LayerBounds(List<Box> reluInputs, Box output) { }
+
+  /**
+   * The pre-activation bounds of every ReLU node and the output bounds, from one pass (as
+   * {@link #outputBounds} computes them, CROWN's slopes); for the big-M constants of an exact
+   * encoding, say. Units stable on their interval bounds keep those.
+   */
+  public LayerBounds layerBounds(Network network, InputSet input, BatchStatistics stats) {
+    Pass pass = new Pass(network, input, stats);
+    Box output = pass.nodeBounds(network.layers().size() - 1, false);
+    List<Box> reluInputs = new ArrayList<>();
+    for (int i = 0; i < network.layers().size(); i++) {
+      if (network.layers().get(i) instanceof Relu) {
+        reluInputs.add(pass.preActivation(network.inputs(i)[0], true));
+      }
+    }
+    return new LayerBounds(List.copyOf(reluInputs), output);
+  }
+
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {

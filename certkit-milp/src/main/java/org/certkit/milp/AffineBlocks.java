@@ -30,8 +30,8 @@ import org.certkit.net.Tanh;
  * changes the layout, and Linear and Conv2d compose with what came before. A convolution becomes
  * one sparse row per output unit over its receptive field (zero padding omitted), so the rows of
  * convolutional networks stay short. Weights are read as float32 and used as float64; the
- * BatchNorm scale is computed in float64. This is the common form of the {@link
- * MixedIntegerEncoding} and of {@link LinearRelaxationBounds}.
+ * BatchNorm scale is computed in float64. This is the form the {@link MixedIntegerEncoding}
+ * encodes.
  */
 final class AffineBlocks {
 

@@ -15,9 +15,11 @@ import java.util.Optional;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.domain.NodeBoxes;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
+import org.certkit.spec.InputSet;
 
 /**
  * Solver bounds of a network's outputs, or of a linear objective {@code c^T y} of them (such as a
@@ -30,8 +32,8 @@ import org.certkit.net.Network;
  * example at a time; every layer type is supported. Each unstable ReLU becomes one binary variable,
  * with big-M constants from interval bound propagation ({@link IntervalDomain} with
  * {@link IntervalDomain.Rounding#OUTWARD} rounding, so they hold for the network in exact
- * arithmetic), optionally tightened by linear ReLU relaxations
- * ({@link MilpOptions.PreActivationBounds#LINEAR_RELAXATION}, needed for trained MNIST networks,
+ * arithmetic), optionally tightened by CROWN's sound linear bounds
+ * ({@link LinearBoundDomain}, {@link MilpOptions.PreActivationBounds#LINEAR_RELAXATION}, needed for trained MNIST networks,
  * where interval bounds leave over a thousand ReLUs unstable at eps 0.01). The solve time grows
  * exponentially with the number of unstable ReLUs in the worst case: use it on small networks or
  * small radii, as ground truth for cheaper bounds, or as the last link of a certification chain.
@@ -45,8 +47,7 @@ import org.certkit.net.Network;
  * above the objective at the solver's own point (evaluated by the concrete forward pass), nor an
  * upper bound below it. The widening is an allowance, not an error bound: these bounds are not
  * certified against floating-point error the way {@link IntervalDomain.Rounding#OUTWARD} bounds
- * are, and the big-M constants from {@link LinearRelaxationBounds} are computed in floating
- * point too.
+ * are (the big-M constants are: they hold in exact arithmetic).
  *
  * <p><b>Time limit.</b> Every solve (one side of one objective) has the time limit of the
  * {@link MilpOptions}. When it ends the solve, the result is {@link MilpBound.TimedOut}, never
@@ -195,10 +196,17 @@ public final class MilpBounds {
         List<double[][]> reluBounds = preActivations;
         if (options.preActivationBounds()
             == MilpOptions.PreActivationBounds.LINEAR_RELAXATION) {
-          LinearRelaxationBounds.Result tight = LinearRelaxationBounds.tighten(blocks, lower,
-              upper, preActivations, outputBounds);
-          reluBounds = tight.preActivations();
-          outputBounds = tight.output();
+          LinearBoundDomain.LayerBounds tight = new LinearBoundDomain(
+              LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD)
+              .layerBounds(network, new InputSet.BoxRegion(lower64, upper64),
+                  BatchStatistics.evaluation());
+          reluBounds = new ArrayList<>();
+          for (Box box : tight.reluInputs()) {
+            reluBounds.add(new double[][] {box.lower().toDoubleArray(),
+                box.upper().toDoubleArray()});
+          }
+          outputBounds = new double[][] {tight.output().lower().toDoubleArray(),
+              tight.output().upper().toDoubleArray()};
         }
         solver = MPSolver.createSolver(options.solver().name());
         if (solver == null) {

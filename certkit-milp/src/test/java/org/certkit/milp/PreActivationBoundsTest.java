@@ -9,15 +9,17 @@ import java.util.List;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
+import org.certkit.spec.InputSet;
 import org.certkit.testing.EngineTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The sparse affine form of a network and the linear-relaxation bounds computed on it. */
-class LinearRelaxationBoundsTest extends EngineTest {
+/** The sparse affine form of a network, and the MILP with CROWN's big-M constants. */
+class PreActivationBoundsTest extends EngineTest {
 
   @BeforeEach
   void seed() {
@@ -53,9 +55,9 @@ class LinearRelaxationBoundsTest extends EngineTest {
   }
 
   /**
-   * The tightened bounds lie inside the interval bounds, are strictly tighter somewhere, and
-   * contain the outputs of corners and random points of the box; the MILP with them finds the
-   * same exact bounds with no more unstable ReLUs than with interval big-M constants.
+   * CROWN's output bounds lie inside the interval bounds, are strictly tighter somewhere, and
+   * contain the outputs of corners and random points of the box; the MILP with CROWN's big-M
+   * constants finds the same exact bounds with no more unstable ReLUs than with interval ones.
    */
   @Test
   void tighterThanIntervalsYetSoundAndMilpUnchanged() {
@@ -74,16 +76,25 @@ class LinearRelaxationBoundsTest extends EngineTest {
           pre.add(new double[][] {b.lower().toDoubleArray(), b.upper().toDoubleArray()});
         }
         double[][] ibp = {out.lower().toDoubleArray(), out.upper().toDoubleArray()};
-        AffineBlocks blocks = AffineBlocks.of(net.layers(), net.inputShape().getShape());
-        LinearRelaxationBounds.Result tight = LinearRelaxationBounds.tighten(blocks,
-            box.lower().toDoubleArray(), box.upper().toDoubleArray(), pre, ibp);
+        LinearBoundDomain.LayerBounds layers = new LinearBoundDomain(
+            LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD).layerBounds(
+            net, new InputSet.BoxRegion(box.lower(), box.upper()), BatchStatistics.evaluation());
+        double[][] tight = {layers.output().lower().toDoubleArray(),
+            layers.output().upper().toDoubleArray()};
+        for (int j = 0; j < pre.size(); j++) {
+          double[] lo = layers.reluInputs().get(j).lower().toDoubleArray();
+          double[] hi = layers.reluInputs().get(j).upper().toDoubleArray();
+          for (int u = 0; u < lo.length; u++) {
+            assertTrue(lo[u] <= hi[u], "empty pre-activation bound at layer " + j);
+          }
+        }
         double[] samples = ConcreteDomain.forward(net,
             MilpFixtures.cornersAndSamples(box, 3000, seed), BatchStatistics.evaluation())
             .toDoubleArray();
         int classes = net.numClasses();
         for (int k = 0; k < classes; k++) {
-          double lo = tight.output()[0][k];
-          double hi = tight.output()[1][k];
+          double lo = tight[0][k];
+          double hi = tight[1][k];
           assertTrue(lo >= ibp[0][k] && hi <= ibp[1][k], "looser than IBP at output " + k);
           gain += (lo - ibp[0][k]) + (ibp[1][k] - hi);
           for (int i = k; i < samples.length; i += classes) {
@@ -101,7 +112,7 @@ class LinearRelaxationBoundsTest extends EngineTest {
         }
       }
     }
-    assertTrue(gain > 1e-3, "linear relaxations never tightened IBP: " + gain);
+    assertTrue(gain > 1e-3, "CROWN never tightened IBP: " + gain);
   }
 
   private Network bnNetwork() {
