@@ -84,7 +84,7 @@ public final class LinearBoundDomain implements BoundDomain {
    * ({@link #SLOPE_COPIES} included), and a pre-activation node's slopes only when one example's
    * fit.
    */
-  private static final long ALPHA_BYTES = 4L << 30;
+  private static final long ALPHA_BYTES = 1L << 30;
   /**
    * Arrays of a slope array's size that one alpha-CROWN iteration keeps alive: the slopes, their
    * gradient and Adam's two moments, and the backward pass's products kept for the gradient.
