@@ -395,10 +395,8 @@ public final class LinearBoundDomain implements BoundDomain {
       int taps = p.kernel() * p.kernel();
       NDArray selection = lowTaps.argMax(4).oneHot(taps).toType(type, false);
       NDArray chosenLower = lowTaps.max(new int[] {4});
-      NDArray minusInfinity = upTaps.zerosLike().add(Constants.scalar(upTaps,
-          Double.NEGATIVE_INFINITY));
-      NDArray others = NDArrays.where(selection.toType(DataType.BOOLEAN, false), minusInfinity,
-          upTaps).max(new int[] {4});
+      NDArray others = NDArrays.where(selection.toType(DataType.BOOLEAN, false),
+          minusInfinityLike(upTaps), upTaps).max(new int[] {4});
       NDArray dominated = chosenLower.gte(others).toType(type, false);
       return new Pooling(selection, dominated, upTaps.max(new int[] {4}));
     }
@@ -1592,18 +1590,25 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   private static NDArray unfold(NDArray x, Patches p) {
     Shape ps = p.values().getShape();
-    long hs = ps.get(2);
-    long ws = ps.get(3);
-    int k = (int) ps.get(5);
-    int s = p.stride();
-    int pad = p.padding();
     Shape xs = x.getShape();
-    long h = xs.get(2);
-    long w = xs.get(3);
+    int k = (int) ps.get(5);
+    NDArray taps = windowTaps(x, ps.get(2), ps.get(3), k, p.stride(), p.padding());
+    // [N, C, Hs, Ws, K*K] -> [N, 1, Hs, Ws, C, K, K]
+    return taps.reshape(xs.get(0), xs.get(1), ps.get(2), ps.get(3), k, k)
+        .transpose(0, 2, 3, 1, 4, 5).expandDims(1);
+  }
+
+  /**
+   * The {@code k x k} windows of {@code x [N, C, H, W]} at {@code hs x ws} positions with stride
+   * {@code s} and zero padding {@code pad} (more at the far sides when the windows need it):
+   * {@code [N, C, Hs, Ws, K*K]}.
+   */
+  private static NDArray windowTaps(NDArray x, long hs, long ws, int k, int s, int pad) {
+    Shape xs = x.getShape();
     long needH = (hs - 1) * s + k;
     long needW = (ws - 1) * s + k;
-    NDArray padded = pad2d(x, pad, (int) Math.max(0, needH - pad - h), pad,
-        (int) Math.max(0, needW - pad - w));
+    NDArray padded = pad2d(x, pad, (int) Math.max(0, needH - pad - xs.get(2)), pad,
+        (int) Math.max(0, needW - pad - xs.get(3)));
     List<NDArray> taps = new ArrayList<>();
     for (int ky = 0; ky < k; ky++) {
       for (int kx = 0; kx < k; kx++) {
@@ -1611,10 +1616,7 @@ public final class LinearBoundDomain implements BoundDomain {
             kx, kx + (ws - 1) * s + 1, s)));
       }
     }
-    // [N, C, Hs, Ws, K*K] -> [N, 1, Hs, Ws, C, K, K]
-    NDArray stacked = NDArrays.stack(new NDList(taps), 4);
-    return stacked.reshape(xs.get(0), xs.get(1), hs, ws, k, k).transpose(0, 2, 3, 1, 4, 5)
-        .expandDims(1);
+    return NDArrays.stack(new NDList(taps), 4);
   }
 
   /** {@code x [N, C, H, W]} padded with zeros: rows above and below, columns left and right. */
@@ -1668,30 +1670,17 @@ public final class LinearBoundDomain implements BoundDomain {
    * {@code [N, C, Ho, Wo, K*K]}, padding as minus infinity.
    */
   private static NDArray poolTaps(NDArray x, MaxPool p) {
-    Shape xs = x.getShape();
-    int k = p.kernel();
-    int s = p.stride();
-    int pad = p.padding();
-    long ho = p.outputSize((int) xs.get(2));
-    long wo = p.outputSize((int) xs.get(3));
-    long needH = (ho - 1) * s + k;
-    long needW = (wo - 1) * s + k;
-    int bottom = (int) Math.max(0, needH - pad - xs.get(2));
-    int right = (int) Math.max(0, needW - pad - xs.get(3));
-    NDArray padded = pad2d(x, pad, bottom, pad, right);
-    NDArray inside = pad2d(x.onesLike(), pad, bottom, pad, right)
+    long ho = p.outputSize((int) x.getShape().get(2));
+    long wo = p.outputSize((int) x.getShape().get(3));
+    NDArray taps = windowTaps(x, ho, wo, p.kernel(), p.stride(), p.padding());
+    NDArray inside = windowTaps(x.onesLike(), ho, wo, p.kernel(), p.stride(), p.padding())
         .gt(Constants.scalar(x, 0));
-    NDArray minusInfinity = padded.zerosLike().add(Constants.scalar(x,
-        Double.NEGATIVE_INFINITY));
-    NDArray filled = NDArrays.where(inside, padded, minusInfinity);
-    List<NDArray> taps = new ArrayList<>();
-    for (int ky = 0; ky < k; ky++) {
-      for (int kx = 0; kx < k; kx++) {
-        taps.add(filled.get(new NDIndex(":, :, {}:{}:{}, {}:{}:{}", ky, ky + (ho - 1) * s + 1, s,
-            kx, kx + (wo - 1) * s + 1, s)));
-      }
-    }
-    return NDArrays.stack(new NDList(taps), 4);
+    return NDArrays.where(inside, taps, minusInfinityLike(taps));
+  }
+
+  /** An array of {@code like}'s shape and type holding minus infinity. */
+  private static NDArray minusInfinityLike(NDArray like) {
+    return like.zerosLike().add(Constants.scalar(like, Double.NEGATIVE_INFINITY));
   }
 
   /**
