@@ -79,15 +79,7 @@ class OutwardLinearBoundsTest extends EngineTest {
     for (int t = 0; t < TRIALS; t++) {
       float[] w1 = OutwardRoundingTest.floats(random, hidden * in, 1f);
       float[] b1 = OutwardRoundingTest.floats(random, hidden, 0.1f);
-      float[] gamma = OutwardRoundingTest.floats(random, hidden, 2f);
-      float[] mean = OutwardRoundingTest.floats(random, hidden, (float) Math.pow(10, random.nextInt(4)));
-      float[] variance = new float[hidden];
-      float[] beta = new float[hidden];
-      for (int j = 0; j < hidden; j++) {
-        variance[j] = 0.01f + 4 * random.nextFloat();
-        double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
-        beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
-      }
+      CancellingBatchNorm bn = CancellingBatchNorm.random(random, hidden);
       float[] w2 = OutwardRoundingTest.floats(random, hidden * hidden, 1f);
       float[] b2 = OutwardRoundingTest.floats(random, hidden, 0.1f);
       float[] w3 = OutwardRoundingTest.floats(random, classes * hidden, 1f);
@@ -101,8 +93,7 @@ class OutwardLinearBoundsTest extends EngineTest {
       try (NDManager scope = manager.newSubManager();
           Network net = new Network("deep", new Shape(in), List.of(new Flatten(),
               new Linear(scope.create(w1, new Shape(hidden, in)), scope.create(b1)),
-              new BatchNorm(scope.create(gamma), scope.create(beta), scope.create(mean),
-                  scope.create(variance), 1e-5f, 0.1f),
+              bn.layer(scope),
               new Relu(),
               new Linear(scope.create(w2, new Shape(hidden, hidden)), scope.create(b2)),
               new Relu(),
@@ -111,7 +102,7 @@ class OutwardLinearBoundsTest extends EngineTest {
         double[] computed = margins(net, scope, x, 0, target);
         Interval[] h = ExactIntervals.linfBall(x, 0);
         h = ExactIntervals.linear(h, w1, b1);
-        h = ExactIntervals.batchNorm(h, 1, gamma, beta, mean, variance, 1e-5f);
+        h = bn.exact(h, 1);
         h = ExactIntervals.relu(ExactIntervals.linear(ExactIntervals.relu(h), w2, b2));
         BigDecimal[] exact = ExactIntervals.marginLower(h, w3, b3, target);
         assertBelow(computed, exact, target, "trial " + t);
@@ -134,22 +125,12 @@ class OutwardLinearBoundsTest extends EngineTest {
     for (int t = 0; t < TRIALS / 3; t++) {
       float[] w1 = OutwardRoundingTest.floats(random, channels * 9, 1f);
       float[] b1 = OutwardRoundingTest.floats(random, channels, 0.1f);
-      float[] gamma = OutwardRoundingTest.floats(random, channels, 2f);
-      float[] mean = OutwardRoundingTest.floats(random, channels,
-          (float) Math.pow(10, random.nextInt(4)));
-      float[] variance = new float[channels];
-      float[] beta = new float[channels];
-      for (int j = 0; j < channels; j++) {
-        variance[j] = 0.01f + 4 * random.nextFloat();
-        double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
-        beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
-      }
+      CancellingBatchNorm bn = CancellingBatchNorm.random(random, channels);
       float[] w2 = OutwardRoundingTest.floats(random, channels * channels * 9, 1f);
       double[] x = points(random, side * side);
       Interval[] h = ExactIntervals.linfBall(x, 0);
       h = ExactIntervals.conv2d(h, 1, side, side, w1, b1, 3, 1, 1);
-      h = ExactIntervals.relu(ExactIntervals.batchNorm(h, side * side, gamma, beta, mean,
-          variance, 1e-5f));
+      h = ExactIntervals.relu(bn.exact(h, side * side));
       Interval[] unbiased = ExactIntervals.conv2d(h, channels, side, side, w2,
           new float[channels], 3, 2, 1);
       float[] b2 = new float[channels];
@@ -160,8 +141,7 @@ class OutwardLinearBoundsTest extends EngineTest {
       try (NDManager scope = manager.newSubManager();
           Network net = new Network("patches", new Shape(1, side, side), List.of(
               new Conv2d(scope.create(w1, new Shape(channels, 1, 3, 3)), scope.create(b1), 1, 1),
-              new BatchNorm(scope.create(gamma), scope.create(beta), scope.create(mean),
-                  scope.create(variance), 1e-5f, 0.1f),
+              bn.layer(scope),
               new Relu(),
               new Conv2d(scope.create(w2, new Shape(channels, channels, 3, 3)),
                   scope.create(b2), 2, 1)),
@@ -172,6 +152,36 @@ class OutwardLinearBoundsTest extends EngineTest {
             box.centre().toType(DataType.FLOAT64, false).toDoubleArray(),
             box.radius().toType(DataType.FLOAT64, false).toDoubleArray(), exact, "trial " + t);
       }
+    }
+  }
+
+  /**
+   * BatchNorm parameters whose running means reach 10^3 and, half the time, whose shift cancels
+   * them, so that the output is small against the terms that round.
+   */
+  private record CancellingBatchNorm(float[] gamma, float[] beta, float[] mean,
+      float[] variance) {
+
+    static CancellingBatchNorm random(Random random, int n) {
+      float[] gamma = OutwardRoundingTest.floats(random, n, 2f);
+      float[] mean = OutwardRoundingTest.floats(random, n, (float) Math.pow(10, random.nextInt(4)));
+      float[] variance = new float[n];
+      float[] beta = new float[n];
+      for (int j = 0; j < n; j++) {
+        variance[j] = 0.01f + 4 * random.nextFloat();
+        double scale = gamma[j] / Math.sqrt(variance[j] + 1e-5f);
+        beta[j] = random.nextBoolean() ? (float) (mean[j] * scale) : (float) random.nextGaussian();
+      }
+      return new CancellingBatchNorm(gamma, beta, mean, variance);
+    }
+
+    BatchNorm layer(NDManager scope) {
+      return new BatchNorm(scope.create(gamma), scope.create(beta), scope.create(mean),
+          scope.create(variance), 1e-5f, 0.1f);
+    }
+
+    Interval[] exact(Interval[] x, int spatial) {
+      return ExactIntervals.batchNorm(x, spatial, gamma, beta, mean, variance, 1e-5f);
     }
   }
 
