@@ -309,6 +309,7 @@ public final class LinearBoundDomain implements BoundDomain {
     private final NDManager manager;
     /** float64 in OUTWARD mode, else the input set's type. */
     private final DataType type;
+    /** The most units of any node, the input included. */
     private final long widest;
     /** The input set's box as given. */
     private final Box original;
@@ -490,7 +491,6 @@ public final class LinearBoundDomain implements BoundDomain {
         }
       }
       NDArray picked = count == units ? null : anywhere.nonzero().squeeze(1);
-      long widest = widestNode();
       int chunk = (int) Math.max(1, Math.min(count,
           CHUNK_BYTES / (Double.BYTES * 2L * n * widest)));
       NDArray[] bounds = inChunks(count, chunk, (start, size, scope) -> {
@@ -714,13 +714,8 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       Shape rs = a.getShape();
       long n = input.centre().getShape().get(0);
-      NDArray result = terms.lower(steps + 1, widestNode());
+      NDArray result = terms.lower(steps + 1, widest);
       return result.broadcast(new Shape(n, rs.get(1), rs.get(2), rs.get(3)));
-    }
-
-    /** The most units of any node, the input included. */
-    private long widestNode() {
-      return widest;
     }
 
     /**
@@ -888,7 +883,7 @@ public final class LinearBoundDomain implements BoundDomain {
           terms.underflow(reach, 2);
         }
       }
-      NDArray result = terms.lower(network.layers().size(), widestNode());
+      NDArray result = terms.lower(network.layers().size(), widest);
       if (result == null) {
         throw new IllegalStateException("node " + start + " does not depend on the input");
       }
