@@ -2,7 +2,10 @@ package org.certkit.io;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
@@ -29,6 +32,38 @@ public final class AtomicFiles {
             StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /**
+   * Writes {@code bytes} to {@code file}, which must not exist yet: the content is written to a
+   * temporary sibling and then linked into place, so the file appears whole or not at all, and an
+   * existing file is never replaced. Creates parent directories as needed.
+   *
+   * @throws FileAlreadyExistsException if {@code file} exists; it is left as it was
+   */
+  public static void writeNew(Path file, byte[] bytes) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(file.toString(), null, "refusing to overwrite");
+    }
+    Path parent = absolute.getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Path temp = Files.createTempFile(parent, absolute.getFileName().toString(), ".tmp");
+    try {
+      Files.write(temp, bytes);
+      try {
+        Files.createLink(absolute, temp);
+      } catch (FileAlreadyExistsException e) {
+        throw e;
+      } catch (UnsupportedOperationException | FileSystemException e) {
+        // No hard links on this file system: a move without replacing fails if the file exists.
+        Files.move(temp, absolute);
       }
     } finally {
       Files.deleteIfExists(temp);
