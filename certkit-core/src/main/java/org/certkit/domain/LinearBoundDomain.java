@@ -181,7 +181,7 @@ public final class LinearBoundDomain implements BoundDomain {
 
   @Override
   public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
-    Pass pass = new Pass(network, input, stats);
+    Pass pass = new Pass(network, input, stats, ReluSplits.none());
     int last = network.layers().size() - 1;
     if (slopes == null) {
       return pass.nodeBounds(last, false);
@@ -218,7 +218,7 @@ public final class LinearBoundDomain implements BoundDomain {
    * encoding, say. Units stable on their interval bounds keep those.
    */
   public LayerBounds layerBounds(Network network, InputSet input, BatchStatistics stats) {
-    Pass pass = new Pass(network, input, stats);
+    Pass pass = new Pass(network, input, stats, ReluSplits.none());
     Box output = pass.nodeBounds(network.layers().size() - 1, false);
     List<Box> reluInputs = new ArrayList<>();
     for (int i = 0; i < network.layers().size(); i++) {
@@ -232,7 +232,54 @@ public final class LinearBoundDomain implements BoundDomain {
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {
-    Pass pass = new Pass(network, input, stats);
+    return specificationBounds(new Pass(network, input, stats, ReluSplits.none()), spec);
+  }
+
+  /**
+   * Bounds of a batch of branch-and-bound subproblems.
+   *
+   * @param lower the specification's lower bounds {@code [N, S]} over the points of the input set
+   *     that satisfy the example's splits
+   * @param reluInputs the pre-activation bounds of every ReLU node in node order, batch-first,
+   *     with the splits applied ({@code [0, u]} for {@code +1}, {@code [l, 0]} for {@code -1}):
+   *     CROWN's, also when the lower bounds are alpha-CROWN's
+   * @param infeasible boolean {@code [N]}: the splits leave no point of the input set (a
+   *     pre-activation bound crossed its opposite), so the example holds vacuously
+   */
+  public record BranchBounds(NDArray lower, List<Box> reluInputs, NDArray infeasible) { }
+
+  /**
+   * The lower bounds of {@code spec} under case splits on ReLU inputs, one set of splits per
+   * example: a unit split {@code +1} is bounded as a ReLU whose input is at least 0 (so the ReLU
+   * is the identity there), {@code -1} as one whose input is at most 0. Sound for the points of
+   * the input set that satisfy the splits, in the same sense as {@link #lowerBounds}. Results
+   * belong to the manager of the input set's arrays.
+   */
+  public BranchBounds branchBounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats, ReluSplits splits) {
+    Pass pass = new Pass(network, input, stats, splits);
+    NDArray lower = specificationBounds(pass, spec);
+    List<Box> reluInputs = new ArrayList<>();
+    NDArray infeasible = null;
+    for (int i = 0; i < network.layers().size(); i++) {
+      if (network.layers().get(i) instanceof Relu) {
+        Box box = pass.preActivation(network.inputs(i)[0], true);
+        reluInputs.add(box);
+        NDArray crossed = box.lower().gt(box.upper()).reshape(box.lower().getShape().get(0), -1)
+            .toType(DataType.INT32, false).max(new int[] {1}).toType(DataType.BOOLEAN, false);
+        infeasible = infeasible == null ? crossed : infeasible.logicalOr(crossed);
+      }
+    }
+    if (infeasible == null) {
+      infeasible = pass.manager.zeros(new Shape(lower.getShape().get(0)), DataType.BOOLEAN);
+    }
+    return new BranchBounds(lower, List.copyOf(reluInputs), infeasible);
+  }
+
+  /** The lower bounds of {@code spec} in {@code pass}, owned by the pass's manager. */
+  private NDArray specificationBounds(Pass pass, Specification spec) {
+    Network network = pass.network;
+    BatchStatistics stats = pass.stats;
     NDManager m = pass.manager;
     int classes = network.numClasses();
     int last = network.layers().size() - 1;
@@ -292,7 +339,8 @@ public final class LinearBoundDomain implements BoundDomain {
         centre.attach(part);
         radius.attach(part);
         // The group's pass derives all its arrays from these, so they stay in this scope.
-        Pass pass = new Pass(network, new Box(centre, radius), stats, rounding);
+        Pass pass = new Pass(network, new Box(centre, radius), stats, rounding,
+            whole.splits.rows(examples));
         NDArray groupRows = rows.getShape().get(0) == 1 ? rows : rows.get(examples);
         NDArray groupOffset = offset == null ? null : offset.get(examples);
         NDArray lower = pass.optimisedBackward(start, groupRows, groupOffset, part, slopes);
@@ -328,17 +376,40 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Pooling> pools = new HashMap<>();
     /** Lines below and above the Sigmoid and Tanh nodes, as they become known. */
     private final Map<Integer, Curve> curves = new HashMap<>();
+    /** The case splits this pass bounds under. */
+    private final ReluSplits splits;
+    /**
+     * Per ReLU input node with splits, the masks {@code {at least 0, at most 0}} of its units,
+     * boolean, batch-first.
+     */
+    private final Map<Integer, NDArray[]> clamps = new HashMap<>();
 
-    Pass(Network network, InputSet set, BatchStatistics stats) {
-      this(network, Box.of(set), stats, rounding);
+    Pass(Network network, InputSet set, BatchStatistics stats, ReluSplits splits) {
+      this(network, Box.of(set), stats, rounding, splits);
     }
 
-    Pass(Network network, Box box, BatchStatistics stats, IntervalDomain.Rounding rounding) {
+    Pass(Network network, Box box, BatchStatistics stats, IntervalDomain.Rounding rounding,
+        ReluSplits splits) {
       this.network = network;
       this.stats = stats;
       this.original = box;
       this.outward = rounding == IntervalDomain.Rounding.OUTWARD;
       this.manager = box.centre().getManager();
+      this.splits = splits;
+      splits.signs().forEach((relu, sign) -> {
+        if (!(relu >= 0 && relu < network.layers().size()
+            && network.layers().get(relu) instanceof Relu)) {
+          throw new IllegalArgumentException("splits given for node " + relu
+              + ", which is not a ReLU");
+        }
+        NDArray zero = sign.getManager().create((byte) 0);
+        NDArray active = sign.gt(zero);
+        NDArray inactive = sign.lt(zero);
+        zero.close();
+        active.attach(manager);
+        inactive.attach(manager);
+        clamps.put(network.inputs(relu)[0], new NDArray[] {active, inactive});
+      });
       this.type = outward ? DataType.FLOAT64 : box.centre().getDataType();
       Box wide = new Box(box.centre().toType(type, false), box.radius().toType(type, false));
       this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
@@ -433,6 +504,7 @@ public final class LinearBoundDomain implements BoundDomain {
         box = Box.fromBounds(box.lower().maximum(interval.lower()),
             box.upper().minimum(interval.upper()));
       }
+      box = split(source, box);
       bounds.put(source, box);
       if (unstableOnly) {
         partial.add(source);
@@ -440,6 +512,23 @@ public final class LinearBoundDomain implements BoundDomain {
         partial.remove(source);
       }
       return box;
+    }
+
+    /**
+     * Bounds {@code box} of node {@code source} under the splits of the ReLUs reading it: lower
+     * bounds raised to 0 where a unit is split at least 0, upper bounds cut to 0 where it is split
+     * at most 0 (exact in any rounding).
+     */
+    private Box split(int source, Box box) {
+      NDArray[] masks = clamps.get(source);
+      if (masks == null) {
+        return box;
+      }
+      NDArray lower = box.lower();
+      NDArray upper = box.upper();
+      NDArray zero = Constants.scalar(lower, 0);
+      return Box.fromBounds(NDArrays.where(masks[0], lower.maximum(zero), lower),
+          NDArrays.where(masks[1], upper.minimum(zero), upper));
     }
 
     /**
@@ -920,7 +1009,7 @@ public final class LinearBoundDomain implements BoundDomain {
         centre.attach(fastScope);
         radius.attach(fastScope);
         Pass guess = new Pass(network, new Box(centre, radius), stats,
-            IntervalDomain.Rounding.NEAREST);
+            IntervalDomain.Rounding.NEAREST, splits);
         List<Target> fastTargets = new ArrayList<>();
         for (Target t : targets) {
           fastTargets.add(t.in(fast, fastScope));
@@ -1327,7 +1416,7 @@ public final class LinearBoundDomain implements BoundDomain {
         l = NDArrays.where(selected, floor ? crown.lower().maximum(lo) : lo, crown.lower());
         u = NDArrays.where(selected, floor ? crown.upper().minimum(hi) : hi, crown.upper());
       }
-      Relaxation refit = Relaxation.relu(Box.fromBounds(l, u));
+      Relaxation refit = Relaxation.relu(split(target.node(), Box.fromBounds(l, u)));
       for (int relu : target.relus()) {
         relaxed.put(relu, refit);
       }
@@ -1394,6 +1483,10 @@ public final class LinearBoundDomain implements BoundDomain {
         lent.add(relax.upperSlope());
         lent.add(relax.upperIntercept());
         lent.add(relax.unstable());
+      }
+      for (NDArray[] masks : clamps.values()) {
+        lent.add(masks[0]);
+        lent.add(masks[1]);
       }
       lent.addAll(more);
       for (NDArray array : lent) {
