@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       AttackCommand.class,
       TightnessCommand.class,
       BoundsCommand.class,
+      VerifyCommand.class,
       ExportCommand.class,
       ExperimentCommand.class,
       DataCommand.class,

@@ -257,14 +257,44 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   public BranchBounds branchBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats, ReluSplits splits) {
-    Pass pass = new Pass(network, input, stats, splits);
+    return branchBounds(network, input, spec, stats, splits, null);
+  }
+
+  /**
+   * As {@link #branchBounds(Network, InputSet, Specification, BatchStatistics, ReluSplits)},
+   * keeping given pre-activation bounds instead of computing them: a subproblem's parent's
+   * bounds, which stay sound for it (its points are among the parent's). Only the
+   * specification's rows go back, so a subproblem costs one backward pass; the splits still
+   * make the split units' relaxations exact.
+   *
+   * @param reluInputs sound bounds of the input of every ReLU node, in node order, batch-first
+   *     as the input set, or null to compute them
+   */
+  public BranchBounds branchBounds(Network network, InputSet input, Specification spec,
+      BatchStatistics stats, ReluSplits splits, List<Box> reluInputs) {
+    Map<Integer, Box> given = new HashMap<>();
+    if (reluInputs != null) {
+      int r = 0;
+      for (int i = 0; i < network.layers().size(); i++) {
+        if (network.layers().get(i) instanceof Relu) {
+          if (r >= reluInputs.size()) {
+            throw new IllegalArgumentException("bounds given for " + reluInputs.size()
+                + " ReLU nodes, the network has more");
+          }
+          given.put(network.inputs(i)[0], reluInputs.get(r++));
+        }
+      }
+    }
+    Pass pass = new Pass(network, Box.of(input), stats, rounding, splits, given);
     NDArray lower = specificationBounds(pass, spec);
-    List<Box> reluInputs = new ArrayList<>();
+    List<Box> bounded = new ArrayList<>();
     NDArray infeasible = null;
     for (int i = 0; i < network.layers().size(); i++) {
       if (network.layers().get(i) instanceof Relu) {
-        Box box = pass.preActivation(network.inputs(i)[0], true);
-        reluInputs.add(box);
+        int source = network.inputs(i)[0];
+        Box box = pass.optimisedBounds.containsKey(source)
+            ? pass.optimisedBounds.get(source) : pass.preActivation(source, true);
+        bounded.add(box);
         NDArray crossed = box.lower().gt(box.upper()).reshape(box.lower().getShape().get(0), -1)
             .toType(DataType.INT32, false).max(new int[] {1}).toType(DataType.BOOLEAN, false);
         infeasible = infeasible == null ? crossed : infeasible.logicalOr(crossed);
@@ -273,7 +303,7 @@ public final class LinearBoundDomain implements BoundDomain {
     if (infeasible == null) {
       infeasible = pass.manager.zeros(new Shape(lower.getShape().get(0)), DataType.BOOLEAN);
     }
-    return new BranchBounds(lower, List.copyOf(reluInputs), infeasible);
+    return new BranchBounds(lower, List.copyOf(bounded), infeasible);
   }
 
   /** The lower bounds of {@code spec} in {@code pass}, owned by the pass's manager. */
@@ -340,7 +370,7 @@ public final class LinearBoundDomain implements BoundDomain {
         radius.attach(part);
         // The group's pass derives all its arrays from these, so they stay in this scope.
         Pass pass = new Pass(network, new Box(centre, radius), stats, rounding,
-            whole.splits.rows(examples));
+            whole.splits.rows(examples), whole.givenRows(examples));
         NDArray groupRows = rows.getShape().get(0) == 1 ? rows : rows.get(examples);
         NDArray groupOffset = offset == null ? null : offset.get(examples);
         NDArray lower = pass.optimisedBackward(start, groupRows, groupOffset, part, slopes);
@@ -379,23 +409,35 @@ public final class LinearBoundDomain implements BoundDomain {
     /** The case splits this pass bounds under. */
     private final ReluSplits splits;
     /**
+     * Sound pre-activation bounds that alpha-CROWN's last evaluation computed with its optimised
+     * slopes, by node (for {@link #branchBounds}); belong to the scope of that evaluation.
+     */
+    private final Map<Integer, Box> optimisedBounds = new HashMap<>();
+    /** The sound bounds given for ReLU input nodes, kept instead of computed. */
+    private final Map<Integer, Box> given;
+    /**
      * Per ReLU input node with splits, the masks {@code {at least 0, at most 0}} of its units,
      * boolean, batch-first.
      */
     private final Map<Integer, NDArray[]> clamps = new HashMap<>();
 
     Pass(Network network, InputSet set, BatchStatistics stats, ReluSplits splits) {
-      this(network, Box.of(set), stats, rounding, splits);
+      this(network, Box.of(set), stats, rounding, splits, Map.of());
     }
 
+    /**
+     * A pass whose ReLU input nodes in {@code given} keep those sound bounds (split, not
+     * recomputed).
+     */
     Pass(Network network, Box box, BatchStatistics stats, IntervalDomain.Rounding rounding,
-        ReluSplits splits) {
+        ReluSplits splits, Map<Integer, Box> given) {
       this.network = network;
       this.stats = stats;
       this.original = box;
       this.outward = rounding == IntervalDomain.Rounding.OUTWARD;
       this.manager = box.centre().getManager();
       this.splits = splits;
+      this.given = given;
       splits.signs().forEach((relu, sign) -> {
         if (!(relu >= 0 && relu < network.layers().size()
             && network.layers().get(relu) instanceof Relu)) {
@@ -420,6 +462,8 @@ public final class LinearBoundDomain implements BoundDomain {
         most = Math.max(most, node.centre().getShape().size() / node.centre().getShape().get(0));
       }
       this.widest = most;
+      given.forEach((source, known) -> bounds.put(source, split(source,
+          new Box(known.centre().toType(type, false), known.radius().toType(type, false)))));
       for (int i = 0; i < network.layers().size(); i++) {
         Layer layer = network.layers().get(i);
         switch (layer) {
@@ -512,6 +556,14 @@ public final class LinearBoundDomain implements BoundDomain {
         partial.remove(source);
       }
       return box;
+    }
+
+    /** The given bounds of examples {@code examples}. */
+    private Map<Integer, Box> givenRows(NDIndex examples) {
+      Map<Integer, Box> out = new HashMap<>();
+      given.forEach((node, box) -> out.put(node, new Box(box.centre().get(examples),
+          box.radius().get(examples))));
+      return out;
     }
 
     /**
@@ -1009,7 +1061,7 @@ public final class LinearBoundDomain implements BoundDomain {
         centre.attach(fastScope);
         radius.attach(fastScope);
         Pass guess = new Pass(network, new Box(centre, radius), stats,
-            IntervalDomain.Rounding.NEAREST, splits);
+            IntervalDomain.Rounding.NEAREST, splits, given);
         List<Target> fastTargets = new ArrayList<>();
         for (Target t : targets) {
           fastTargets.add(t.in(fast, fastScope));
@@ -1035,7 +1087,12 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
       for (Target t : targets) {
-        tighten(t, relaxed, best.getOrDefault(t.node(), Map.of()), scope, true);
+        Box box = tighten(t, relaxed, best.getOrDefault(t.node(), Map.of()), scope, true);
+        NDArray c = box.centre().duplicate();
+        NDArray r = box.radius().duplicate();
+        c.attach(manager);
+        r.attach(manager);
+        optimisedBounds.put(t.node(), new Box(c, r));
       }
       NDArray lower = backward(start, rows, offset, scope, relaxed,
           best.getOrDefault(start, Map.of()), true);
@@ -1384,7 +1441,7 @@ public final class LinearBoundDomain implements BoundDomain {
      * is kept where it is tighter (the final, sound evaluation); the iterations go without, as
      * auto_LiRPA's do, so that no slope loses its gradient to the floor.
      */
-    private void tighten(Target target, Map<Integer, Relaxation> relaxed,
+    private Box tighten(Target target, Map<Integer, Relaxation> relaxed,
         Map<Integer, NDArray> slopes, NDManager scope, boolean floor) {
       // Results belong to their first operand's manager: a copy in scope keeps them there.
       NDArray rows = target.rows().duplicate();
@@ -1416,10 +1473,12 @@ public final class LinearBoundDomain implements BoundDomain {
         l = NDArrays.where(selected, floor ? crown.lower().maximum(lo) : lo, crown.lower());
         u = NDArrays.where(selected, floor ? crown.upper().minimum(hi) : hi, crown.upper());
       }
-      Relaxation refit = Relaxation.relu(split(target.node(), Box.fromBounds(l, u)));
+      Box box = split(target.node(), Box.fromBounds(l, u));
+      Relaxation refit = Relaxation.relu(box);
       for (int relu : target.relus()) {
         relaxed.put(relu, refit);
       }
+      return box;
     }
 
     /**

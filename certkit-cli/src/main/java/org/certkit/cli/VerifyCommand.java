@@ -1,0 +1,252 @@
+package org.certkit.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.certkit.certify.Verdict;
+import org.certkit.io.AtomicFiles;
+import org.certkit.io.ModelFile;
+import org.certkit.io.vnnlib.VnnlibCounterexample;
+import org.certkit.io.vnnlib.VnnlibProperty;
+import org.certkit.io.vnnlib.VnnlibReader;
+import org.certkit.net.Network;
+import org.certkit.verify.BranchAndBound;
+import org.certkit.verify.PropertyVerifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code certkit verify}: VNN-COMP-style answers for VNNLIB properties of ONNX models. */
+@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Answers a VNNLIB property of a model as VNN-COMP expects: sat (with a"
+        + " counterexample), unsat, timeout, unknown or error.",
+        "sat: an attack found an input in the box whose outputs are in the unsafe region, and"
+            + " float32 and float64 forward passes both confirm it (exact decimal check).",
+        "unsat: every clause of the unsafe region is refuted by sound bounds (float64, outward"
+            + " rounding): CROWN, alpha-CROWN, then branch and bound on ReLU splits.",
+        "With --instances CSV (lines: onnx, vnnlib, timeout; paths relative to the file) every"
+            + " instance runs in turn and a results CSV and a summary table are written."})
+final class VerifyCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
+      description = "The model: ONNX (.onnx) or a certkit checkpoint.")
+  Path modelFile;
+
+  @Parameters(index = "1", arity = "0..1", paramLabel = "PROPERTY",
+      description = "The VNNLIB property (.vnnlib).")
+  Path propertyFile;
+
+  @Option(names = "--timeout", description = "Seconds for one instance (default: ${DEFAULT-VALUE}).")
+  double timeout = 300;
+
+  @Option(names = "--result", paramLabel = "FILE",
+      description = "Also write the answer in VNN-COMP's result format to FILE.")
+  Path resultFile;
+
+  @Option(names = "--overwrite",
+      description = "Let --result and --results replace an existing file.")
+  boolean overwrite;
+
+  @Option(names = "--instances", paramLabel = "CSV",
+      description = "Run every instance of a benchmark's list instead of one property.")
+  Path instances;
+
+  @Option(names = "--results", paramLabel = "CSV",
+      description = "With --instances: where the per-instance results go (default: results.csv"
+          + " beside the instances file).")
+  Path results;
+
+  @Option(names = "--no-bab", description = "Stop after alpha-CROWN (no branch and bound).")
+  boolean noBab;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!(timeout > 0)) {
+      throw new ParameterException(spec.commandLine(), "--timeout must be positive, got "
+          + timeout);
+    }
+    PropertyVerifier verifier = noBab
+        ? new PropertyVerifier(PropertyVerifier.standard().attack(),
+            PropertyVerifier.standard().slopes(), null)
+        : PropertyVerifier.standard();
+    if (instances != null) {
+      if (modelFile != null || propertyFile != null) {
+        throw new ParameterException(spec.commandLine(),
+            "give either MODEL PROPERTY or --instances, not both");
+      }
+      return runList(verifier);
+    }
+    if (modelFile == null || propertyFile == null) {
+      throw new ParameterException(spec.commandLine(), "need MODEL and PROPERTY (or --instances)");
+    }
+    Answer answer = answer(verifier, modelFile, propertyFile, timeout, true);
+    System.out.println(answer.word());
+    if (answer.counterexample() != null) {
+      System.out.print(answer.counterexample().substring("sat\n".length()));
+    }
+    System.err.printf(Locale.ROOT, "%s by %s in %.1f s (%d subproblems)%s%n", answer.word(),
+        answer.method(), answer.seconds(), answer.subproblems(),
+        answer.detail().isEmpty() ? "" : ": " + answer.detail());
+    if (resultFile != null) {
+      String text = answer.counterexample() != null ? answer.counterexample()
+          : answer.word() + "\n";
+      write(resultFile, text);
+    }
+    return 0;
+  }
+
+  /** One instance's answer, as the result file and the results table give it. */
+  private record Answer(String word, String method, double seconds, long subproblems,
+      String detail, String counterexample) { }
+
+  private static Answer answer(PropertyVerifier verifier, Path model, Path property,
+      double seconds, boolean progress) {
+    long start = System.nanoTime();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      VnnlibProperty prop = VnnlibReader.read(property);
+      Network network = ModelFile.load(model, manager);
+      StatusLine status = new StatusLine(progress ? System.err : null, start);
+      PropertyVerifier.Result result = verifier.verify(network, prop,
+          Duration.ofMillis((long) (seconds * 1000)), manager, status);
+      status.end();
+      double took = (System.nanoTime() - start) / 1e9;
+      return switch (result.verdict()) {
+        case Verdict.Certified c -> new Answer("unsat", result.method(), took,
+            result.subproblems(), "", null);
+        case Verdict.Falsified f -> new Answer("sat", result.method(), took,
+            result.subproblems(), "", VnnlibCounterexample.format(f.input(), f.output()));
+        case Verdict.Timeout t -> new Answer("timeout", result.method(), took,
+            result.subproblems(), "", null);
+        case Verdict.Unknown u -> new Answer("unknown", result.method(), took,
+            result.subproblems(), u.reason(), null);
+      };
+    } catch (IOException | RuntimeException e) {
+      return new Answer("error", "-", (System.nanoTime() - start) / 1e9, 0,
+          e.getMessage() == null ? e.toString() : e.getMessage(), null);
+    }
+  }
+
+  private int runList(PropertyVerifier verifier) throws IOException {
+    Path base = instances.toAbsolutePath().getParent();
+    List<String[]> rows = new ArrayList<>();
+    int number = 0;
+    for (String line : Files.readAllLines(instances, StandardCharsets.UTF_8)) {
+      number++;
+      if (line.isBlank()) {
+        continue;
+      }
+      String[] f = line.split(",");
+      if (f.length != 3) {
+        throw new ParameterException(spec.commandLine(), instances + ":" + number
+            + ": expected onnx,vnnlib,timeout but found '" + line + "'");
+      }
+      rows.add(new String[] {f[0].trim(), f[1].trim(), f[2].trim(), Integer.toString(number)});
+    }
+    Path out = results != null ? results : base.resolve("results.csv");
+    if (Files.exists(out) && !overwrite) {
+      throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
+          + " another --results");
+    }
+    StringBuilder csv = new StringBuilder(
+        "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail\n");
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (String w : List.of("sat", "unsat", "timeout", "unknown", "error")) {
+      counts.put(w, 0);
+    }
+    double total = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      String[] r = rows.get(i);
+      double limit;
+      try {
+        limit = Double.parseDouble(r[2]);
+      } catch (NumberFormatException e) {
+        throw new ParameterException(spec.commandLine(), instances + ":" + r[3]
+            + ": timeout '" + r[2] + "' is not a number");
+      }
+      Answer a = answer(verifier, base.resolve(r[0]), base.resolve(r[1]), limit, false);
+      counts.merge(a.word(), 1, Integer::sum);
+      total += a.seconds();
+      System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%n", i + 1,
+          rows.size(), r[0], r[1], a.word(), a.method(), a.seconds(),
+          a.detail().isEmpty() ? "" : " (" + a.detail() + ")");
+      csv.append(String.join(",", r[0], r[1], r[2], a.word(),
+          String.format(Locale.ROOT, "%.3f", a.seconds()), a.method(),
+          Long.toString(a.subproblems()), '"' + a.detail().replace("\"", "'") + '"')).append('\n');
+      AtomicFiles.write(out, csv.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    int solved = counts.get("sat") + counts.get("unsat");
+    PrintStream o = System.out;
+    o.printf(Locale.ROOT, "instances %d  solved %d  sat %d  unsat %d  timeout %d  unknown %d"
+            + "  error %d  time %.1f s%n", rows.size(), solved, counts.get("sat"),
+        counts.get("unsat"), counts.get("timeout"), counts.get("unknown"), counts.get("error"),
+        total);
+    o.println("results: " + out);
+    return 0;
+  }
+
+  private void write(Path file, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (overwrite) {
+      AtomicFiles.write(file, bytes);
+    } else {
+      AtomicFiles.writeNew(file, bytes);
+    }
+  }
+
+  /** The progress line on stderr: phase, open subproblems, worst bound, time. */
+  private static final class StatusLine implements PropertyVerifier.Listener {
+    private final PrintStream err;
+    private final long start;
+    private final boolean terminal = System.console() != null;
+    private long lastPrinted;
+    private boolean printed;
+
+    StatusLine(PrintStream err, long start) {
+      this.err = err;
+      this.start = start;
+    }
+
+    @Override
+    public void status(String phase, BranchAndBound.Progress p) {
+      if (err == null) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (p != null && now - lastPrinted < (terminal ? 200_000_000L : 10_000_000_000L)) {
+        return;
+      }
+      lastPrinted = now;
+      String line = p == null
+          ? String.format(Locale.ROOT, "%s  %.1f s", phase, (now - start) / 1e9)
+          : String.format(Locale.ROOT, "bab  open %d  bounded %d  worst bound %.4g  %.1f s",
+              p.open(), p.bounded(), p.worstBound(), (now - start) / 1e9);
+      if (terminal) {
+        err.print("\r" + line + "          ");
+        printed = true;
+      } else {
+        err.println(line);
+      }
+    }
+
+    void end() {
+      if (printed) {
+        err.println();
+      }
+    }
+  }
+}

@@ -1,0 +1,304 @@
+package org.certkit.verify;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import org.certkit.domain.Box;
+import org.certkit.domain.IntervalDomain;
+import org.certkit.domain.LinearBoundDomain;
+import org.certkit.domain.ReluSplits;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
+import org.certkit.spec.Specification;
+
+/**
+ * Branch and bound on ReLU splits: a proof that some row of a linear specification is positive
+ * on the whole input box. A subproblem is the box with some ReLU inputs split at least or at most
+ * 0; it is done when a sound domain proves a row positive under its splits
+ * ({@link LinearBoundDomain#branchBounds}), or when its splits leave no point. The root is
+ * bounded by {@code root} (alpha-CROWN, say), which also gives the pre-activation bounds; a child
+ * keeps its parent's pre-activation bounds (sound for it, as its points are among the parent's)
+ * and costs one backward pass of the specification's rows in {@code children}. Otherwise its
+ * unstable unit with the largest gap of the ReLU's triangle relaxation, {@code -l u / (u - l)}
+ * (the widest over-approximation; a cheap relative of BaBSR's score), is split both ways.
+ * Subproblems with the lowest bound go first, {@code batch} of them bounded together. Every
+ * "proven" rests on sound bounds only: the proof is the tree of splits, each leaf bounded by the
+ * domain or empty.
+ *
+ * @param root the sound domain of the first subproblem, the whole box
+ * @param children the sound domain of the others
+ * @param batch children bounded per call, at least 2
+ * @param maxOpen the most open subproblems kept (memory); beyond it the search gives up
+ */
+public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children, int batch,
+    int maxOpen) {
+
+  private static final BatchStatistics EVAL = BatchStatistics.evaluation();
+
+  /** Validates the arguments. */
+  public BranchAndBound {
+    if (!root.sound() || !children.sound()) {
+      throw new IllegalArgumentException("branch and bound needs a sound domain");
+    }
+    if (batch < 2 || maxOpen < 1) {
+      throw new IllegalArgumentException("need batch >= 2 and maxOpen >= 1, got " + batch
+          + " and " + maxOpen);
+    }
+  }
+
+  /**
+   * alpha-CROWN at the root, CROWN for the children (both sound, outward rounding), 256 children
+   * per call, at most 50,000 open.
+   */
+  public static BranchAndBound standard() {
+    IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
+    return new BranchAndBound(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
+        LinearBoundDomain.SlopeOptimisation.standard()),
+        new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound), 256, 50_000);
+  }
+
+  /** Where a search stands, for progress lines. */
+  public record Progress(long open, long bounded, double worstBound, Duration elapsed) { }
+
+  /** What a search found. */
+  public sealed interface Outcome {
+
+    /** Subproblems bounded. */
+    long bounded();
+
+    /** Every subproblem proven or empty: the specification holds on the box. */
+    record Proven(long bounded) implements Outcome { }
+
+    /**
+     * The search stopped undecided.
+     *
+     * @param reason why: the time limit, the open-subproblem limit, or a subproblem with every
+     *     unstable unit split that the domain still cannot prove
+     * @param worstBound the lowest bound of an open subproblem
+     * @param timedOut whether the time limit stopped it
+     */
+    record Undecided(String reason, double worstBound, boolean timedOut, long bounded)
+        implements Outcome { }
+  }
+
+  /** Receives progress now and then. */
+  @FunctionalInterface
+  public interface Listener {
+    void progress(Progress progress);
+  }
+
+  /** An open subproblem: its splits per ReLU node, its bound, and its pre-activation bounds. */
+  private record Subproblem(Map<Integer, byte[]> signs, double bound, double[][] lower,
+      double[][] upper) { }
+
+  /**
+   * Tries to prove that on every point of the box some row of {@code spec} is positive.
+   *
+   * @param lower the box's lower corner {@code [1, ...input]}, float64; not modified
+   * @param upper its upper corner
+   * @param spec the rows, {@code C [1, S, K]} and {@code d [1, S]}
+   * @param timeout the time this search may take
+   */
+  public Outcome prove(Network network, NDArray lower, NDArray upper,
+      Specification.LinearConstraints spec, Duration timeout, Listener listener) {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    List<Integer> relus = new ArrayList<>();
+    for (int i = 0; i < network.layers().size(); i++) {
+      if (network.layers().get(i) instanceof Relu) {
+        relus.add(i);
+      }
+    }
+    PriorityQueue<Subproblem> open = new PriorityQueue<>(
+        (a, b) -> Double.compare(a.bound(), b.bound()));
+    long bounded = 0;
+    List<Map<Integer, byte[]>> pending = List.of(new HashMap<>());
+    List<Subproblem> parents = null;
+    List<Shape> reluShapes = new ArrayList<>();
+    while (true) {
+      List<Subproblem> children = bound(network, lower, upper, spec, relus, reluShapes, pending,
+          parents);
+      bounded += pending.size();
+      for (Subproblem child : children) {
+        if (child != null) {
+          open.add(child);
+        }
+      }
+      double worst = open.isEmpty() ? Double.POSITIVE_INFINITY : open.peek().bound();
+      long now = System.nanoTime();
+      if (listener != null) {
+        listener.progress(new Progress(open.size(), bounded, worst,
+            Duration.ofNanos(now - start)));
+      }
+      if (open.isEmpty()) {
+        return new Outcome.Proven(bounded);
+      }
+      if (now > deadline) {
+        return new Outcome.Undecided("time limit of " + timeout.toSeconds() + " s", worst, true,
+            bounded);
+      }
+      if (open.size() > maxOpen) {
+        return new Outcome.Undecided(open.size() + " open subproblems, more than " + maxOpen,
+            worst, false, bounded);
+      }
+      List<Map<Integer, byte[]>> next = new ArrayList<>();
+      List<Subproblem> nextParents = new ArrayList<>();
+      while (next.size() + 2 <= batch && !open.isEmpty()) {
+        Subproblem parent = open.poll();
+        int[] unit = branchingUnit(parent, relus);
+        if (unit == null) {
+          return new Outcome.Undecided("a subproblem with every unstable ReLU split is not"
+              + " proven (bound " + parent.bound() + ")", parent.bound(), false, bounded);
+        }
+        for (byte sign : new byte[] {1, -1}) {
+          Map<Integer, byte[]> signs = new HashMap<>();
+          parent.signs().forEach((node, s) -> signs.put(node, s.clone()));
+          int node = relus.get(unit[0]);
+          byte[] s = signs.computeIfAbsent(node, k -> new byte[parent.lower()[unit[0]].length]);
+          s[unit[1]] = sign;
+          next.add(signs);
+          nextParents.add(parent);
+        }
+      }
+      pending = next;
+      parents = nextParents;
+    }
+  }
+
+  /**
+   * Bounds the subproblems with splits {@code pending} in one batch, each child with its
+   * parent's pre-activation bounds ({@code parents}, null at the root); the open ones come back
+   * (null for those proven or empty). The root fills {@code reluShapes}, the shapes of the ReLU
+   * inputs without the batch axis.
+   */
+  private List<Subproblem> bound(Network network, NDArray lower, NDArray upper,
+      Specification.LinearConstraints spec, List<Integer> relus, List<Shape> reluShapes,
+      List<Map<Integer, byte[]>> pending, List<Subproblem> parents) {
+    int n = pending.size();
+    NDManager caller = lower.getManager();
+    List<Subproblem> out = new ArrayList<>();
+    try (NDManager scope = caller.newSubManager()) {
+      Shape batchShape = new Shape(n).addAll(lower.getShape().slice(1));
+      NDArray lo = lower.broadcast(batchShape).duplicate();
+      NDArray hi = upper.broadcast(batchShape).duplicate();
+      lo.attach(scope);
+      hi.attach(scope);
+      NDArray matrix = spec.matrix().broadcast(new Shape(n).addAll(
+          spec.matrix().getShape().slice(1))).duplicate();
+      NDArray offset = spec.offset().broadcast(new Shape(n).addAll(
+          spec.offset().getShape().slice(1))).duplicate();
+      matrix.attach(scope);
+      offset.attach(scope);
+      Map<Integer, NDArray> signs = new HashMap<>();
+      for (int r = 0; r < relus.size(); r++) {
+        int node = relus.get(r);
+        boolean any = false;
+        for (Map<Integer, byte[]> p : pending) {
+          any |= p.containsKey(node);
+        }
+        if (!any) {
+          continue;
+        }
+        int units = -1;
+        for (Map<Integer, byte[]> p : pending) {
+          if (p.containsKey(node)) {
+            units = p.get(node).length;
+          }
+        }
+        byte[] all = new byte[n * units];
+        for (int i = 0; i < n; i++) {
+          byte[] s = pending.get(i).get(node);
+          if (s != null) {
+            System.arraycopy(s, 0, all, i * units, units);
+          }
+        }
+        signs.put(node, scope.create(all, new Shape(n, units)));
+      }
+      List<Box> given = null;
+      if (parents != null) {
+        given = new ArrayList<>();
+        for (int r = 0; r < relus.size(); r++) {
+          int units = parents.getFirst().lower()[r].length;
+          double[] lo2 = new double[n * units];
+          double[] hi2 = new double[n * units];
+          for (int i = 0; i < n; i++) {
+            System.arraycopy(parents.get(i).lower()[r], 0, lo2, i * units, units);
+            System.arraycopy(parents.get(i).upper()[r], 0, hi2, i * units, units);
+          }
+          Shape shape = new Shape(n).addAll(reluShapes.get(r));
+          given.add(Box.fromBounds(scope.create(lo2, shape), scope.create(hi2, shape)));
+        }
+      }
+      LinearBoundDomain.BranchBounds result = (parents == null ? root : children).branchBounds(
+          network, new InputSet.BoxRegion(lo, hi),
+          new Specification.LinearConstraints(matrix, offset), EVAL, new ReluSplits(signs),
+          given);
+      double[] exactRows = result.lower().toType(DataType.FLOAT64, false).toDoubleArray();
+      boolean[] empty = result.infeasible().toBooleanArray();
+      int s = (int) (exactRows.length / n);
+      List<double[]> lowers = new ArrayList<>();
+      List<double[]> uppers = new ArrayList<>();
+      for (Box box : result.reluInputs()) {
+        lowers.add(box.lower().toType(DataType.FLOAT64, false).toDoubleArray());
+        uppers.add(box.upper().toType(DataType.FLOAT64, false).toDoubleArray());
+        if (reluShapes.size() < relus.size()) {
+          reluShapes.add(box.lower().getShape().slice(1));
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        double best = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < s; j++) {
+          double v = exactRows[i * s + j];
+          best = Double.isNaN(v) ? best : Math.max(best, v);
+        }
+        if (empty[i] || best > 0) {
+          out.add(null);
+          continue;
+        }
+        double[][] lo2 = new double[relus.size()][];
+        double[][] hi2 = new double[relus.size()][];
+        for (int r = 0; r < relus.size(); r++) {
+          int units = lowers.get(r).length / n;
+          lo2[r] = java.util.Arrays.copyOfRange(lowers.get(r), i * units, (i + 1) * units);
+          hi2[r] = java.util.Arrays.copyOfRange(uppers.get(r), i * units, (i + 1) * units);
+        }
+        out.add(new Subproblem(pending.get(i), best, lo2, hi2));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The unsplit unit, unstable under the subproblem's bounds, with the largest triangle gap
+   * {@code -l u / (u - l)}: {@code {ReLU position, unit}}, or null when none is left.
+   */
+  private static int[] branchingUnit(Subproblem p, List<Integer> relus) {
+    int[] best = null;
+    double bestScore = 0;
+    for (int r = 0; r < relus.size(); r++) {
+      byte[] signs = p.signs().get(relus.get(r));
+      double[] lo = p.lower()[r];
+      double[] hi = p.upper()[r];
+      for (int j = 0; j < lo.length; j++) {
+        if (signs != null && signs[j] != 0 || !(lo[j] < 0 && hi[j] > 0)) {
+          continue;
+        }
+        double score = -lo[j] * hi[j] / (hi[j] - lo[j]);
+        if (score > bestScore) {
+          bestScore = score;
+          best = new int[] {r, j};
+        }
+      }
+    }
+    return best;
+  }
+}
