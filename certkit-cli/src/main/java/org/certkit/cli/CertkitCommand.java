@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TightnessCommand.class,
       BoundsCommand.class,
       ExportCommand.class,
+      PropertiesCommand.class,
       ExperimentCommand.class,
       DataCommand.class,
       BenchCommand.class,

@@ -398,7 +398,7 @@ class CertkitCommandTest {
     collect(root, List.of(), commands);
     assertTrue(commands.containsAll(List.of(List.of("quickstart"), List.of("train"),
         List.of("eval"), List.of("certify"), List.of("attack"), List.of("tightness"),
-        List.of("export"),
+        List.of("export"), List.of("properties"),
         List.of("data"), List.of("data", "fetch"), List.of("bench"))), commands.toString());
     for (List<String> command : commands) {
       String[] args = java.util.stream.Stream.concat(command.stream(), java.util.stream.Stream.of(
