@@ -171,42 +171,19 @@ final class PropertiesCommand implements Callable<Integer> {
       ImageDataset test = data.load(Split.TEST);
       Selection chosen = select(network, test,
           candidates != null ? candidates : IntStream.range(0, test.size()).toArray(), manager);
-      String stem = name.substring(0, name.length() - ".onnx".length());
-      List<Path> files = new ArrayList<>();
-      List<String> lines = new ArrayList<>();
-      Set<Integer> seen = new HashSet<>();
-      for (int index : chosen.kept()) {
-        if (!seen.add(index)) {
-          throw new IllegalArgumentException("--indices lists test image " + index + " twice");
-        }
-        Path file = out.resolve("vnnlib").resolve(stem + "_idx" + index + "_eps" + eps.fileLabel()
-            + ".vnnlib");
-        if (Files.exists(file)) {
-          throw new FileAlreadyExistsException(file.toString(), null, "a property of this"
-              + " image and eps exists already; certkit never overwrites one: remove it or"
-              + " choose another --out");
-        }
-        String line = "onnx/" + name + ",vnnlib/" + file.getFileName() + "," + timeout;
-        if (listed.contains(line.substring(0, line.lastIndexOf(',')))) {
-          throw new IllegalArgumentException(instances + " already lists "
-              + line.substring(0, line.lastIndexOf(',')) + " (its property file is missing):"
-              + " remove that line or choose another --out");
-        }
-        files.add(file);
-        lines.add(line);
-      }
+      List<Instance> planned = plan(chosen.kept(), name, listed, instances);
       Files.createDirectories(onnxFile.getParent());
       Files.createDirectories(out.resolve("vnnlib"));
       if (!Files.exists(onnxFile)) {
         AtomicFiles.writeNew(onnxFile, onnx);
       }
-      for (int i = 0; i < files.size(); i++) {
-        Bounds box = box(test, chosen.kept()[i], manager);
-        VnnlibWriter.writeRobustness(files.get(i), box.lower(), box.upper(),
-            network.numClasses(), test.label(chosen.kept()[i]));
+      for (Instance instance : planned) {
+        Bounds box = box(test, instance.index(), manager);
+        VnnlibWriter.writeRobustness(instance.vnnlib(), box.lower(), box.upper(),
+            network.numClasses(), test.label(instance.index()));
       }
-      append(instances, lines);
-      report(chosen, onnxFile, instances, listed.size() + lines.size());
+      append(instances, planned.stream().map(i -> i.pair() + "," + timeout).toList());
+      report(chosen, onnxFile, instances, listed.size() + planned.size());
     }
     return 0;
   }
@@ -247,6 +224,46 @@ final class PropertiesCommand implements Callable<Integer> {
     }
     return new Selection(kept.stream().mapToInt(Integer::intValue).toArray(),
         skipped.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /**
+   * One instance to write.
+   *
+   * @param index the test image
+   * @param vnnlib its property file
+   * @param pair its {@code onnx_path,vnnlib_path} in instances.csv, relative to the benchmark
+   */
+  private record Instance(int index, Path vnnlib, String pair) {}
+
+  /**
+   * The instances of the test images {@code kept} for the model {@code onnxName}, checked before
+   * anything is written: no image twice, no property file there already, none listed in
+   * {@code instances} already ({@code listed}).
+   */
+  private List<Instance> plan(int[] kept, String onnxName, List<String> listed, Path instances)
+      throws IOException {
+    String stem = onnxName.substring(0, onnxName.length() - ".onnx".length());
+    List<Instance> planned = new ArrayList<>();
+    Set<Integer> seen = new HashSet<>();
+    for (int index : kept) {
+      if (!seen.add(index)) {
+        throw new IllegalArgumentException("--indices lists test image " + index + " twice");
+      }
+      Path file = out.resolve("vnnlib").resolve(stem + "_idx" + index + "_eps" + eps.fileLabel()
+          + ".vnnlib");
+      if (Files.exists(file)) {
+        throw new FileAlreadyExistsException(file.toString(), null, "a property of this image"
+            + " and eps exists already; certkit never overwrites one: remove it or choose"
+            + " another --out");
+      }
+      String pair = "onnx/" + onnxName + ",vnnlib/" + file.getFileName();
+      if (listed.contains(pair)) {
+        throw new IllegalArgumentException(instances + " already lists " + pair + " (its"
+            + " property file is missing): remove that line or choose another --out");
+      }
+      planned.add(new Instance(index, file, pair));
+    }
+    return planned;
   }
 
   /** A box of inputs, flat in row-major order. */
