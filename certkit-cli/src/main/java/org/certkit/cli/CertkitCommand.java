@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       BoundsCommand.class,
       VerifyCommand.class,
       ExportCommand.class,
+      PropertiesCommand.class,
       ExperimentCommand.class,
       DataCommand.class,
       BenchCommand.class,

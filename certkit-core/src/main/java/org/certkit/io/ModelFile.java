@@ -53,6 +53,16 @@ public final class ModelFile {
   }
 
   /**
+   * Whether {@code file} is a certkit checkpoint (it starts with {@code CERTKIT1}) rather than an
+   * ONNX model, by the rule of {@link #load(Path, NDManager)}.
+   *
+   * @throws IOException naming the file when it is missing, or when it is neither kind
+   */
+  public static boolean isCheckpoint(Path file) throws IOException {
+    return kind(file) == Kind.CHECKPOINT;
+  }
+
+  /**
    * Loads the network of a checkpoint or ONNX file with the input shape the file declares; its
    * arrays live in a new sub-manager of {@code parent} owned by the network.
    *

@@ -18,6 +18,9 @@ import java.util.Random;
  *   <li>{@code fc}: Flatten, then Linear+ReLU for each hidden width, then Linear to the classes.
  *   <li>{@code cnn3}: Conv(16,5,s2,p2)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear; {@code cnn3-bn} adds
  *       BatchNorm after each convolution. The width multiplier scales 16 and 32.
+ *   <li>{@code cnn4}: Conv(16,4,s2,p1)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear(100)-ReLU-Linear, two
+ *       stride-2 convolutions and two dense layers in the manner of ERAN's ConvSmall (padded here,
+ *       so that 28x28 inputs give 7x7 maps). The width multiplier scales 16 and 32.
  *   <li>{@code cnn2-bn}: Conv(16,3,1,1)-BatchNorm-ReLU-Linear, the shallowest net of the first
  *       paper's depth study.
  *   <li>{@code cnn5}, {@code cnn5-bn}: Conv(16,3,1,1)-Conv(16,4,2,1)-Conv(32,4,2,1)-Linear(512)-
@@ -40,7 +43,7 @@ public final class Architectures {
 
   /** Names accepted by {@link #build}. */
   public static final List<String> NAMES =
-      List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn5", "cnn5-bn", "cnn7", "cnn9", "cnn11",
+      List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn4", "cnn5", "cnn5-bn", "cnn7", "cnn9", "cnn11",
           "cnn13", "dm-small", "dm-medium", "dm-large", "resnet2b");
 
   private Architectures() {}
@@ -105,6 +108,11 @@ public final class Architectures {
           boolean bn = spec.name().endsWith("-bn");
           int w = scaled(16, spec.widthMultiplier());
           b.conv(w, 5, 2, 2).bnIf(bn).relu().conv(2 * w, 4, 2, 1).bnIf(bn).relu().flatten();
+        }
+        case "cnn4" -> {
+          int w = scaled(16, spec.widthMultiplier());
+          b.conv(w, 4, 2, 1).relu().conv(2 * w, 4, 2, 1).relu().flatten().linear(100, false)
+              .relu();
         }
         case "cnn2-bn" -> b.conv(scaled(16, spec.widthMultiplier()), 3, 1, 1).bn().relu()
             .flatten();

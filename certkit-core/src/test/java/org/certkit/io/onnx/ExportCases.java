@@ -28,7 +28,10 @@ final class ExportCases {
     }
   }
 
-  /** fc, cnn3, cnn3-bn, dm-small and cnn5-bn (BatchNorm after a dense layer), on MNIST or CIFAR. */
+  /**
+   * fc, cnn3, cnn3-bn, dm-small, cnn5-bn (BatchNorm after a dense layer) and cnn4, on MNIST or
+   * CIFAR.
+   */
   static List<Case> cases() {
     InputFormat mnist = DatasetName.MNIST.inputFormat();
     InputFormat cifar = DatasetName.CIFAR10.inputFormat();
@@ -37,7 +40,8 @@ final class ExportCases {
         new Case("cnn3-cifar", Architectures.Spec.of("cnn3"), cifar),
         new Case("cnn3-bn-mnist", Architectures.Spec.of("cnn3-bn"), mnist),
         new Case("dm-small-mnist", Architectures.Spec.of("dm-small"), mnist),
-        new Case("cnn5-bn-cifar", new Architectures.Spec("cnn5-bn", 0.25, new int[0]), cifar));
+        new Case("cnn5-bn-cifar", new Architectures.Spec("cnn5-bn", 0.25, new int[0]), cifar),
+        new Case("cnn4-mnist", Architectures.Spec.of("cnn4"), mnist));
   }
 
   /** A residual network (two blocks with skip connections, {@code resnet2b}) on MNIST. */
