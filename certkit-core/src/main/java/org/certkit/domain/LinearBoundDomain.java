@@ -118,9 +118,17 @@ public final class LinearBoundDomain implements BoundDomain {
    * @param learningRate Adam's first step size
    * @param learningRateDecay factor on the step size after every iteration
    * @param patience iterations without improvement before stopping
+   * @param intermediate whether the slopes of the pre-activation bounds are optimised too (else
+   *     those bounds stay as computed or given, and only the specification's slopes move)
    */
   public record SlopeOptimisation(int iterations, double learningRate,
-      double learningRateDecay, int patience) {
+      double learningRateDecay, int patience, boolean intermediate) {
+
+    /** Settings that optimise the pre-activation bounds' slopes too. */
+    public SlopeOptimisation(int iterations, double learningRate, double learningRateDecay,
+        int patience) {
+      this(iterations, learningRate, learningRateDecay, patience, true);
+    }
 
     /** Validates the settings. */
     public SlopeOptimisation {
@@ -245,8 +253,13 @@ public final class LinearBoundDomain implements BoundDomain {
    *     CROWN's, also when the lower bounds are alpha-CROWN's
    * @param infeasible boolean {@code [N]}: the splits leave no point of the input set (a
    *     pre-activation bound crossed its opposite), so the example holds vacuously
+   * @param upperLineWeights per ReLU node in node order, {@code sum_s max(0, -a_s)} over the
+   *     specification's rows of their coefficients {@code a} on the ReLU's output ({@code [N,
+   *     ...units]}, float32): where the ReLU's upper line, and its intercept, enter the bound; an
+   *     entry is null for a ReLU whose rows went back as patches
    */
-  public record BranchBounds(NDArray lower, List<Box> reluInputs, NDArray infeasible) { }
+  public record BranchBounds(NDArray lower, List<Box> reluInputs, NDArray infeasible,
+      List<NDArray> upperLineWeights) { }
 
   /**
    * The lower bounds of {@code spec} under case splits on ReLU inputs, one set of splits per
@@ -286,8 +299,10 @@ public final class LinearBoundDomain implements BoundDomain {
       }
     }
     Pass pass = new Pass(network, Box.of(input), stats, rounding, splits, given);
+    pass.recordFrom = network.layers().size() - 1;
     NDArray lower = specificationBounds(pass, spec);
     List<Box> bounded = new ArrayList<>();
+    List<NDArray> weights = new ArrayList<>();
     NDArray infeasible = null;
     for (int i = 0; i < network.layers().size(); i++) {
       if (network.layers().get(i) instanceof Relu) {
@@ -295,6 +310,7 @@ public final class LinearBoundDomain implements BoundDomain {
         Box box = pass.optimisedBounds.containsKey(source)
             ? pass.optimisedBounds.get(source) : pass.preActivation(source, true);
         bounded.add(box);
+        weights.add(pass.upperLineWeights.get(i));
         NDArray crossed = box.lower().gt(box.upper()).reshape(box.lower().getShape().get(0), -1)
             .toType(DataType.INT32, false).max(new int[] {1}).toType(DataType.BOOLEAN, false);
         infeasible = infeasible == null ? crossed : infeasible.logicalOr(crossed);
@@ -303,7 +319,8 @@ public final class LinearBoundDomain implements BoundDomain {
     if (infeasible == null) {
       infeasible = pass.manager.zeros(new Shape(lower.getShape().get(0)), DataType.BOOLEAN);
     }
-    return new BranchBounds(lower, List.copyOf(bounded), infeasible);
+    return new BranchBounds(lower, List.copyOf(bounded), infeasible,
+        java.util.Collections.unmodifiableList(weights));
   }
 
   /** The lower bounds of {@code spec} in {@code pass}, owned by the pass's manager. */
@@ -415,6 +432,14 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Box> optimisedBounds = new HashMap<>();
     /** The sound bounds given for ReLU input nodes, kept instead of computed. */
     private final Map<Integer, Box> given;
+    /**
+     * Per dense ReLU node, the coefficients {@code [N, S]} summed over the rows' negative parts,
+     * {@code sum_s max(0, -a_s)}, of the last backward pass of the specification (those on which
+     * the ReLU's upper line costs the bound); float32, for branching heuristics.
+     */
+    private final Map<Integer, NDArray> upperLineWeights = new HashMap<>();
+    /** Whether backward passes from node {@link #recordFrom} record {@link #upperLineWeights}. */
+    private int recordFrom = -2;
     /**
      * Per ReLU input node with splits, the masks {@code {at least 0, at most 0}} of its units,
      * boolean, batch-first.
@@ -556,6 +581,30 @@ public final class LinearBoundDomain implements BoundDomain {
         partial.remove(source);
       }
       return box;
+    }
+
+    /** The split signs {@code +1, -1, 0} of node {@code source}'s units, this pass's type. */
+    private NDArray splitSigns(int source) {
+      NDArray[] masks = clamps.get(source);
+      return masks[0].toType(type, false).sub(masks[1].toType(type, false));
+    }
+
+    /**
+     * Zero multipliers {@code [N, rows, ...units]} of the split constraints for the rows of
+     * {@code start}, for every dense ReLU input below it with splits, requiring gradients.
+     */
+    private Map<Integer, NDArray> betasFor(int start, long rows, NDManager scope) {
+      long n = input.centre().getShape().get(0);
+      Map<Integer, NDArray> betas = new HashMap<>();
+      for (int relu : relaxations.keySet()) {
+        int source = network.inputs(relu)[0];
+        if (relu < start && clamps.containsKey(source) && !patchable(source)) {
+          NDArray zero = scope.zeros(new Shape(n, rows).addAll(shapeOf(source)), type);
+          zero.setRequiresGradient(true);
+          betas.put(relu, zero);
+        }
+      }
+      return betas;
     }
 
     /** The given bounds of examples {@code examples}. */
@@ -879,6 +928,20 @@ public final class LinearBoundDomain implements BoundDomain {
      */
     NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope,
         Map<Integer, Relaxation> relaxed, Map<Integer, NDArray> lowerSlopes, boolean sound) {
+      return backward(start, rows, offset, scope, relaxed, lowerSlopes, sound, Map.of());
+    }
+
+    /**
+     * As {@link #backward(int, NDArray, NDArray, NDManager, Map, Map, boolean)}, with
+     * beta-CROWN's multipliers of the split constraints (Wang et al., "Beta-CROWN", NeurIPS
+     * 2021): for ReLU node {@code r} in {@code betas} ({@code [N, S, ...units]}, at least 0),
+     * the row's coefficient of the ReLU's input {@code z} gets {@code -beta s} added, {@code s}
+     * the unit's split sign. On the points that satisfy the splits {@code s z >= 0}, so the
+     * added term {@code -beta s z} is at most 0 and the bound stays a lower bound of the rows.
+     */
+    NDArray backward(int start, NDArray rows, NDArray offset, NDManager scope,
+        Map<Integer, Relaxation> relaxed, Map<Integer, NDArray> lowerSlopes, boolean sound,
+        Map<Integer, NDArray> betas) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
       Terms terms = new Terms(sound, 2);
@@ -943,8 +1006,27 @@ public final class LinearBoundDomain implements BoundDomain {
               lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
                   false).broadcast(full), alpha, lowerSlope.broadcast(full));
             }
-            push(pending, in[0], positive.mul(lowerSlope)
-                .add(negative.mul(relax.upperSlope().expandDims(1))), terms);
+            if (start == recordFrom) {
+              NDArray weight = negative.neg().sum(new int[] {1}).stopGradient()
+                  .toType(DataType.FLOAT32, true);
+              weight.attach(manager);
+              NDArray old = upperLineWeights.put(i, weight);
+              if (old != null) {
+                old.close();
+              }
+            }
+            NDArray next = positive.mul(lowerSlope)
+                .add(negative.mul(relax.upperSlope().expandDims(1)));
+            NDArray beta = betas.get(i);
+            if (beta != null) {
+              next = next.sub(beta.mul(splitSigns(in[0]).expandDims(1)));
+              if (terms.outward) {
+                // The subtraction rounds once per coefficient.
+                terms.error(sumUnits(next.abs().mul(magnitude(in[0]).expandDims(1))),
+                    IntervalDomain.gammaUlps(1));
+              }
+            }
+            push(pending, in[0], next, terms);
           }
           case BatchNorm b -> {
             NDArray like = intervals.of(in[0]).centre();
@@ -1049,11 +1131,12 @@ public final class LinearBoundDomain implements BoundDomain {
     NDArray optimisedBackward(int start, NDArray rows, NDArray offset, NDManager scope,
         SlopeOptimisation settings) {
       NDArray crown = backward(start, rows, offset, scope);
-      List<Target> targets = targets(start, scope);
+      List<Target> targets = settings.intermediate() ? targets(start, scope) : List.of();
       if (!outward) {
         return optimise(start, rows, offset, targets, crown, scope, settings).lower();
       }
       Map<Integer, Map<Integer, NDArray>> best;
+      Map<Integer, NDArray> bestBetas = new HashMap<>();
       try (NDManager fastScope = scope.newSubManager()) {
         DataType fast = DataType.FLOAT32;
         NDArray centre = original.centre().toType(fast, true);
@@ -1084,6 +1167,12 @@ public final class LinearBoundDomain implements BoundDomain {
           });
           best.put(e.getKey(), converted);
         }
+        found.betas().forEach((relu, b) -> {
+          // Multipliers must be at least 0 as used: clip after the conversion.
+          NDArray wide = b.toType(type, true).maximum(0);
+          wide.attach(scope);
+          bestBetas.put(relu, wide);
+        });
       }
       Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
       for (Target t : targets) {
@@ -1095,7 +1184,7 @@ public final class LinearBoundDomain implements BoundDomain {
         optimisedBounds.put(t.node(), new Box(c, r));
       }
       NDArray lower = backward(start, rows, offset, scope, relaxed,
-          best.getOrDefault(start, Map.of()), true);
+          best.getOrDefault(start, Map.of()), true, bestBetas);
       return NDArrays.where(lower.gt(crown), lower, crown);
     }
 
@@ -1103,7 +1192,8 @@ public final class LinearBoundDomain implements BoundDomain {
      * The outcome of the iterations: per bound (a target node or the start node) and ReLU, each
      * example's slopes from its best iteration; and each row's best bound of any iteration.
      */
-    private record Optimised(Map<Integer, Map<Integer, NDArray>> slopes, NDArray lower) { }
+    private record Optimised(Map<Integer, Map<Integer, NDArray>> slopes,
+        Map<Integer, NDArray> betas, NDArray lower) { }
 
     /**
      * The Adam iterations of {@link #optimisedBackward} in this pass's rounding, from CROWN's
@@ -1118,6 +1208,10 @@ public final class LinearBoundDomain implements BoundDomain {
             : slopesFor(t.node(), t.rows().getShape().get(1), scope));
       }
       alphas.put(start, slopesFor(start, rows.getShape().get(1), scope));
+      Map<Integer, NDArray> betas = betasFor(start, rows.getShape().get(1), scope);
+      java.util.Set<NDArray> multipliers = java.util.Collections.newSetFromMap(
+          new java.util.IdentityHashMap<>());
+      multipliers.addAll(betas.values());
       Map<NDArray, NDArray[]> moments = new java.util.IdentityHashMap<>();
       Map<Integer, Map<Integer, NDArray>> best = new HashMap<>();
       for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
@@ -1128,15 +1222,22 @@ public final class LinearBoundDomain implements BoundDomain {
         });
         best.put(e.getKey(), kept);
       }
+      Map<Integer, NDArray> keptBetas = new HashMap<>();
+      betas.forEach((relu, b) -> {
+        moments.put(b, new NDArray[] {b.zerosLike(), b.zerosLike()});
+        keptBetas.put(relu, b.duplicate());
+      });
       if (moments.isEmpty()) {
-        return new Optimised(best, bestLower);
+        return new Optimised(best, keptBetas, bestLower);
       }
+      List<NDArray> lentEachStep = new ArrayList<>(iterationArrays(alphas, targets, offset));
+      lentEachStep.addAll(betas.values());
       NDArray bestTotals = null;
       double bestTotal = Double.NEGATIVE_INFINITY;
       int sinceBest = 0;
       for (int t = 1; t <= settings.iterations() && sinceBest < settings.patience(); t++) {
         try (NDManager step = scope.newSubManager()) {
-          borrow(step, iterationArrays(alphas, targets, offset));
+          borrow(step, lentEachStep);
           NDArray lower;
           NDArray totals;
           try (ai.djl.training.GradientCollector collector =
@@ -1148,7 +1249,7 @@ public final class LinearBoundDomain implements BoundDomain {
             NDArray stepRows = rows.duplicate();
             stepRows.attach(step);
             lower = backward(start, stepRows, offset, step, relaxed, alphas.get(start),
-                outward);
+                outward, betas);
             NDArray finite = lower.isNaN().logicalOr(lower.isInfinite()).logicalNot();
             totals = NDArrays.where(finite, lower, lower.zerosLike()).sum(new int[] {1});
             collector.backward(totals.sum().neg());
@@ -1169,19 +1270,9 @@ public final class LinearBoundDomain implements BoundDomain {
           }
           bestTotals = newTotals;
           for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
-            Map<Integer, NDArray> kept = best.get(e.getKey());
-            for (Map.Entry<Integer, NDArray> a : e.getValue().entrySet()) {
-              NDArray current = a.getValue().stopGradient();
-              Shape shape = current.getShape();
-              long[] perExample = new long[shape.dimension()];
-              java.util.Arrays.fill(perExample, 1);
-              perExample[0] = shape.get(0);
-              NDArray mask = better.reshape(new Shape(perExample)).broadcast(shape);
-              NDArray chosen = NDArrays.where(mask, current, kept.get(a.getKey()));
-              chosen.attach(scope);
-              kept.put(a.getKey(), chosen).close();
-            }
+            keepBetter(e.getValue(), best.get(e.getKey()), better, scope);
           }
+          keepBetter(betas, keptBetas, better, scope);
           double total = valueOf(detached.sum());
           if (total > bestTotal) {
             bestTotal = total;
@@ -1200,14 +1291,33 @@ public final class LinearBoundDomain implements BoundDomain {
                 new NDList(a), (float) rate, (float) corrected, 0f, 1f, -1f, 0.9f, 0.999f,
                 1e-8f, false, false);
             // In place in the engine: copyTo would go through a Java buffer.
-            NDArray clipped = a.clip(0, 1);
+            NDArray clipped = multipliers.contains(a) ? a.maximum(0) : a.clip(0, 1);
             clipped.attach(step);
             a.set(new NDIndex("..."), clipped);
             gradient.set(new NDIndex("..."), 0);
           }
         }
       }
-      return new Optimised(best, bestLower);
+      return new Optimised(best, keptBetas, bestLower);
+    }
+
+    /**
+     * Replaces each array of {@code kept} by the current one of {@code current} for the examples
+     * where {@code better} ({@code [N]}, boolean) holds.
+     */
+    private static void keepBetter(Map<Integer, NDArray> current, Map<Integer, NDArray> kept,
+        NDArray better, NDManager scope) {
+      for (Map.Entry<Integer, NDArray> a : current.entrySet()) {
+        NDArray now = a.getValue().stopGradient();
+        Shape shape = now.getShape();
+        long[] perExample = new long[shape.dimension()];
+        java.util.Arrays.fill(perExample, 1);
+        perExample[0] = shape.get(0);
+        NDArray mask = better.reshape(new Shape(perExample)).broadcast(shape);
+        NDArray chosen = NDArrays.where(mask, now, kept.get(a.getKey()));
+        chosen.attach(scope);
+        kept.put(a.getKey(), chosen).close();
+      }
     }
 
     /**

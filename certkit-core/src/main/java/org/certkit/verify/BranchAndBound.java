@@ -56,14 +56,16 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
   }
 
   /**
-   * alpha-CROWN at the root, CROWN for the children (both sound, outward rounding), 256 children
-   * per call, at most 50,000 open.
+   * alpha-CROWN at the root; for the children, 20 Adam steps on the specification's slopes and
+   * beta-CROWN's multipliers of the splits, on the parent's pre-activation bounds (both sound,
+   * outward rounding); 256 children per call, at most 50,000 open.
    */
   public static BranchAndBound standard() {
     IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
     return new BranchAndBound(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
         LinearBoundDomain.SlopeOptimisation.standard()),
-        new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound), 256, 50_000);
+        new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
+            new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 20, false)), 256, 50_000);
   }
 
   /** Where a search stands, for progress lines. */
@@ -98,7 +100,7 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
 
   /** An open subproblem: its splits per ReLU node, its bound, and its pre-activation bounds. */
   private record Subproblem(Map<Integer, byte[]> signs, double bound, double[][] lower,
-      double[][] upper) { }
+      double[][] upper, float[][] weights) { }
 
   /**
    * Tries to prove that on every point of the box some row of {@code spec} is positive.
@@ -107,9 +109,14 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
    * @param upper its upper corner
    * @param spec the rows, {@code C [1, S, K]} and {@code d [1, S]}
    * @param timeout the time this search may take
+   * @param rootBounds sound pre-activation bounds of every ReLU on the whole box (from an
+   *     alpha-CROWN run for other rows, say: they do not depend on the rows), batch-first with
+   *     batch 1; the root then costs what a child costs. Null to bound the root with
+   *     {@link #root}.
    */
   public Outcome prove(Network network, NDArray lower, NDArray upper,
-      Specification.LinearConstraints spec, Duration timeout, Listener listener) {
+      Specification.LinearConstraints spec, Duration timeout, Listener listener,
+      List<Box> rootBounds) {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     List<Integer> relus = new ArrayList<>();
@@ -126,7 +133,7 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
     List<Shape> reluShapes = new ArrayList<>();
     while (true) {
       List<Subproblem> children = bound(network, lower, upper, spec, relus, reluShapes, pending,
-          parents);
+          parents, rootBounds);
       bounded += pending.size();
       for (Subproblem child : children) {
         if (child != null) {
@@ -176,13 +183,14 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
 
   /**
    * Bounds the subproblems with splits {@code pending} in one batch, each child with its
-   * parent's pre-activation bounds ({@code parents}, null at the root); the open ones come back
+   * parent's pre-activation bounds ({@code parents}, null at the root, which has
+   * {@code rootBounds} or none); the open ones come back
    * (null for those proven or empty). The root fills {@code reluShapes}, the shapes of the ReLU
    * inputs without the batch axis.
    */
   private List<Subproblem> bound(Network network, NDArray lower, NDArray upper,
       Specification.LinearConstraints spec, List<Integer> relus, List<Shape> reluShapes,
-      List<Map<Integer, byte[]>> pending, List<Subproblem> parents) {
+      List<Map<Integer, byte[]>> pending, List<Subproblem> parents, List<Box> rootBounds) {
     int n = pending.size();
     NDManager caller = lower.getManager();
     List<Subproblem> out = new ArrayList<>();
@@ -238,7 +246,10 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
           given.add(Box.fromBounds(scope.create(lo2, shape), scope.create(hi2, shape)));
         }
       }
-      LinearBoundDomain.BranchBounds result = (parents == null ? root : children).branchBounds(
+      if (parents == null && rootBounds != null) {
+        given = rootBounds;
+      }
+      LinearBoundDomain.BranchBounds result = (given == null ? root : children).branchBounds(
           network, new InputSet.BoxRegion(lo, hi),
           new Specification.LinearConstraints(matrix, offset), EVAL, new ReluSplits(signs),
           given);
@@ -247,6 +258,10 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       int s = (int) (exactRows.length / n);
       List<double[]> lowers = new ArrayList<>();
       List<double[]> uppers = new ArrayList<>();
+      List<float[]> weights = new ArrayList<>();
+      for (NDArray w : result.upperLineWeights()) {
+        weights.add(w == null ? null : w.toFloatArray());
+      }
       for (Box box : result.reluInputs()) {
         lowers.add(box.lower().toType(DataType.FLOAT64, false).toDoubleArray());
         uppers.add(box.upper().toType(DataType.FLOAT64, false).toDoubleArray());
@@ -266,22 +281,33 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         }
         double[][] lo2 = new double[relus.size()][];
         double[][] hi2 = new double[relus.size()][];
+        float[][] w2 = new float[relus.size()][];
         for (int r = 0; r < relus.size(); r++) {
           int units = lowers.get(r).length / n;
           lo2[r] = java.util.Arrays.copyOfRange(lowers.get(r), i * units, (i + 1) * units);
           hi2[r] = java.util.Arrays.copyOfRange(uppers.get(r), i * units, (i + 1) * units);
+          w2[r] = weights.get(r) == null ? null
+              : java.util.Arrays.copyOfRange(weights.get(r), i * units, (i + 1) * units);
         }
-        out.add(new Subproblem(pending.get(i), best, lo2, hi2));
+        out.add(new Subproblem(pending.get(i), best, lo2, hi2, w2));
       }
     }
     return out;
   }
 
   /**
-   * The unsplit unit, unstable under the subproblem's bounds, with the largest triangle gap
-   * {@code -l u / (u - l)}: {@code {ReLU position, unit}}, or null when none is left.
+   * The unsplit unit, unstable under the subproblem's bounds, whose upper line's intercept costs
+   * the bound most: the largest {@code w t}, {@code t = -l u / (u - l)} the intercept and
+   * {@code w} the weight of the upper line in the bound (BaBSR's intercept score, Bunel et al.
+   * 2020); by the intercept alone when no weight is positive. {@code {ReLU position, unit}}, or
+   * null when no unstable unit is left.
    */
   private static int[] branchingUnit(Subproblem p, List<Integer> relus) {
+    int[] best = branchingUnit(p, relus, true);
+    return best != null ? best : branchingUnit(p, relus, false);
+  }
+
+  private static int[] branchingUnit(Subproblem p, List<Integer> relus, boolean weighted) {
     int[] best = null;
     double bestScore = 0;
     for (int r = 0; r < relus.size(); r++) {
@@ -293,6 +319,9 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
           continue;
         }
         double score = -lo[j] * hi[j] / (hi[j] - lo[j]);
+        if (weighted) {
+          score *= p.weights()[r] == null ? 0 : p.weights()[r][j];
+        }
         if (score > bestScore) {
           bestScore = score;
           best = new int[] {r, j};

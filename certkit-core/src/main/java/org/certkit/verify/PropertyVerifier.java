@@ -12,8 +12,10 @@ import java.util.Optional;
 import org.certkit.attack.RegionAttack;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.Box;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.LinearBoundDomain;
+import org.certkit.domain.ReluSplits;
 import org.certkit.io.vnnlib.Disjunct;
 import org.certkit.io.vnnlib.InputBox;
 import org.certkit.io.vnnlib.OutputClause;
@@ -115,13 +117,14 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
         NDArray upper = scope.create(disjunct.box().upperOutward(), one);
         InputSet box = new InputSet.BoxRegion(lower, upper);
         status.status("crown", null);
+        List<Box> reluInputs = new ArrayList<>();
         open = refute(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-            IntervalDomain.Rounding.OUTWARD), network, box, open, scope);
+            IntervalDomain.Rounding.OUTWARD), network, box, open, reluInputs, scope);
         if (!open.isEmpty() && slopes != null) {
           status.status("alpha-crown", null);
           method = "alpha-crown";
           open = refute(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-              IntervalDomain.Rounding.OUTWARD, slopes), network, box, open, scope);
+              IntervalDomain.Rounding.OUTWARD, slopes), network, box, open, reluInputs, scope);
         }
         for (OutputClause clause : open) {
           if (search == null) {
@@ -134,7 +137,8 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
             return new Result(new Verdict.Timeout(timeout), method, bounded, since(start));
           }
           BranchAndBound.Outcome outcome = search.prove(network, lower, upper,
-              refutation(List.of(clause), scope), left, p -> status.status("bab", p));
+              refutation(List.of(clause), scope), left, p -> status.status("bab", p),
+              reluInputs);
           bounded += outcome.bounded();
           if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
             Verdict verdict = undecided.timedOut() ? new Verdict.Timeout(timeout)
@@ -147,14 +151,21 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
     }
   }
 
-  /** The clauses of {@code clauses} that bounds of {@code domain} do not refute on the box. */
+  /**
+   * The clauses of {@code clauses} that bounds of {@code domain} do not refute on the box;
+   * {@code reluInputs} receives the pre-activation bounds of that run, sound on the box.
+   */
   private static List<OutputClause> refute(LinearBoundDomain domain, Network network,
-      InputSet box, List<OutputClause> clauses, NDManager scope) {
+      InputSet box, List<OutputClause> clauses, List<Box> reluInputs, NDManager scope) {
     if (clauses.isEmpty()) {
       return clauses;
     }
     Specification.LinearConstraints rows = refutation(clauses, scope);
-    double[] lower = domain.lowerBounds(network, box, rows, EVAL).toDoubleArray();
+    LinearBoundDomain.BranchBounds bounds = domain.branchBounds(network, box, rows, EVAL,
+        ReluSplits.none());
+    reluInputs.clear();
+    reluInputs.addAll(bounds.reluInputs());
+    double[] lower = bounds.lower().toDoubleArray();
     List<OutputClause> open = new ArrayList<>();
     int row = 0;
     for (OutputClause clause : clauses) {
