@@ -94,6 +94,10 @@ final class VerifyCommand implements Callable<Integer> {
     if (modelFile == null || propertyFile == null) {
       throw new ParameterException(spec.commandLine(), "need MODEL and PROPERTY (or --instances)");
     }
+    if (resultFile != null && Files.exists(resultFile) && !overwrite) {
+      throw new ParameterException(spec.commandLine(), resultFile + " exists; pass --overwrite"
+          + " or another --result");
+    }
     Answer answer = answer(verifier, modelFile, propertyFile, timeout, true);
     System.out.println(answer.word());
     if (answer.counterexample() != null) {
