@@ -1169,7 +1169,8 @@ public final class LinearBoundDomain implements BoundDomain {
         }
         found.betas().forEach((relu, b) -> {
           // Multipliers must be at least 0 as used: clip after the conversion.
-          NDArray wide = b.toType(type, true).maximum(0);
+          NDArray converted = b.toType(type, true);
+          NDArray wide = converted.maximum(Constants.scalar(converted, 0));
           wide.attach(scope);
           bestBetas.put(relu, wide);
         });
@@ -1291,7 +1292,8 @@ public final class LinearBoundDomain implements BoundDomain {
                 new NDList(a), (float) rate, (float) corrected, 0f, 1f, -1f, 0.9f, 0.999f,
                 1e-8f, false, false);
             // In place in the engine: copyTo would go through a Java buffer.
-            NDArray clipped = multipliers.contains(a) ? a.maximum(0) : a.clip(0, 1);
+            NDArray clipped = multipliers.contains(a) ? a.maximum(Constants.scalar(a, 0))
+                : a.clip(0, 1);
             clipped.attach(step);
             a.set(new NDIndex("..."), clipped);
             gradient.set(new NDIndex("..."), 0);
