@@ -20,7 +20,7 @@ import org.certkit.io.vnnlib.VnnlibCounterexample;
 import org.certkit.io.vnnlib.VnnlibProperty;
 import org.certkit.io.vnnlib.VnnlibReader;
 import org.certkit.net.Network;
-import org.certkit.verify.BranchAndBound;
+import org.certkit.certify.BranchAndBound;
 import org.certkit.verify.PropertyVerifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -40,11 +40,21 @@ public final class Certifier {
     /** CROWN with the specification's lower slopes optimised (alpha-CROWN). */
     ALPHA_CROWN,
     /** IBP, CROWN-IBP, CROWN, then alpha-CROWN, for the examples still undecided. */
-    AUTO;
+    AUTO,
+    /**
+     * The AUTO cascade, then branch and bound on ReLU splits ({@link BranchAndBound#standard()})
+     * for the examples still undecided, at most {@link #BAB_SECONDS} per example: complete up to
+     * the time limit.
+     */
+    BAB;
 
-    /** The methods tried in turn: this one, or for AUTO each of the others, cheapest first. */
+    /** The methods tried in turn: this one, or for AUTO and BAB the cascade, cheapest first. */
     List<Method> stages() {
-      return this == AUTO ? List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN) : List.of(this);
+      return switch (this) {
+        case AUTO -> List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN);
+        case BAB -> List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN, BAB);
+        case IBP, CROWN_IBP, CROWN, ALPHA_CROWN -> List.of(this);
+      };
     }
 
     /** The sound domain of a single method. */
@@ -57,6 +67,7 @@ public final class Certifier {
         case ALPHA_CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
             LinearBoundDomain.SlopeOptimisation.standard());
         case AUTO -> throw new IllegalStateException("AUTO is a cascade of the other methods");
+        case BAB -> throw new IllegalStateException("BAB searches, it has no single domain");
       };
     }
 
@@ -65,6 +76,9 @@ public final class Certifier {
       return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
   }
+
+  /** The time limit of {@link Method#BAB}'s search, per example. */
+  public static final int BAB_SECONDS = 60;
 
   private final Method method;
 
@@ -97,6 +111,8 @@ public final class Certifier {
       case CROWN -> "CROWN";
       case ALPHA_CROWN -> "alpha-CROWN";
       case AUTO -> "IBP, then CROWN-IBP, CROWN and alpha-CROWN";
+      case BAB -> "IBP, CROWN-IBP, CROWN, alpha-CROWN, then branch and bound ("
+          + BAB_SECONDS + " s per example)";
     };
     return "float64 " + bounds + " on the CPU with a rigorous per-operation rounding"
         + " allowance (outward; Higham's gamma_n bound, doubled, for sums of products)";
@@ -150,6 +166,12 @@ public final class Certifier {
         if (open.isEmpty()) {
           break;
         }
+        if (stage == Method.BAB) {
+          for (int i : open) {
+            out[i] = search(network, wide, spec, i, out[i].lowestBound(), scope);
+          }
+          break;
+        }
         NDArray index = scope.create(open.stream().mapToLong(Integer::longValue).toArray());
         boolean all = open.size() == n;
         NDArray lower = stage.domain().lowerBounds(network, all ? wide : select(wide, index),
@@ -165,6 +187,67 @@ public final class Certifier {
       }
       return out;
     }
+  }
+
+  /**
+   * Branch and bound for example {@code i}: each row of the specification not yet positive is
+   * proven on its own, within {@link #BAB_SECONDS} for the example, from alpha-CROWN's
+   * pre-activation bounds.
+   */
+  private static Decision search(Network network, InputSet input, Specification spec, int i,
+      double lowest, NDManager scope) {
+    long start = System.nanoTime();
+    NDArray index = scope.create(new long[] {i});
+    InputSet one = select(input, index);
+    Specification rows = select(spec, index);
+    int classes = network.numClasses();
+    Specification.LinearConstraints constraints = switch (rows) {
+      case Specification.Margins margins -> {
+        int label = (int) margins.labels().getLong(0);
+        double[] c = new double[(classes - 1) * classes];
+        for (int k = 0, r = 0; k < classes; k++) {
+          if (k != label) {
+            c[r * classes + label] = 1;
+            c[r * classes + k] = -1;
+            r++;
+          }
+        }
+        yield new Specification.LinearConstraints(
+            scope.create(c, new ai.djl.ndarray.types.Shape(1, classes - 1, classes)),
+            scope.zeros(new ai.djl.ndarray.types.Shape(1, classes - 1), DataType.FLOAT64));
+      }
+      case Specification.LinearConstraints c -> c;
+    };
+    BranchAndBound bab = BranchAndBound.standard();
+    LinearBoundDomain.BranchBounds root = bab.root().branchBounds(network, one, constraints,
+        BatchStatistics.evaluation(), org.certkit.domain.ReluSplits.none());
+    double[] bounds = root.lower().toDoubleArray();
+    NDArray lo = one.lower();
+    NDArray hi = one.upper();
+    for (int r = 0; r < bounds.length; r++) {
+      if (bounds[r] > 0) {
+        continue;
+      }
+      java.time.Duration left = java.time.Duration.ofSeconds(BAB_SECONDS)
+          .minusNanos(System.nanoTime() - start);
+      if (left.isNegative() || left.isZero()) {
+        return new Decision(new Verdict.Timeout(java.time.Duration.ofSeconds(BAB_SECONDS)),
+            Method.BAB, lowest);
+      }
+      NDArray row = constraints.matrix().get(new ai.djl.ndarray.index.NDIndex(":, {}:{}", r,
+          r + 1));
+      NDArray offset = constraints.offset().get(new ai.djl.ndarray.index.NDIndex(":, {}:{}", r,
+          r + 1));
+      BranchAndBound.Outcome outcome = bab.prove(network, lo, hi,
+          new Specification.LinearConstraints(row, offset), left, null, root.reluInputs());
+      if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
+        Verdict verdict = undecided.timedOut()
+            ? new Verdict.Timeout(java.time.Duration.ofSeconds(BAB_SECONDS))
+            : new Verdict.Unknown(undecided.reason());
+        return new Decision(verdict, Method.BAB, lowest);
+      }
+    }
+    return new Decision(Verdict.CERTIFIED, Method.BAB, lowest);
   }
 
   /** Decides every example of {@code open} from the lower bounds of its rows in {@code stage}. */

@@ -346,8 +346,9 @@ public final class LinearBoundDomain implements BoundDomain {
           labelMask = label.neg().add(1);
         }
         case Specification.LinearConstraints constraints -> {
-          rows = constraints.matrix().toType(pass.type, false);
-          offset = constraints.offset().toType(pass.type, false);
+          // Copies: the caller keeps its arrays.
+          rows = constraints.matrix().toType(pass.type, true);
+          offset = constraints.offset().toType(pass.type, true);
           rows.attach(scope);
           offset.attach(scope);
         }

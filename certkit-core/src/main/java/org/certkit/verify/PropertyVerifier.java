@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.certkit.attack.RegionAttack;
+import org.certkit.certify.BranchAndBound;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.Box;

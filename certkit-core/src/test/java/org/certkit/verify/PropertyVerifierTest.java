@@ -9,6 +9,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.time.Duration;
 import org.certkit.attack.RegionAttack;
+import org.certkit.certify.BranchAndBound;
+import org.certkit.certify.Certifier;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The verifier against independent truth on a 4-input network: robustness that an exhaustive
  * split of the input box into 20^4 boxes proves with interval bounds, but CROWN alone does not,
- * must come out unsat; a property with a point that the network misclassifies (found by
+ * must come out unsat (also from the certifier's BAB cascade); a property with a point that the network misclassifies (found by
  * sampling) must come out sat with a counterexample that a float64 forward pass confirms, and
  * never unsat even when the attack is too weak to find it.
  */
@@ -69,6 +71,10 @@ class PropertyVerifierTest extends EngineTest {
         assertTrue(result.method().equals("bab") && result.subproblems() > 1, result.toString());
         assertInstanceOf(Verdict.Certified.class, PropertyVerifier.standard().verify(net,
             property, Duration.ofSeconds(60), manager, null).verdict());
+        Certifier.Decision decision = new Certifier(Certifier.Method.BAB).decide(net,
+            new InputSet.LinfBall(x, found, 0, 1),
+            new Specification.Margins(manager.create(new long[] {label})))[0];
+        assertInstanceOf(Verdict.Certified.class, decision.verdict(), decision.toString());
         return;
       }
     }

@@ -1,4 +1,4 @@
-package org.certkit.verify;
+package org.certkit.certify;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
