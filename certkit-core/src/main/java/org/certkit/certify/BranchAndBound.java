@@ -27,10 +27,11 @@ import org.certkit.spec.Specification;
  * ({@link LinearBoundDomain#branchBounds}), or when its splits leave no point. The root is
  * bounded by {@code root} (alpha-CROWN, say), which also gives the pre-activation bounds; a child
  * keeps its parent's pre-activation bounds (sound for it, as its points are among the parent's)
- * and costs one backward pass of the specification's rows in {@code children}. Otherwise its
- * unstable unit with the largest gap of the ReLU's triangle relaxation, {@code -l u / (u - l)}
- * (the widest over-approximation; a cheap relative of BaBSR's score), is split both ways.
- * Subproblems with the lowest bound go first, {@code batch} of them bounded together. Every
+ * and costs one backward pass of the specification's rows in {@code children}. An open
+ * subproblem is split both ways on one unstable unit: of the three with the best BaBSR intercept
+ * score, the one whose two children have the best worse bound under cheap CROWN bounds
+ * (filtered smart branching, De Palma et al. 2021). Subproblems with the lowest bound go first,
+ * {@code batch} children bounded together. Every
  * "proven" rests on sound bounds only: the proof is the tree of splits, each leaf bounded by the
  * domain or empty.
  *
@@ -43,6 +44,11 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
     int maxOpen) {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
+  /** Units whose splits filtered smart branching tries per subproblem. */
+  private static final int CANDIDATES = 3;
+  /** The cheap bounds that rank the candidates: CROWN on the parent's bounds, to nearest. */
+  private static final LinearBoundDomain SCORING = new LinearBoundDomain(
+      LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.NEAREST);
 
   /** Validates the arguments. */
   public BranchAndBound {
@@ -132,8 +138,9 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
     List<Subproblem> parents = null;
     List<Shape> reluShapes = new ArrayList<>();
     while (true) {
-      List<Subproblem> children = bound(network, lower, upper, spec, relus, reluShapes, pending,
-          parents, rootBounds);
+      List<Subproblem> children = bound(parents == null && rootBounds == null ? root
+          : this.children, network, lower, upper, spec, relus, reluShapes, pending, parents,
+          rootBounds);
       bounded += pending.size();
       for (Subproblem child : children) {
         if (child != null) {
@@ -157,23 +164,55 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         return new Outcome.Undecided(open.size() + " open subproblems, more than " + maxOpen,
             worst, false, bounded);
       }
-      List<Map<Integer, byte[]>> next = new ArrayList<>();
-      List<Subproblem> nextParents = new ArrayList<>();
-      while (next.size() + 2 <= batch && !open.isEmpty()) {
+      List<Subproblem> chosen = new ArrayList<>();
+      List<List<int[]>> candidates = new ArrayList<>();
+      while (2 * chosen.size() + 2 <= batch && !open.isEmpty()) {
         Subproblem parent = open.poll();
-        int[] unit = branchingUnit(parent, relus);
-        if (unit == null) {
+        List<int[]> units = branchingUnits(parent, relus, CANDIDATES);
+        if (units.isEmpty()) {
           return new Outcome.Undecided("a subproblem with every unstable ReLU split is not"
               + " proven (bound " + parent.bound() + ")", parent.bound(), false, bounded);
         }
+        chosen.add(parent);
+        candidates.add(units);
+      }
+      // Filtered smart branching: the candidates' children bounded cheaply, the best kept.
+      List<Map<Integer, byte[]>> trials = new ArrayList<>();
+      List<Subproblem> trialParents = new ArrayList<>();
+      for (int p = 0; p < chosen.size(); p++) {
+        for (int[] unit : candidates.get(p)) {
+          for (byte sign : new byte[] {1, -1}) {
+            trials.add(split(chosen.get(p), relus, unit, sign));
+            trialParents.add(chosen.get(p));
+          }
+        }
+      }
+      double[] trialBounds = new double[trials.size()];
+      for (int from = 0; from < trials.size(); from += batch) {
+        int to = Math.min(trials.size(), from + batch);
+        List<Subproblem> bounds = bound(SCORING, network, lower, upper, spec, relus, reluShapes,
+            trials.subList(from, to), trialParents.subList(from, to), null);
+        for (int i = from; i < to; i++) {
+          Subproblem b = bounds.get(i - from);
+          trialBounds[i] = b == null ? Double.POSITIVE_INFINITY : b.bound();
+        }
+      }
+      List<Map<Integer, byte[]>> next = new ArrayList<>();
+      List<Subproblem> nextParents = new ArrayList<>();
+      for (int p = 0, t = 0; p < chosen.size(); p++) {
+        int[] best = null;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int[] unit : candidates.get(p)) {
+          double score = Math.min(trialBounds[t], trialBounds[t + 1]);
+          t += 2;
+          if (best == null || score > bestScore) {
+            best = unit;
+            bestScore = score;
+          }
+        }
         for (byte sign : new byte[] {1, -1}) {
-          Map<Integer, byte[]> signs = new HashMap<>();
-          parent.signs().forEach((node, s) -> signs.put(node, s.clone()));
-          int node = relus.get(unit[0]);
-          byte[] s = signs.computeIfAbsent(node, k -> new byte[parent.lower()[unit[0]].length]);
-          s[unit[1]] = sign;
-          next.add(signs);
-          nextParents.add(parent);
+          next.add(split(chosen.get(p), relus, best, sign));
+          nextParents.add(chosen.get(p));
         }
       }
       pending = next;
@@ -188,7 +227,8 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
    * (null for those proven or empty). The root fills {@code reluShapes}, the shapes of the ReLU
    * inputs without the batch axis.
    */
-  private List<Subproblem> bound(Network network, NDArray lower, NDArray upper,
+  private List<Subproblem> bound(LinearBoundDomain domain, Network network, NDArray lower,
+      NDArray upper,
       Specification.LinearConstraints spec, List<Integer> relus, List<Shape> reluShapes,
       List<Map<Integer, byte[]>> pending, List<Subproblem> parents, List<Box> rootBounds) {
     int n = pending.size();
@@ -249,7 +289,7 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       if (parents == null && rootBounds != null) {
         given = rootBounds;
       }
-      LinearBoundDomain.BranchBounds result = (given == null ? root : children).branchBounds(
+      LinearBoundDomain.BranchBounds result = domain.branchBounds(
           network, new InputSet.BoxRegion(lo, hi),
           new Specification.LinearConstraints(matrix, offset), EVAL, new ReluSplits(signs),
           given);
@@ -295,39 +335,56 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
     return out;
   }
 
-  /**
-   * The unsplit unit, unstable under the subproblem's bounds, whose upper line's intercept costs
-   * the bound most: the largest {@code w t}, {@code t = -l u / (u - l)} the intercept and
-   * {@code w} the weight of the upper line in the bound (BaBSR's intercept score, Bunel et al.
-   * 2020); by the intercept alone when no weight is positive. {@code {ReLU position, unit}}, or
-   * null when no unstable unit is left.
-   */
-  private static int[] branchingUnit(Subproblem p, List<Integer> relus) {
-    int[] best = branchingUnit(p, relus, true);
-    return best != null ? best : branchingUnit(p, relus, false);
+  /** The splits of {@code parent} with {@code unit} ({@code {ReLU position, unit}}) split. */
+  private static Map<Integer, byte[]> split(Subproblem parent, List<Integer> relus, int[] unit,
+      byte sign) {
+    Map<Integer, byte[]> signs = new HashMap<>();
+    parent.signs().forEach((node, s) -> signs.put(node, s.clone()));
+    byte[] s = signs.computeIfAbsent(relus.get(unit[0]),
+        k -> new byte[parent.lower()[unit[0]].length]);
+    s[unit[1]] = sign;
+    return signs;
   }
 
-  private static int[] branchingUnit(Subproblem p, List<Integer> relus, boolean weighted) {
-    int[] best = null;
-    double bestScore = 0;
-    for (int r = 0; r < relus.size(); r++) {
-      byte[] signs = p.signs().get(relus.get(r));
-      double[] lo = p.lower()[r];
-      double[] hi = p.upper()[r];
-      for (int j = 0; j < lo.length; j++) {
-        if (signs != null && signs[j] != 0 || !(lo[j] < 0 && hi[j] > 0)) {
-          continue;
-        }
-        double score = -lo[j] * hi[j] / (hi[j] - lo[j]);
-        if (weighted) {
-          score *= p.weights()[r] == null ? 0 : p.weights()[r][j];
-        }
-        if (score > bestScore) {
-          bestScore = score;
-          best = new int[] {r, j};
+  /**
+   * The {@code count} unsplit units, unstable under the subproblem's bounds, whose upper line's
+   * intercept costs the bound most: the largest {@code w t}, {@code t = -l u / (u - l)} the
+   * intercept and {@code w} the weight of the upper line in the bound (BaBSR's intercept score,
+   * Bunel et al. 2020), or by the intercept alone when no weight is positive; best first, each
+   * {@code {ReLU position, unit}}; empty when no unstable unit is left.
+   */
+  private static List<int[]> branchingUnits(Subproblem p, List<Integer> relus, int count) {
+    List<int[]> out = new ArrayList<>();
+    for (boolean weighted : new boolean[] {true, false}) {
+      PriorityQueue<double[]> best = new PriorityQueue<>((a, b) -> Double.compare(a[0], b[0]));
+      for (int r = 0; r < relus.size(); r++) {
+        byte[] signs = p.signs().get(relus.get(r));
+        double[] lo = p.lower()[r];
+        double[] hi = p.upper()[r];
+        for (int j = 0; j < lo.length; j++) {
+          if (signs != null && signs[j] != 0 || !(lo[j] < 0 && hi[j] > 0)) {
+            continue;
+          }
+          double score = -lo[j] * hi[j] / (hi[j] - lo[j]);
+          if (weighted) {
+            score *= p.weights()[r] == null ? 0 : p.weights()[r][j];
+          }
+          if (score > 0) {
+            best.add(new double[] {score, r, j});
+            if (best.size() > count) {
+              best.poll();
+            }
+          }
         }
       }
+      while (!best.isEmpty()) {
+        double[] e = best.poll();
+        out.addFirst(new int[] {(int) e[1], (int) e[2]});
+      }
+      if (!out.isEmpty()) {
+        return out;
+      }
     }
-    return best;
+    return out;
   }
 }
