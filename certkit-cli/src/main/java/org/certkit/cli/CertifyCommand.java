@@ -18,8 +18,9 @@ final class CertifyCommand implements Callable<Integer> {
   @Mixin EvaluationOptions options;
 
   @Option(names = "--method", defaultValue = "ibp", converter = MethodConverter.class,
-      description = "ibp, crown-ibp, crown, alpha-crown, or auto (IBP, CROWN-IBP, CROWN, then"
-          + " alpha-CROWN for the examples still undecided) (default: ${DEFAULT-VALUE}).")
+      description = "ibp, crown-ibp, crown, alpha-crown, auto (IBP, CROWN-IBP, CROWN, then"
+          + " alpha-CROWN for the examples still undecided), or bab (auto, then branch and bound"
+          + " on ReLU splits, at most 60 s per example) (default: ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

@@ -17,7 +17,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--method", defaultValue = "ibp",
       converter = CertifyCommand.MethodConverter.class,
-      description = "Certification: ibp, crown-ibp, crown, alpha-crown or auto (default:"
+      description = "Certification: ibp, crown-ibp, crown, alpha-crown, auto or bab (default:"
           + " ${DEFAULT-VALUE}).")
   Certifier.Method method;
 

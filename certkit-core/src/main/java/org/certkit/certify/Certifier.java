@@ -2,13 +2,17 @@ package org.certkit.certify;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.certkit.domain.BoundDomain;
 import org.certkit.domain.IntervalDomain;
 import org.certkit.domain.LinearBoundDomain;
+import org.certkit.domain.ReluSplits;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
@@ -213,14 +217,14 @@ public final class Certifier {
           }
         }
         yield new Specification.LinearConstraints(
-            scope.create(c, new ai.djl.ndarray.types.Shape(1, classes - 1, classes)),
-            scope.zeros(new ai.djl.ndarray.types.Shape(1, classes - 1), DataType.FLOAT64));
+            scope.create(c, new Shape(1, classes - 1, classes)),
+            scope.zeros(new Shape(1, classes - 1), DataType.FLOAT64));
       }
       case Specification.LinearConstraints c -> c;
     };
     BranchAndBound bab = BranchAndBound.standard();
     LinearBoundDomain.BranchBounds root = bab.root().branchBounds(network, one, constraints,
-        BatchStatistics.evaluation(), org.certkit.domain.ReluSplits.none());
+        BatchStatistics.evaluation(), ReluSplits.none());
     double[] bounds = root.lower().toDoubleArray();
     NDArray lo = one.lower();
     NDArray hi = one.upper();
@@ -228,21 +232,21 @@ public final class Certifier {
       if (bounds[r] > 0) {
         continue;
       }
-      java.time.Duration left = java.time.Duration.ofSeconds(BAB_SECONDS)
+      Duration left = Duration.ofSeconds(BAB_SECONDS)
           .minusNanos(System.nanoTime() - start);
       if (left.isNegative() || left.isZero()) {
-        return new Decision(new Verdict.Timeout(java.time.Duration.ofSeconds(BAB_SECONDS)),
+        return new Decision(new Verdict.Timeout(Duration.ofSeconds(BAB_SECONDS)),
             Method.BAB, lowest);
       }
-      NDArray row = constraints.matrix().get(new ai.djl.ndarray.index.NDIndex(":, {}:{}", r,
+      NDArray row = constraints.matrix().get(new NDIndex(":, {}:{}", r,
           r + 1));
-      NDArray offset = constraints.offset().get(new ai.djl.ndarray.index.NDIndex(":, {}:{}", r,
+      NDArray offset = constraints.offset().get(new NDIndex(":, {}:{}", r,
           r + 1));
       BranchAndBound.Outcome outcome = bab.prove(network, lo, hi,
           new Specification.LinearConstraints(row, offset), left, null, root.reluInputs());
       if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
         Verdict verdict = undecided.timedOut()
-            ? new Verdict.Timeout(java.time.Duration.ofSeconds(BAB_SECONDS))
+            ? new Verdict.Timeout(Duration.ofSeconds(BAB_SECONDS))
             : new Verdict.Unknown(undecided.reason());
         return new Decision(verdict, Method.BAB, lowest);
       }
