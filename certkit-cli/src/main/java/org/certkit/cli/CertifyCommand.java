@@ -20,7 +20,7 @@ final class CertifyCommand implements Callable<Integer> {
   @Option(names = "--method", defaultValue = "ibp", converter = MethodConverter.class,
       description = "ibp, crown-ibp, crown, alpha-crown, auto (IBP, CROWN-IBP, CROWN, then"
           + " alpha-CROWN for the examples still undecided), or bab (auto, then branch and bound"
-          + " on ReLU splits, at most 60 s per example) (default: ${DEFAULT-VALUE}).")
+          + " on ReLU splits, at most --bab-timeout per example) (default: ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

@@ -41,6 +41,11 @@ final class EvaluationOptions {
       description = "Test images to use instead of the first --n, such as 3,17,100-199.")
   String indices;
 
+  @Option(names = "--bab-timeout", paramLabel = "SECONDS",
+      description = "With --method bab: the branch-and-bound time limit per example (default:"
+          + " ${DEFAULT-VALUE}).")
+  double babTimeout = 60;
+
   @Option(names = "--per-example", paramLabel = "FILE.csv",
       description = "Also write one row per example: index, label, correct, pgd_survives,"
           + " verdict, method (that decided), lowest_margin_bound, seconds.")
@@ -53,6 +58,9 @@ final class EvaluationOptions {
   RobustnessReport run(PgdAttack attack, Certifier.Method certify) throws Exception {
     if (!(eps >= 0 && eps <= 1)) {
       throw new IllegalArgumentException("--eps must be in [0, 1] (pixel space), got " + eps);
+    }
+    if (!(babTimeout > 0)) {
+      throw new IllegalArgumentException("--bab-timeout must be positive, got " + babTimeout);
     }
     if (n != null && n < 1) {
       throw new IllegalArgumentException("--n must be >= 1, got " + n);
@@ -101,7 +109,8 @@ final class EvaluationOptions {
                 new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
       StringBuilder rows = new StringBuilder(
           "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
-      RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize)
+      RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize,
+          java.time.Duration.ofMillis((long) (babTimeout * 1000)))
           .evaluate(network, test, count, eps, manager, bar::stepTo, e -> rows.append(
               String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n",
                   chosen == null ? e.index() : chosen[e.index()],

@@ -47,7 +47,7 @@ public final class Certifier {
     AUTO,
     /**
      * The AUTO cascade, then branch and bound on ReLU splits ({@link BranchAndBound#standard()})
-     * for the examples still undecided, at most {@link #BAB_SECONDS} per example: complete up to
+     * for the examples still undecided, within a time limit per example: complete up to
      * the time limit.
      */
     BAB;
@@ -81,10 +81,11 @@ public final class Certifier {
     }
   }
 
-  /** The time limit of {@link Method#BAB}'s search, per example. */
-  public static final int BAB_SECONDS = 60;
+  /** The default time limit of {@link Method#BAB}'s search, per example. */
+  public static final Duration DEFAULT_BAB_LIMIT = Duration.ofSeconds(60);
 
   private final Method method;
+  private final Duration babLimit;
 
   /**
    * The answer for one example: its verdict, the method whose bounds gave it (the last one
@@ -94,7 +95,17 @@ public final class Certifier {
 
   /** A certifier with the given bounds. */
   public Certifier(Method method) {
+    this(method, DEFAULT_BAB_LIMIT);
+  }
+
+  /** A certifier whose {@link Method#BAB} search takes at most {@code babLimit} per example. */
+  public Certifier(Method method, Duration babLimit) {
+    if (babLimit.isNegative() || babLimit.isZero()) {
+      throw new IllegalArgumentException("the branch-and-bound limit must be positive, got "
+          + babLimit);
+    }
     this.method = method;
+    this.babLimit = babLimit;
   }
 
   /** A certifier with interval bounds. */
@@ -116,7 +127,7 @@ public final class Certifier {
       case ALPHA_CROWN -> "alpha-CROWN";
       case AUTO -> "IBP, then CROWN-IBP, CROWN and alpha-CROWN";
       case BAB -> "IBP, CROWN-IBP, CROWN, alpha-CROWN, then branch and bound ("
-          + BAB_SECONDS + " s per example)";
+          + babLimit.toSeconds() + " s per example)";
     };
     return "float64 " + bounds + " on the CPU with a rigorous per-operation rounding"
         + " allowance (outward; Higham's gamma_n bound, doubled, for sums of products)";
@@ -195,10 +206,10 @@ public final class Certifier {
 
   /**
    * Branch and bound for example {@code i}: each row of the specification not yet positive is
-   * proven on its own, within {@link #BAB_SECONDS} for the example, from alpha-CROWN's
+   * proven on its own, within {@link #babLimit} for the example, from alpha-CROWN's
    * pre-activation bounds.
    */
-  private static Decision search(Network network, InputSet input, Specification spec, int i,
+  private Decision search(Network network, InputSet input, Specification spec, int i,
       double lowest, NDManager scope) {
     long start = System.nanoTime();
     NDArray index = scope.create(new long[] {i});
@@ -232,10 +243,10 @@ public final class Certifier {
       if (bounds[r] > 0) {
         continue;
       }
-      Duration left = Duration.ofSeconds(BAB_SECONDS)
+      Duration left = babLimit
           .minusNanos(System.nanoTime() - start);
       if (left.isNegative() || left.isZero()) {
-        return new Decision(new Verdict.Timeout(Duration.ofSeconds(BAB_SECONDS)),
+        return new Decision(new Verdict.Timeout(babLimit),
             Method.BAB, lowest);
       }
       NDArray row = constraints.matrix().get(new NDIndex(":, {}:{}", r,
@@ -246,7 +257,7 @@ public final class Certifier {
           new Specification.LinearConstraints(row, offset), left, null, root.reluInputs());
       if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
         Verdict verdict = undecided.timedOut()
-            ? new Verdict.Timeout(Duration.ofSeconds(BAB_SECONDS))
+            ? new Verdict.Timeout(babLimit)
             : new Verdict.Unknown(undecided.reason());
         return new Decision(verdict, Method.BAB, lowest);
       }

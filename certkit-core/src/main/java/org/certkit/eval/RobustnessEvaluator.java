@@ -31,9 +31,15 @@ import org.certkit.spec.Specification;
  * @param certification the bounds that certify, or null to skip certification (certified
  *     accuracy is then NaN)
  * @param batchSize examples per batch
+ * @param babLimit the time limit per example of {@link Certifier.Method#BAB}
  */
 public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certification,
-    int batchSize) {
+    int batchSize, java.time.Duration babLimit) {
+
+  /** An evaluator with {@link Certifier#DEFAULT_BAB_LIMIT}. */
+  public RobustnessEvaluator(PgdAttack attack, Certifier.Method certification, int batchSize) {
+    this(attack, certification, batchSize, Certifier.DEFAULT_BAB_LIMIT);
+  }
 
   /**
    * Evaluates the network.
@@ -70,7 +76,7 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
     long start = System.nanoTime();
     int total = Math.min(n, data.size());
     boolean certify = certification != null;
-    Certifier certifier = certify ? new Certifier(certification) : null;
+    Certifier certifier = certify ? new Certifier(certification, babLimit) : null;
     int clean = 0;
     int robust = 0;
     int unchanged = 0;
