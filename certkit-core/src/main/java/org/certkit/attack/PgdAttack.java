@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
+import org.certkit.internal.LayerOps;
 import org.certkit.loss.Losses;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
@@ -91,8 +92,7 @@ public record PgdAttack(int steps, double stepSize, int restarts, boolean random
           }
           NDArray detachedPoint = point.stopGradient();
           NDArray improved = loss.stopGradient().gt(bestLoss);
-          NDArray mask = improved.reshape(-1, 1, 1, 1).toType(x.getDataType(), false);
-          NDArray newBest = best.mul(mask.neg().add(1)).addi(detachedPoint.mul(mask));
+          NDArray newBest = LayerOps.perExample(improved, detachedPoint, best);
           NDArray newBestLoss = NDArrays.where(improved, loss.stopGradient(),
               bestLoss);
           newBest.attach(manager);

@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
+import org.certkit.internal.LayerOps;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
@@ -97,11 +98,7 @@ public record RegionAttack(int steps, int restarts, double stepSize, long seed) 
         NDArray value = objective.stopGradient();
         NDArray detached = point.stopGradient();
         NDArray improved = value.gt(bestObjective);
-        long[] perPoint = new long[batch.dimension()];
-        java.util.Arrays.fill(perPoint, 1);
-        perPoint[0] = restarts;
-        NDArray mask = improved.reshape(new Shape(perPoint));
-        NDArray newBest = NDArrays.where(mask.broadcast(batch), detached, best);
+        NDArray newBest = LayerOps.perExample(improved, detached, best);
         NDArray newObjective = NDArrays.where(improved, value, bestObjective);
         newBest.attach(manager);
         newObjective.attach(manager);

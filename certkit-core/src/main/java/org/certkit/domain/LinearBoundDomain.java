@@ -250,7 +250,7 @@ public final class LinearBoundDomain implements BoundDomain {
    *     that satisfy the example's splits
    * @param reluInputs the pre-activation bounds of every ReLU node in node order, batch-first,
    *     with the splits applied ({@code [0, u]} for {@code +1}, {@code [l, 0]} for {@code -1}):
-   *     CROWN's, also when the lower bounds are alpha-CROWN's
+   *     alpha-CROWN's tightened ones where its last evaluation computed them, else CROWN's
    * @param infeasible boolean {@code [N]}: the splits leave no point of the input set (a
    *     pre-activation bound crossed its opposite), so the example holds vacuously
    * @param upperLineWeights per ReLU node in node order, {@code sum_s max(0, -a_s)} over the
@@ -1311,13 +1311,8 @@ public final class LinearBoundDomain implements BoundDomain {
     private static void keepBetter(Map<Integer, NDArray> current, Map<Integer, NDArray> kept,
         NDArray better, NDManager scope) {
       for (Map.Entry<Integer, NDArray> a : current.entrySet()) {
-        NDArray now = a.getValue().stopGradient();
-        Shape shape = now.getShape();
-        long[] perExample = new long[shape.dimension()];
-        java.util.Arrays.fill(perExample, 1);
-        perExample[0] = shape.get(0);
-        NDArray mask = better.reshape(new Shape(perExample)).broadcast(shape);
-        NDArray chosen = NDArrays.where(mask, now, kept.get(a.getKey()));
+        NDArray chosen = LayerOps.perExample(better, a.getValue().stopGradient(),
+            kept.get(a.getKey()));
         chosen.attach(scope);
         kept.put(a.getKey(), chosen).close();
       }

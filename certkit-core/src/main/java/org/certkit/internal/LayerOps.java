@@ -25,6 +25,18 @@ public final class LayerOps {
     return array;
   }
 
+  /**
+   * Per example, {@code a} where {@code take} ({@code [N]}, boolean) holds, else {@code b}
+   * ({@code a} and {@code b} batch-first, same shape); owned by {@code take}'s manager.
+   */
+  public static NDArray perExample(NDArray take, NDArray a, NDArray b) {
+    long[] shape = new long[a.getShape().dimension()];
+    java.util.Arrays.fill(shape, 1);
+    shape[0] = take.getShape().get(0);
+    return ai.djl.ndarray.NDArrays.where(
+        take.reshape(new ai.djl.ndarray.types.Shape(shape)).broadcast(a.getShape()), a, b);
+  }
+
   /** {@code |array|}, owned by {@code manager}, in {@code like}'s data type. */
   public static NDArray abs(NDArray array, NDManager manager, NDArray like) {
     return owned(cast(array, like, manager).abs(), manager);

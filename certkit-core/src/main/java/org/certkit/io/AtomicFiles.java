@@ -20,13 +20,8 @@ public final class AtomicFiles {
    */
   public static void write(Path file, byte[] bytes) throws IOException {
     Path absolute = file.toAbsolutePath();
-    Path parent = absolute.getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    Path temp = Files.createTempFile(parent, absolute.getFileName().toString(), ".tmp");
+    Path temp = temporarySibling(absolute, bytes);
     try {
-      Files.write(temp, bytes);
       try {
         Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
@@ -50,13 +45,8 @@ public final class AtomicFiles {
     if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(file.toString(), null, "refusing to overwrite");
     }
-    Path parent = absolute.getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    Path temp = Files.createTempFile(parent, absolute.getFileName().toString(), ".tmp");
+    Path temp = temporarySibling(absolute, bytes);
     try {
-      Files.write(temp, bytes);
       try {
         Files.createLink(absolute, temp);
       } catch (FileAlreadyExistsException e) {
@@ -68,5 +58,24 @@ public final class AtomicFiles {
     } finally {
       Files.deleteIfExists(temp);
     }
+  }
+
+  /**
+   * A new temporary file beside {@code absolute} holding {@code bytes}, its parent directories
+   * created as needed; the caller moves or links it into place and deletes it.
+   */
+  private static Path temporarySibling(Path absolute, byte[] bytes) throws IOException {
+    Path parent = absolute.getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Path temp = Files.createTempFile(parent, absolute.getFileName().toString(), ".tmp");
+    try {
+      Files.write(temp, bytes);
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    return temp;
   }
 }
