@@ -25,7 +25,9 @@ import org.certkit.train.EpochMetrics;
 import org.certkit.train.ExpectedBoundsTraining;
 import org.certkit.train.IbpTraining;
 import org.certkit.train.MetricsWriter;
+import org.certkit.train.MtlIbpTraining;
 import org.certkit.train.PgdTraining;
+import org.certkit.train.SabrTraining;
 import org.certkit.train.StandardTraining;
 import org.certkit.train.TestSetEvaluation;
 import org.certkit.train.Trainer;
@@ -85,8 +87,8 @@ final class TrainCommand implements Callable<Integer> {
   /** The hyper-parameter options, which build a {@link TrainingConfig} from a recipe. */
   static final class Recipe {
     @Option(names = "--method", defaultValue = "ibp",
-        description = "standard, pgd, ibp, crown-ibp or expected-bounds (default:"
-            + " ${DEFAULT-VALUE}).")
+        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp or expected-bounds"
+            + " (default: ${DEFAULT-VALUE}). sabr and mtl-ibp attack with the PGD options.")
     String method = "ibp";
 
     @Option(names = "--eps", defaultValue = "0.1",
@@ -116,6 +118,16 @@ final class TrainCommand implements Callable<Integer> {
         description = "IBP: warm-up regulariser weight lambda (default: ${DEFAULT-VALUE}).")
     double regWeight = 0.5;
 
+    @Option(names = "--sabr-lambda", defaultValue = "0.4",
+        description = "sabr: the small box's share of the eps-ball's radius, 1 = IBP, 0 = PGD"
+            + " (default: ${DEFAULT-VALUE}).")
+    double sabrLambda = 0.4;
+
+    @Option(names = "--mtl-alpha", defaultValue = "0.5",
+        description = "mtl-ibp: weight of the IBP loss in the robust loss, 1 = IBP, 0 = PGD"
+            + " (default: ${DEFAULT-VALUE}).")
+    double mtlAlpha = 0.5;
+
     @Option(names = "--kappa", defaultValue = "1",
         description = "expected-bounds: weight of the bound loss (default: ${DEFAULT-VALUE}).")
     double kappa = 1;
@@ -129,13 +141,19 @@ final class TrainCommand implements Callable<Integer> {
     TrainingMethod method() {
       return switch (method.toLowerCase(Locale.ROOT)) {
         case "standard" -> new StandardTraining();
-        case "pgd" -> new PgdTraining(new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts, true));
+        case "pgd" -> new PgdTraining(attack());
         case "ibp" -> new IbpTraining(robustWeight, regWeight);
         case "crown-ibp" -> new CrownIbpTraining(robustWeight);
+        case "sabr" -> new SabrTraining(sabrLambda, attack(), robustWeight, regWeight);
+        case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa);
         default -> throw new IllegalArgumentException("unknown method '" + method
-            + "'; known: standard, pgd, ibp, crown-ibp, expected-bounds");
+            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, expected-bounds");
       };
+    }
+
+    private PgdAttack attack() {
+      return new PgdAttack(pgd.steps, pgd.stepSize, pgd.restarts, true);
     }
 
     /** The dataset's recipe scaled to {@code --epochs}, changed by the options given. */

@@ -19,6 +19,7 @@ import org.certkit.io.ModelFile;
 import org.certkit.io.vnnlib.VnnlibCounterexample;
 import org.certkit.io.vnnlib.VnnlibProperty;
 import org.certkit.io.vnnlib.VnnlibReader;
+import org.certkit.milp.MilpPropertyCheck;
 import org.certkit.net.Network;
 import org.certkit.certify.BranchAndBound;
 import org.certkit.verify.PropertyVerifier;
@@ -74,8 +75,19 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--no-bab", description = "Stop after alpha-CROWN (no branch and bound).")
   boolean noBab;
 
+  @Option(names = "--cross-check", paramLabel = "SECONDS",
+      description = "Check every unsat answer by mixed-integer programming (SCIP, CROWN big-M"
+          + " constants), SECONDS per solve: refuted (agrees), violated (a solver point in the"
+          + " unsafe region: contradicts) or open. A second opinion within the solver's"
+          + " tolerances, not a proof; for small networks.")
+  Double crossCheck;
+
   @Override
   public Integer call() throws Exception {
+    if (crossCheck != null && !(crossCheck > 0)) {
+      throw new ParameterException(spec.commandLine(), "--cross-check must be positive, got "
+          + crossCheck);
+    }
     if (!(timeout > 0)) {
       throw new ParameterException(spec.commandLine(), "--timeout must be positive, got "
           + timeout);
@@ -98,14 +110,15 @@ final class VerifyCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), resultFile + " exists; pass --overwrite"
           + " or another --result");
     }
-    Answer answer = answer(verifier, modelFile, propertyFile, timeout, true);
+    Answer answer = answer(verifier, modelFile, propertyFile, timeout, true, crossCheck);
     System.out.println(answer.word());
     if (answer.counterexample() != null) {
       System.out.print(answer.counterexample().substring("sat\n".length()));
     }
-    System.err.printf(Locale.ROOT, "%s by %s in %.1f s (%d subproblems)%s%n", answer.word(),
+    System.err.printf(Locale.ROOT, "%s by %s in %.1f s (%d subproblems)%s%s%n", answer.word(),
         answer.method(), answer.seconds(), answer.subproblems(),
-        answer.detail().isEmpty() ? "" : ": " + answer.detail());
+        answer.detail().isEmpty() ? "" : ": " + answer.detail(),
+        answer.check() == null ? "" : "; MILP cross-check: " + answer.check());
     if (resultFile != null) {
       String text = answer.counterexample() != null ? answer.counterexample()
           : answer.word() + "\n";
@@ -114,12 +127,20 @@ final class VerifyCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** One instance's answer, as the result file and the results table give it. */
+  /**
+   * One instance's answer, as the result file and the results table give it; {@code check} is
+   * the MILP cross-check of an unsat answer (null when not run).
+   */
   private record Answer(String word, String method, double seconds, long subproblems,
-      String detail, String counterexample) { }
+      String detail, String counterexample, String check) {
+    Answer(String word, String method, double seconds, long subproblems, String detail,
+        String counterexample) {
+      this(word, method, seconds, subproblems, detail, counterexample, null);
+    }
+  }
 
   private static Answer answer(PropertyVerifier verifier, Path model, Path property,
-      double seconds, boolean progress) {
+      double seconds, boolean progress, Double crossCheck) {
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager()) {
       VnnlibProperty prop = VnnlibReader.read(property);
@@ -131,7 +152,8 @@ final class VerifyCommand implements Callable<Integer> {
       double took = (System.nanoTime() - start) / 1e9;
       return switch (result.verdict()) {
         case Verdict.Certified c -> new Answer("unsat", result.method(), took,
-            result.subproblems(), "", null);
+            result.subproblems(), "", null, crossCheck == null ? null
+                : crossChecked(network, prop, crossCheck, manager));
         case Verdict.Falsified f -> new Answer("sat", result.method(), took,
             result.subproblems(), "", VnnlibCounterexample.format(f.input(), f.output()));
         case Verdict.Timeout t -> new Answer("timeout", result.method(), took,
@@ -143,6 +165,16 @@ final class VerifyCommand implements Callable<Integer> {
       return new Answer("error", "-", (System.nanoTime() - start) / 1e9, 0,
           e.getMessage() == null ? e.toString() : e.getMessage(), null);
     }
+  }
+
+  /** The MILP's word on an unsat answer: refuted, violated or open, with its time. */
+  private static String crossChecked(Network network, VnnlibProperty property, double seconds,
+      NDManager manager) {
+    MilpPropertyCheck.Outcome o = MilpPropertyCheck.withTimeLimit(seconds)
+        .check(network, property, manager);
+    return String.format(Locale.ROOT, "%s in %.1f s (%d solves)%s",
+        o.agreement().name().toLowerCase(Locale.ROOT), o.seconds(), o.solves(),
+        o.detail().isEmpty() ? "" : ", " + o.detail());
   }
 
   private int runList(PropertyVerifier verifier) throws IOException {
@@ -167,10 +199,15 @@ final class VerifyCommand implements Callable<Integer> {
           + " another --results");
     }
     StringBuilder csv = new StringBuilder(
-        "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail\n");
+        "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail"
+            + (crossCheck == null ? "" : ",milp") + "\n");
     Map<String, Integer> counts = new LinkedHashMap<>();
     for (String w : List.of("sat", "unsat", "timeout", "unknown", "error")) {
       counts.put(w, 0);
+    }
+    Map<String, Integer> checks = new LinkedHashMap<>();
+    for (String w : List.of("refuted", "violated", "open")) {
+      checks.put(w, 0);
     }
     double total = 0;
     for (int i = 0; i < rows.size(); i++) {
@@ -182,15 +219,24 @@ final class VerifyCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), instances + ":" + r[3]
             + ": timeout '" + r[2] + "' is not a number");
       }
-      Answer a = answer(verifier, base.resolve(r[0]), base.resolve(r[1]), limit, false);
+      Answer a = answer(verifier, base.resolve(r[0]), base.resolve(r[1]), limit, false,
+          crossCheck);
       counts.merge(a.word(), 1, Integer::sum);
       total += a.seconds();
-      System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%n", i + 1,
+      System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%s%n", i + 1,
           rows.size(), r[0], r[1], a.word(), a.method(), a.seconds(),
-          a.detail().isEmpty() ? "" : " (" + a.detail() + ")");
+          a.detail().isEmpty() ? "" : " (" + a.detail() + ")",
+          a.check() == null ? "" : "; MILP: " + a.check());
+      if (a.check() != null) {
+        checks.merge(a.check().substring(0, a.check().indexOf(' ')), 1, Integer::sum);
+      }
       csv.append(String.join(",", r[0], r[1], r[2], a.word(),
           String.format(Locale.ROOT, "%.3f", a.seconds()), a.method(),
-          Long.toString(a.subproblems()), '"' + a.detail().replace("\"", "'") + '"')).append('\n');
+          Long.toString(a.subproblems()), '"' + a.detail().replace("\"", "'") + '"'));
+      if (crossCheck != null) {
+        csv.append(",\"").append(a.check() == null ? "" : a.check()).append('"');
+      }
+      csv.append('\n');
       AtomicFiles.write(out, csv.toString().getBytes(StandardCharsets.UTF_8));
     }
     int solved = counts.get("sat") + counts.get("unsat");
@@ -199,6 +245,10 @@ final class VerifyCommand implements Callable<Integer> {
             + "  error %d  time %.1f s%n", rows.size(), solved, counts.get("sat"),
         counts.get("unsat"), counts.get("timeout"), counts.get("unknown"), counts.get("error"),
         total);
+    if (crossCheck != null) {
+      o.printf(Locale.ROOT, "MILP cross-check of the unsat answers: refuted %d  violated %d"
+          + "  open %d%n", checks.get("refuted"), checks.get("violated"), checks.get("open"));
+    }
     o.println("results: " + out);
     return 0;
   }

@@ -66,9 +66,7 @@ public record CrownIbpTraining(double robustWeight) implements TrainingMethod {
           .add(marginLower.mul(Constants.scalar(marginLower, 1 - beta)));
     }
     NDArray robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
-    NDArray loss = robustWeight == 1 ? robustLoss
-        : cleanLoss.mul(Constants.scalar(cleanLoss, 1 - robustWeight))
-            .add(robustLoss.mul(Constants.scalar(robustLoss, robustWeight)));
+    NDArray loss = IbpTraining.mixed(cleanLoss, robustLoss, robustWeight);
     return new StepLoss(loss, clean, OptionalLong.of(IbpTraining.certifiedCount(marginLower)));
   }
 }

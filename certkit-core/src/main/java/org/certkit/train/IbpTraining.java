@@ -57,35 +57,74 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
 
   @Override
   public StepLoss loss(StepInput step, NDArray prepared) {
-    NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-    NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
-    boolean ramping = step.eps() < step.targetEps();
-    if (step.eps() <= 0 && (!ramping || regularizerWeight == 0)) {
-      return StepLoss.clean(cleanLoss, clean);
+    Terms terms = Terms.of(step, InputSet.LinfBall.pixels(step.x(),
+        Math.max(step.eps(), MIN_BOUND_EPS)), regularizerWeight);
+    return terms.step(terms.robustLoss(), robustWeight);
+  }
+
+  /**
+   * The parts of an IBP step over a region (the eps-ball, or SABR's small box in it), which the
+   * IBP-based methods combine.
+   *
+   * @param clean the clean logits (their pass records the step's BatchNorm statistics)
+   * @param cleanLoss the clean cross-entropy
+   * @param robustLoss the robust cross-entropy of the region's interval margin bounds; null while
+   *     epsilon is 0
+   * @param regularizer the weighted warm-up regulariser on those bounds; null when it does not
+   *     apply (after the ramp, or with weight 0)
+   * @param certified examples whose margins the bounds prove positive; empty while epsilon is 0
+   */
+  record Terms(NDArray clean, NDArray cleanLoss, NDArray robustLoss, NDArray regularizer,
+      OptionalLong certified) {
+
+    /**
+     * The terms over {@code region}; the bounds are not computed while epsilon is 0 and no
+     * regulariser applies.
+     */
+    static Terms of(StepInput step, InputSet region, double regularizerWeight) {
+      NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
+      NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
+      boolean regularised = step.eps() < step.targetEps() && regularizerWeight > 0;
+      if (step.eps() <= 0 && !regularised) {
+        return new Terms(clean, cleanLoss, null, null, OptionalLong.empty());
+      }
+      SpecificationBounds bounds = new IntervalDomain(IntervalDomain.Rounding.NEAREST).bounds(
+          step.network(), region, new Specification.Margins(step.labels()), step.stats());
+      NDArray marginLower = bounds.lower();
+      NDArray robustLoss = null;
+      OptionalLong certified = OptionalLong.empty();
+      if (step.eps() > 0) {
+        robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
+        certified = OptionalLong.of(certifiedCount(marginLower));
+      }
+      NDArray regularizer = null;
+      if (regularised) {
+        double weight = regularizerWeight * (1 - step.eps() / step.targetEps());
+        NDArray r = WarmupRegularizer.of(bounds.boxes().input(),
+            bounds.boxes().reluInputs(step.network()));
+        regularizer = r.mul(Constants.scalar(r, (float) weight));
+      }
+      return new Terms(clean, cleanLoss, robustLoss, regularizer, certified);
     }
-    double boundEps = Math.max(step.eps(), MIN_BOUND_EPS);
-    SpecificationBounds bounds = new IntervalDomain(IntervalDomain.Rounding.NEAREST).bounds(
-        step.network(), InputSet.LinfBall.pixels(step.x(), boundEps),
-        new Specification.Margins(step.labels()), step.stats());
-    NDArray marginLower = bounds.lower();
-    NDArray loss;
-    OptionalLong robust = OptionalLong.empty();
-    if (step.eps() > 0) {
-      NDArray robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
-      loss = robustWeight == 1 ? robustLoss
-          : cleanLoss.mul(Constants.scalar(cleanLoss, (float) (1 - robustWeight)))
-              .add(robustLoss.mul(Constants.scalar(robustLoss, (float) robustWeight)));
-      robust = OptionalLong.of(certifiedCount(marginLower));
-    } else {
-      loss = cleanLoss;
+
+    /**
+     * The step whose loss is {@code robust} mixed with the clean loss by {@code robustWeight}
+     * (the clean loss alone when {@code robust} is null), plus the regulariser.
+     */
+    StepLoss step(NDArray robust, double robustWeight) {
+      NDArray loss = robust == null ? cleanLoss : mixed(cleanLoss, robust, robustWeight);
+      if (regularizer != null) {
+        loss = loss.add(regularizer);
+      }
+      return new StepLoss(loss, clean, certified);
     }
-    if (ramping && regularizerWeight > 0) {
-      double weight = regularizerWeight * (1 - step.eps() / step.targetEps());
-      NDArray regularizer = WarmupRegularizer.of(bounds.boxes().input(),
-          bounds.boxes().reluInputs(step.network()));
-      loss = loss.add(regularizer.mul(Constants.scalar(regularizer, (float) weight)));
-    }
-    return new StepLoss(loss, clean, robust);
+  }
+
+  /** {@code (1 - robustWeight) clean + robustWeight robust}; {@code robust} itself at 1. */
+  static NDArray mixed(NDArray clean, NDArray robust, double robustWeight) {
+    return robustWeight == 1 ? robust
+        : clean.mul(Constants.scalar(clean, (float) (1 - robustWeight)))
+            .add(robust.mul(Constants.scalar(robust, (float) robustWeight)));
   }
 
   /** Examples whose every non-target margin lower bound is positive. */

@@ -41,6 +41,14 @@ public record PgdTraining(PgdAttack attack) implements TrainingMethod {
 
   @Override
   public NDArray prepare(StepInput step) {
+    return adversarial(attack, step);
+  }
+
+  /**
+   * The point {@code attack} finds in the step's eps-ball, with the BatchNorm statistics of the
+   * clean batch (an extra pass that leaves the running statistics alone).
+   */
+  static NDArray adversarial(PgdAttack attack, StepInput step) {
     BatchStatistics attackStats = BatchStatistics.trainingWithoutRunningUpdate();
     ConcreteDomain.forward(step.network(), step.x(), attackStats);
     return attack.attack(step.network(), step.x(), step.labels(), step.eps(), attackStats);

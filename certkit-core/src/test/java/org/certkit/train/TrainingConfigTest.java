@@ -90,8 +90,9 @@ class TrainingConfigTest {
   }
 
   /**
-   * PGD and IBP training follow the smoothed ramp (0 at the first step, below the target inside
-   * the ramp); standard and expected-bound training are at the target from the first step. The
+   * PGD and the IBP-based methods (IBP, CROWN-IBP, SABR, MTL-IBP) follow the smoothed ramp (0 at
+   * the first step, below the target inside the ramp); standard and expected-bound training are
+   * at the target from the first step. The
    * ramp is the same {@link EpsilonSchedule} for every method that ramps.
    */
   @Test
@@ -99,7 +100,7 @@ class TrainingConfigTest {
     for (TrainingMethod m : allMethods()) {
       TrainingConfig c = TrainingConfig.mnist(m, 0.1, 14, 0);
       EpsilonSchedule s = c.epsilonSchedule();
-      boolean ramps = m instanceof PgdTraining || m instanceof IbpTraining;
+      boolean ramps = !(m instanceof StandardTraining || m instanceof ExpectedBoundsTraining);
       assertEquals(ramps ? 0 : 0.1, s.at(0, 0, 10), m.name());
       assertEquals(ramps ? new EpsilonSchedule(0.1, 0, 4) : new EpsilonSchedule(0.1, 0, 0), s,
           m.name());
@@ -155,8 +156,15 @@ class TrainingConfigTest {
   }
 
   private static List<TrainingMethod> allMethods() {
-    return List.of(new StandardTraining(), new PgdTraining(new PgdAttack(7, 0.3, 2, false)),
-        new IbpTraining(0.5, 0.25), new ExpectedBoundsTraining(3));
+    List<TrainingMethod> all = List.of(new StandardTraining(),
+        new PgdTraining(new PgdAttack(7, 0.3, 2, false)), new IbpTraining(0.5, 0.25),
+        new CrownIbpTraining(0.6), new SabrTraining(0.3, new PgdAttack(4, 0.2, 3, true), 0.7, 0.4),
+        new MtlIbpTraining(0.05, new PgdAttack(3, 0.5, 1, false), 0.9, 0),
+        new ExpectedBoundsTraining(3));
+    assertEquals(java.util.Set.of(TrainingMethod.class.getPermittedSubclasses()),
+        all.stream().map(Object::getClass).collect(java.util.stream.Collectors.toSet()),
+        "every training method is listed");
+    return all;
   }
 
   private static void assertMessageContains(String value, Runnable action) {

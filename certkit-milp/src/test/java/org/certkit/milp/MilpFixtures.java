@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -122,5 +123,51 @@ final class MilpFixtures {
       assertTrue(y[i] >= lower && y[i] <= upper, "output " + k + " of point " + i / classes
           + " is " + y[i] + ", outside the MILP bounds [" + lower + ", " + upper + "]");
     }
+  }
+
+  /**
+   * A grid of {@code gridPoints} points over {@code [lo, hi]} plus every kink of a
+   * {@code Linear-ReLU-Linear-ReLU-Linear} net with one input: the zeros of the first layer's
+   * pre-activations, and of the second layer's on each interval where the first is linear.
+   */
+  static double[] gridAndKinks(Network net, double lo, double hi, int gridPoints) {
+    float[] w1 = ((Linear) net.layers().get(0)).weight().toFloatArray();
+    float[] b1 = ((Linear) net.layers().get(0)).bias().toFloatArray();
+    float[] w2 = ((Linear) net.layers().get(2)).weight().toFloatArray();
+    float[] b2 = ((Linear) net.layers().get(2)).bias().toFloatArray();
+    List<Double> points = new ArrayList<>();
+    for (int i = 0; i <= gridPoints; i++) {
+      points.add(lo + (hi - lo) * i / gridPoints);
+    }
+    List<Double> breaks = new ArrayList<>(List.of(lo, hi));
+    for (int j = 0; j < b1.length; j++) {
+      double kink = -b1[j] / (double) w1[j];
+      if (kink > lo && kink < hi) {
+        breaks.add(kink);
+      }
+    }
+    breaks.sort(null);
+    points.addAll(breaks);
+    for (int s = 0; s + 1 < breaks.size(); s++) {
+      double a = breaks.get(s);
+      double b = breaks.get(s + 1);
+      for (int j = 0; j < b2.length; j++) {
+        double za = secondPreActivation(w1, b1, w2, b2, j, a);
+        double zb = secondPreActivation(w1, b1, w2, b2, j, b);
+        if (za * zb < 0) {
+          points.add(a + (b - a) * za / (za - zb));
+        }
+      }
+    }
+    return points.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  private static double secondPreActivation(float[] w1, float[] b1, float[] w2, float[] b2,
+      int j, double x) {
+    double z = b2[j];
+    for (int i = 0; i < b1.length; i++) {
+      z += w2[j * b1.length + i] * Math.max(0, w1[i] * x + b1[i]);
+    }
+    return z;
   }
 }

@@ -1,7 +1,10 @@
 package org.certkit.io.vnnlib;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -16,6 +19,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 /**
  * The reader of VNNLIB properties, the SMT-LIB subset of VNN-COMP, into a
@@ -53,14 +57,21 @@ public final class VnnlibReader {
   private VnnlibReader() {}
 
   /**
-   * Reads the property in {@code file} (UTF-8).
+   * Reads the property in {@code file} (UTF-8); a file that starts with the gzip magic number
+   * (VNN-COMP ships {@code .vnnlib.gz}) is decompressed first.
    *
    * @throws VnnlibFormatException naming the file, line and column when the text is not a
    *     property certkit reads
-   * @throws IOException when the file cannot be read
+   * @throws IOException when the file cannot be read or its gzip stream is corrupt
    */
   public static VnnlibProperty read(Path file) throws IOException {
-    return parse(Files.readString(file), file.toString());
+    byte[] bytes = Files.readAllBytes(file);
+    if (bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b) {
+      try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
+        bytes = in.readAllBytes();
+      }
+    }
+    return parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
   }
 
   /**

@@ -2,14 +2,22 @@ package org.certkit.io.vnnlib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class VnnlibReaderTest {
 
@@ -55,6 +63,23 @@ class VnnlibReaderTest {
                (>= (+ Y_0 (* 2 Y_1)) 3.5))
       ))
       """;
+
+  @Test
+  void readsGzippedFilesAsVnnCompShipsThem(@TempDir Path dir) throws IOException {
+    Path plain = dir.resolve("p.vnnlib");
+    Files.writeString(plain, MNIST_STYLE);
+    Path zipped = dir.resolve("p.vnnlib.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(zipped))) {
+      out.write(MNIST_STYLE.getBytes(StandardCharsets.UTF_8));
+    }
+    VnnlibProperty expected = VnnlibReader.parse(MNIST_STYLE, "text");
+    assertEquals(expected, VnnlibReader.read(plain));
+    assertEquals(expected, VnnlibReader.read(zipped));
+    byte[] truncated = Arrays.copyOf(Files.readAllBytes(zipped), 12);
+    Path broken = dir.resolve("broken.vnnlib.gz");
+    Files.write(broken, truncated);
+    assertThrows(IOException.class, () -> VnnlibReader.read(broken));
+  }
 
   @Test
   void readsTheCompetitionFormOfRobustness() throws VnnlibFormatException {
