@@ -121,6 +121,32 @@ public final class MilpBounds {
   }
 
   /**
+   * A lower bound of {@code c^T y} good enough to tell whether the minimum exceeds
+   * {@code threshold}: with SCIP the solve stops as soon as its dual bound clears
+   * {@code threshold} (by more than the widening) or it finds a point at or below it, which is
+   * often much sooner than the optimum. The result is then {@link MilpBound.TimedOut} with the
+   * solver's dual bound, or {@link MilpBound.Optimal} when the optimum came first. Other solvers
+   * solve to the optimum.
+   *
+   * @param network as in {@link #outputBounds}
+   * @param input as in {@link #outputBounds}
+   * @param objective {@code c}, one coefficient per output
+   * @param threshold the value to decide
+   */
+  public MilpBound lowerBoundAgainst(Network network, Box input, double[] objective,
+      double threshold) {
+    try (Problem problem = Problem.of(network, input, options)) {
+      if (options.solver() == MilpOptions.Solver.SCIP) {
+        double clear = threshold + 2 * options.allowance(threshold) + 1e-6;
+        problem.encoding.solver().setSolverSpecificParametersAsString(String.format(
+            java.util.Locale.ROOT, "limits/dual = %.17g%nlimits/primal = %.17g%n", clear,
+            threshold));
+      }
+      return problem.solve(objective.clone(), MilpBound.Side.LOWER);
+    }
+  }
+
+  /**
    * The objective {@code y_target - y_other} of {@code classes} outputs; its lower bound is
    * positive when no point of the box prefers {@code other} to {@code target}.
    */

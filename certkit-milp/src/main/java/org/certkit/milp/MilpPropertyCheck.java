@@ -91,7 +91,7 @@ public final class MilpPropertyCheck {
             for (int j = 0; j < objective.length; j++) {
               objective[j] = -objective[j];
             }
-            MilpBound bound = milp.bound(network, box, objective, MilpBound.Side.LOWER);
+            MilpBound bound = milp.lowerBoundAgainst(network, box, objective, f.offset());
             solves++;
             if (bound.value() > f.offset()) {
               refuted = true;
