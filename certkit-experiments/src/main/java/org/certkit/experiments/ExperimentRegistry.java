@@ -12,6 +12,7 @@ public final class ExperimentRegistry {
   /** All experiments, in their fixed order. */
   public static List<Experiment> all() {
     return List.of(
+        new ReachableSetExperiment(),
         new InitializationTightnessExperiment(List.of(new ReluNetworkSeries())),
         new ReconstructionWidthExperiment(),
         new SlacknessExperiment(),
