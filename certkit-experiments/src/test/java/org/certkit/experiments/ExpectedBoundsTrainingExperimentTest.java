@@ -10,9 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.certkit.data.DatasetName;
-import org.certkit.data.ImageDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,24 +21,6 @@ class ExpectedBoundsTrainingExperimentTest {
       "pgd_accuracy_eps_0.2", "pgd_robustness_eps_0.1", "pgd_robustness_eps_0.2",
       "mean_pgd_robustness", "mean_pgd_accuracy", "ibp_certified_at_train_eps", "selected",
       "train_seconds", "train_images_per_second", "eval_seconds", "wall_seconds");
-
-  /** Random 28x28 images with random labels of 10 classes. */
-  private static ImageDataset randomImages(int n, long seed) {
-    return randomImages(n, 1, 28, seed);
-  }
-
-  /** Random {@code channels x side x side} images with random labels of 10 classes. */
-  private static ImageDataset randomImages(int n, int channels, int side, long seed) {
-    Random random = new Random(seed);
-    byte[] pixels = new byte[n * channels * side * side];
-    random.nextBytes(pixels);
-    byte[] labels = new byte[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = (byte) random.nextInt(10);
-    }
-    return new ImageDataset("random-" + side + "x" + side, channels, side, side, 10, pixels,
-        labels);
-  }
 
   private static double number(List<Object> row, String column) {
     return ((Number) row.get(COLUMNS.indexOf(column))).doubleValue();
@@ -63,7 +43,7 @@ class ExpectedBoundsTrainingExperimentTest {
             List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
-      ExperimentResult result = experiment.run(p, randomImages(64, 1), randomImages(24, 2),
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 1), ExperimentFiles.randomImages(24, 2),
           context);
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS)
           .get("headline");
@@ -118,7 +98,7 @@ class ExpectedBoundsTrainingExperimentTest {
             List.of(0.5, 4.0), 1, 0, 32, 1e-2, 0.5, 40, 1, 1, 1.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
-      ExperimentResult result = experiment.run(p, randomImages(64, 3), randomImages(40, 4),
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 3), ExperimentFiles.randomImages(40, 4),
           context);
       int accuracy = result.table().columns().indexOf("test_accuracy");
       int selected = result.table().columns().indexOf("selected");
@@ -152,8 +132,8 @@ class ExpectedBoundsTrainingExperimentTest {
             List.of(2 / 255.0), List.of(0.5), 1, 0, 16, 1e-3, 0.5, 16, 1, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
-      ExperimentResult result = experiment.run(p, randomImages(32, 3, 32, 5),
-          randomImages(16, 3, 32, 6), context);
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 3, 32, 5),
+          ExperimentFiles.randomImages(16, 3, 32, 6), context);
       assertEquals(3, result.table().rows().size());
       assertTrue(result.table().columns().contains("pgd_robustness_eps_0.007843"),
           result.table().columns().toString());

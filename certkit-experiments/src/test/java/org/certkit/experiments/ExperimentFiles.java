@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import javax.imageio.ImageIO;
+import org.certkit.data.ImageDataset;
 import org.certkit.io.Json;
 
 /** Runs an experiment's computation into a directory and checks the four files it writes. */
@@ -63,5 +65,23 @@ final class ExperimentFiles {
   /** The number of cells of a CSV line without quoted fields. */
   private static int cells(String line) {
     return line.split(",", -1).length;
+  }
+
+  /** Random 28x28 images with random labels of 10 classes. */
+  static ImageDataset randomImages(int n, long seed) {
+    return randomImages(n, 1, 28, seed);
+  }
+
+  /** Random {@code channels x side x side} images with random labels of 10 classes. */
+  static ImageDataset randomImages(int n, int channels, int side, long seed) {
+    Random random = new Random(seed);
+    byte[] pixels = new byte[n * channels * side * side];
+    random.nextBytes(pixels);
+    byte[] labels = new byte[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) random.nextInt(10);
+    }
+    return new ImageDataset("random-" + side + "x" + side, channels, side, side, 10, pixels,
+        labels);
   }
 }

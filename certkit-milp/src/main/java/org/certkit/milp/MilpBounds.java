@@ -120,29 +120,50 @@ public final class MilpBounds {
     }
   }
 
+  /** What the solver says about {@code c^T y <= threshold} on the box. */
+  enum Reach {
+    /** The solver proved that no point of the box meets it (within its tolerances). */
+    NEVER,
+    /** The solver found a point that meets it (within its tolerances; check it). */
+    FOUND,
+    /** Neither before the time limit. */
+    UNDECIDED
+  }
+
   /**
-   * A lower bound of {@code c^T y} good enough to tell whether the minimum exceeds
-   * {@code threshold}: with SCIP the solve stops as soon as its dual bound clears
-   * {@code threshold} (by more than the widening) or it finds a point at or below it, which is
-   * often much sooner than the optimum. The result is then {@link MilpBound.TimedOut} with the
-   * solver's dual bound, or {@link MilpBound.Optimal} when the optimum came first. Other solvers
-   * solve to the optimum.
+   * Whether some point of the box has {@code c^T y <= threshold + allowance}: the program with
+   * that constraint and no objective, solved to feasibility, which prunes far sooner than a
+   * solve to the optimum. A point found is then moved inside by minimising {@code c^T y} (with
+   * SCIP, until it is {@code 1e-3 (1 + |threshold|)} below the threshold or the time limit).
    *
-   * @param network as in {@link #outputBounds}
-   * @param input as in {@link #outputBounds}
-   * @param objective {@code c}, one coefficient per output
-   * @param threshold the value to decide
+   * @param point receives the solver's point (clipped to the box) when {@link Reach#FOUND}
    */
-  public MilpBound lowerBoundAgainst(Network network, Box input, double[] objective,
-      double threshold) {
+  Reach reaches(Network network, Box input, double[] objective, double threshold,
+      double[] point) {
     try (Problem problem = Problem.of(network, input, options)) {
-      if (options.solver() == MilpOptions.Solver.SCIP) {
-        double clear = threshold + 2 * options.allowance(threshold) + 1e-6;
-        problem.encoding.solver().setSolverSpecificParametersAsString(String.format(
-            java.util.Locale.ROOT, "limits/dual = %.17g%nlimits/primal = %.17g%n", clear,
-            threshold));
-      }
-      return problem.solve(objective.clone(), MilpBound.Side.LOWER);
+      problem.encoding.requireAtMost(objective, threshold + options.allowance(threshold));
+      MPSolver solver = problem.encoding.solver();
+      solver.setTimeLimit(Math.max(1, Math.round(options.timeLimitSeconds() * 1000)));
+      MPSolver.ResultStatus status = solver.solve(problem.parameters);
+      return switch (status) {
+        case INFEASIBLE -> Reach.NEVER;
+        case OPTIMAL, FEASIBLE -> {
+          // A feasibility point lies on the constraint's boundary, within the tolerances: move
+          // it inside by minimising c^T y, stopping (SCIP) once clearly below the threshold.
+          problem.encoding.setObjective(objective, true);
+          if (options.solver() == MilpOptions.Solver.SCIP) {
+            solver.setSolverSpecificParametersAsString(String.format(java.util.Locale.ROOT,
+                "limits/primal = %.17g%n", threshold - 1e-3 * (1 + Math.abs(threshold))));
+          }
+          solver.solve(problem.parameters);
+          MPVariable[] inputs = problem.encoding.inputs();
+          for (int i = 0; i < inputs.length; i++) {
+            point[i] = Math.clamp(inputs[i].solutionValue(), problem.lower[i], problem.upper[i]);
+          }
+          yield Reach.FOUND;
+        }
+        case NOT_SOLVED, UNBOUNDED, ABNORMAL, MODEL_INVALID -> Reach.UNDECIDED;
+      };
     }
   }
 

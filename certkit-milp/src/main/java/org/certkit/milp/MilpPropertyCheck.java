@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.io.vnnlib.Disjunct;
@@ -20,9 +19,9 @@ import org.certkit.net.Network;
  * {@link MilpBounds}).
  *
  * <p>A clause of the unsafe region, {@code a_i . y + b_i >= 0} for all {@code i}, is refuted when
- * the solver bounds some constraint's left side below 0 over the disjunct's box: it minimises
- * {@code -(a_i . y)} and needs the bound to exceed {@code b_i}. Each constraint is one solve with
- * the options' time limit, the ReLUs' big-M constants from the options' pre-activation bounds.
+ * the solver proves that some constraint fails on the whole box: that no point has
+ * {@code -a_i . y <= b_i} (plus the options' widening), a feasibility solve with the options'
+ * time limit and the ReLUs' big-M constants from the options' pre-activation bounds.
  * When no constraint of a clause is refuted and a solver point satisfies all of them (checked in
  * exact decimal arithmetic on the network's float64 output there), the property is violated and
  * the point contradicts any "unsat".
@@ -87,18 +86,20 @@ public final class MilpPropertyCheck {
           boolean violated = false;
           for (OutputConstraint constraint : clauses.get(c).constraints()) {
             OutputConstraint.DoubleForm f = constraint.toDoubles();
+            // a . y + b >= 0 fails everywhere iff no point has -a . y <= b.
             double[] objective = f.coefficients();
             for (int j = 0; j < objective.length; j++) {
               objective[j] = -objective[j];
             }
-            MilpBound bound = milp.lowerBoundAgainst(network, box, objective, f.offset());
+            double[] point = new double[disjunct.box().dimension()];
+            MilpBounds.Reach reach = milp.reaches(network, box, objective, f.offset(), point);
             solves++;
-            if (bound.value() > f.offset()) {
+            if (reach == MilpBounds.Reach.NEVER) {
               refuted = true;
               break;
             }
-            violated |= incumbent(bound).map(x -> violates(network, property, x, shape, scope))
-                .orElse(false);
+            violated |= reach == MilpBounds.Reach.FOUND
+                && violates(network, property, point, shape, scope);
           }
           if (!refuted) {
             String where = "disjunct " + d + ", clause " + c;
@@ -109,14 +110,6 @@ public final class MilpPropertyCheck {
       }
     }
     return new Outcome(Agreement.REFUTED, solves, (System.nanoTime() - start) / 1e9, "");
-  }
-
-  private static Optional<double[]> incumbent(MilpBound bound) {
-    return switch (bound) {
-      case MilpBound.Optimal o -> Optional.of(o.best().input());
-      case MilpBound.TimedOut t -> t.incumbent().map(MilpBound.Incumbent::input);
-      case MilpBound.Unknown u -> Optional.empty();
-    };
   }
 
   /** Whether the network's float64 output at {@code x} puts it in the unsafe region. */

@@ -141,6 +141,28 @@ final class MixedIntegerEncoding {
     }
   }
 
+  /**
+   * Adds the constraint {@code c^T y <= limit} over the outputs {@code y} and clears the
+   * objective, so that a solve asks whether any point of the box meets it.
+   */
+  void requireAtMost(double[] c, double limit) {
+    if (c.length != outputs.length) {
+      throw new IllegalArgumentException("constraint has " + c.length
+          + " coefficients but the network has " + outputs.length + " outputs");
+    }
+    MPConstraint row = solver.makeConstraint();
+    double offset = 0;
+    for (int k = 0; k < c.length; k++) {
+      AffineTerm t = outputs[k];
+      offset += c[k] * t.offset();
+      if (t.variable() != null && c[k] != 0) {
+        row.setCoefficient(t.variable(), row.getCoefficient(t.variable()) + c[k] * t.scale());
+      }
+    }
+    row.setBounds(Double.NEGATIVE_INFINITY, limit - offset);
+    solver.objective().clear();
+  }
+
   /** Unit {@code j} of {@code map} over {@code in}: a new variable tied by an equality. */
   private static AffineTerm affine(MPSolver solver, AffineTerm[] in, AffineBlocks.Map map,
       int j) {

@@ -1,0 +1,56 @@
+package org.certkit.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.certkit.certify.Certifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainedTightnessExperimentTest {
+
+  private static final List<String> COLUMNS = List.of("method", "train_eps", "eval_eps",
+      "clean_accuracy", "pgd_accuracy", "certified_accuracy", "tightness_mean",
+      "tightness_median", "train_seconds", "certifier");
+
+  /**
+   * A tiny run (one step per network on random images) writes one row per method and epsilon:
+   * standard training once, evaluated at both; sound certification never exceeds PGD accuracy,
+   * which never exceeds clean accuracy; tightness lies in (0, 1].
+   */
+  @Test
+  void tinyRunComparesEveryMethod(@TempDir Path dir) throws Exception {
+    TrainedTightnessExperiment experiment = new TrainedTightnessExperiment();
+    TrainedTightnessExperiment.Parameters p = new TrainedTightnessExperiment.Parameters("cnn3",
+        1, 0, new double[] {0.05, 0.2}, TrainedTightnessExperiment.METHODS, 2, 1, 3, 16,
+        Certifier.Method.IBP);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 1),
+          ExperimentFiles.randomImages(16, 2), context);
+      ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS);
+      List<List<Object>> rows = result.table().rows();
+      assertEquals(2 * TrainedTightnessExperiment.METHODS.size(), rows.size());
+      for (List<Object> row : rows) {
+        double clean = number(row, "clean_accuracy");
+        double pgd = number(row, "pgd_accuracy");
+        double certified = number(row, "certified_accuracy");
+        double tightness = number(row, "tightness_mean");
+        assertTrue(certified <= pgd && pgd <= clean, row.toString());
+        assertTrue(tightness > 0 && tightness <= 1 + 1e-9, row.toString());
+        assertEquals("ibp", row.get(COLUMNS.indexOf("certifier")));
+      }
+      assertEquals(0.0, number(rows.get(0), "train_eps"));
+      assertEquals(number(rows.get(0), "tightness_mean"), number(rows.get(1), "tightness_mean"),
+          "standard training is trained once");
+    }
+  }
+
+  private static double number(List<Object> row, String column) {
+    return ((Number) row.get(COLUMNS.indexOf(column))).doubleValue();
+  }
+}
