@@ -75,7 +75,7 @@ public final class TrainedTightnessExperiment implements Experiment {
   }
 
   private static final Map<Scale, Parameters> PARAMETERS = Map.of(
-      Scale.SMALL, new Parameters("cnn3", 4, 0, new double[] {0.1, 0.3}, METHODS, 5, 1, 20, 1000,
+      Scale.SMALL, new Parameters("cnn3", 4, 0, new double[] {0.1, 0.3}, METHODS, 5, 1, 20, 500,
           Certifier.Method.AUTO),
       Scale.FULL, new Parameters("cnn3", 70, 0, new double[] {0.1, 0.3}, METHODS, 10, 3, 50,
           10000, Certifier.Method.AUTO));
