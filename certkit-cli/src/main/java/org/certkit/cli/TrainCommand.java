@@ -128,6 +128,11 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     double mtlAlpha = 0.5;
 
+    @Option(names = "--temperature", defaultValue = "1",
+        description = "ibp, expected-bounds: logit temperature T, the logits (and bounds)"
+            + " divided by T before the loss (default: ${DEFAULT-VALUE}).")
+    double temperature = 1;
+
     @Option(names = "--kappa", defaultValue = "1",
         description = "expected-bounds: weight of the bound loss (default: ${DEFAULT-VALUE}).")
     double kappa = 1;
@@ -142,11 +147,11 @@ final class TrainCommand implements Callable<Integer> {
       return switch (method.toLowerCase(Locale.ROOT)) {
         case "standard" -> new StandardTraining();
         case "pgd" -> new PgdTraining(attack());
-        case "ibp" -> new IbpTraining(robustWeight, regWeight);
+        case "ibp" -> new IbpTraining(robustWeight, regWeight, temperature);
         case "crown-ibp" -> new CrownIbpTraining(robustWeight);
         case "sabr" -> new SabrTraining(sabrLambda, attack(), robustWeight, regWeight);
         case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
-        case "expected-bounds" -> new ExpectedBoundsTraining(kappa);
+        case "expected-bounds" -> new ExpectedBoundsTraining(kappa, temperature);
         default -> throw new IllegalArgumentException("unknown method '" + method
             + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, expected-bounds");
       };

@@ -18,15 +18,25 @@ import org.certkit.loss.Losses;
  * the paper's published code. The paper trains at a fixed epsilon, so epsilon is held at the
  * target from the first step, without a ramp. These bounds are not sound: the method trains for robustness, it certifies nothing.
  *
+ * <p>With a temperature {@code T} both cross-entropies see their logits divided by {@code T}
+ * (Hinton et al. 2015), as the paper's grid does with {@code T = 1} and {@code 1/5}.
+ *
  * @param kappa weight of the bound loss, at least 0
+ * @param temperature the logit temperature {@code T}, positive; 1 leaves the losses as they are
  */
-public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
+public record ExpectedBoundsTraining(double kappa, double temperature) implements TrainingMethod {
 
-  /** Validates kappa. */
+  /** Validates kappa and the temperature. */
   public ExpectedBoundsTraining {
     if (!(kappa >= 0)) {
       throw new IllegalArgumentException("kappa must be >= 0, got " + kappa);
     }
+    IbpTraining.requirePositiveTemperature(temperature);
+  }
+
+  /** Expected-bound training at temperature 1. */
+  public ExpectedBoundsTraining(double kappa) {
+    this(kappa, 1);
   }
 
   @Override
@@ -42,7 +52,8 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
   @Override
   public StepLoss loss(StepInput step, NDArray prepared) {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-    NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
+    NDArray cleanLoss = Losses.crossEntropy(IbpTraining.cooled(clean, temperature),
+        step.labels());
     if (step.eps() <= 0 || kappa == 0) {
       return StepLoss.clean(cleanLoss, clean);
     }
@@ -55,7 +66,8 @@ public record ExpectedBoundsTraining(double kappa) implements TrainingMethod {
     NDArray isLabel = step.labels().oneHot((int) clean.getShape().get(1))
         .toType(DataType.BOOLEAN, false);
     NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());
-    NDArray robustLoss = Losses.crossEntropy(worstCase, step.labels());
+    NDArray robustLoss = Losses.crossEntropy(IbpTraining.cooled(worstCase, temperature),
+        step.labels());
     NDArray loss = cleanLoss.add(robustLoss.mul(Constants.scalar(robustLoss, (float) kappa)));
     return StepLoss.robust(loss, clean, Losses.correctCount(worstCase, step.labels()));
   }

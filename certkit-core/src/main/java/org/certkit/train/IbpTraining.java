@@ -20,10 +20,16 @@ import org.certkit.spec.Specification;
  * is defined, and the loss is the clean cross-entropy. The step's training-mode BatchNorm
  * statistics come from the clean batch (not detached), as in the reference code.
  *
+ * <p>With a temperature {@code T} the logits are divided by {@code T} before the clean loss and
+ * the margin bounds alike before the robust loss (Hinton et al. 2015; the second paper's grid
+ * has {@code T = 1} and {@code 1/5}); the bounds themselves, the regulariser and the robust count
+ * do not change.
+ *
  * @param robustWeight weight of the robust loss in [0, 1]; 1 is pure IBP training
  * @param regularizerWeight lambda of the warm-up regulariser, 0.5 in the reference recipe
+ * @param temperature the logit temperature {@code T}, positive; 1 leaves the losses as they are
  */
-public record IbpTraining(double robustWeight, double regularizerWeight)
+public record IbpTraining(double robustWeight, double regularizerWeight, double temperature)
     implements TrainingMethod {
 
   /** Smallest epsilon at which bounds are computed, so that the regulariser is defined. */
@@ -38,11 +44,31 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
       throw new IllegalArgumentException("regulariser weight must be >= 0, got "
           + regularizerWeight);
     }
+    requirePositiveTemperature(temperature);
   }
 
-  /** The reference recipe: pure IBP loss, regulariser weight 0.5. */
+  /** IBP training at temperature 1. */
+  public IbpTraining(double robustWeight, double regularizerWeight) {
+    this(robustWeight, regularizerWeight, 1);
+  }
+
+  /** The reference recipe: pure IBP loss, regulariser weight 0.5, temperature 1. */
   public static IbpTraining shi() {
     return new IbpTraining(1.0, 0.5);
+  }
+
+  /** Rejects a temperature that is not positive and finite. */
+  static void requirePositiveTemperature(double temperature) {
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("the logit temperature must be positive and finite, got "
+          + temperature);
+    }
+  }
+
+  /** {@code logits / temperature}; the logits themselves at 1. */
+  static NDArray cooled(NDArray logits, double temperature) {
+    return temperature == 1 ? logits
+        : logits.div(Constants.scalar(logits, (float) temperature));
   }
 
   @Override
@@ -58,7 +84,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
   @Override
   public StepLoss loss(StepInput step, NDArray prepared) {
     Terms terms = Terms.of(step, InputSet.LinfBall.pixels(step.x(),
-        Math.max(step.eps(), MIN_BOUND_EPS)), regularizerWeight);
+        Math.max(step.eps(), MIN_BOUND_EPS)), regularizerWeight, temperature);
     return terms.step(terms.robustLoss(), robustWeight);
   }
 
@@ -78,12 +104,14 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
       OptionalLong certified) {
 
     /**
-     * The terms over {@code region}; the bounds are not computed while epsilon is 0 and no
-     * regulariser applies.
+     * The terms over {@code region}, both cross-entropies of logits and margins divided by
+     * {@code temperature}; the bounds are not computed while epsilon is 0 and no regulariser
+     * applies.
      */
-    static Terms of(StepInput step, InputSet region, double regularizerWeight) {
+    static Terms of(StepInput step, InputSet region, double regularizerWeight,
+        double temperature) {
       NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-      NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
+      NDArray cleanLoss = Losses.crossEntropy(cooled(clean, temperature), step.labels());
       boolean regularised = step.eps() < step.targetEps() && regularizerWeight > 0;
       if (step.eps() <= 0 && !regularised) {
         return new Terms(clean, cleanLoss, null, null, OptionalLong.empty());
@@ -94,7 +122,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight)
       NDArray robustLoss = null;
       OptionalLong certified = OptionalLong.empty();
       if (step.eps() > 0) {
-        robustLoss = Losses.robustCrossEntropy(marginLower, step.labels());
+        robustLoss = Losses.robustCrossEntropy(cooled(marginLower, temperature), step.labels());
         certified = OptionalLong.of(certifiedCount(marginLower));
       }
       NDArray regularizer = null;

@@ -66,7 +66,7 @@ public record MtlIbpTraining(double alpha, PgdAttack attack, double robustWeight
   @Override
   public StepLoss loss(StepInput step, NDArray adversarial) {
     IbpTraining.Terms terms = IbpTraining.Terms.of(step, InputSet.LinfBall.pixels(step.x(),
-        Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS)), regularizerWeight);
+        Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS)), regularizerWeight, 1);
     NDArray robust = terms.robustLoss();
     if (robust != null && adversarial != null) {
       NDArray attacked = Losses.crossEntropy(

@@ -70,7 +70,7 @@ public record SabrTraining(double lambda, PgdAttack attack, double robustWeight,
   public StepLoss loss(StepInput step, NDArray adversarial) {
     double eps = Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS);
     IbpTraining.Terms terms = IbpTraining.Terms.of(step, smallBox(step.x(),
-        adversarial == null ? step.x() : adversarial, eps, lambda), regularizerWeight);
+        adversarial == null ? step.x() : adversarial, eps, lambda), regularizerWeight, 1);
     return terms.step(terms.robustLoss(), robustWeight);
   }
 
