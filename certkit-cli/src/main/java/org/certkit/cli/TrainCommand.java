@@ -29,6 +29,7 @@ import org.certkit.train.MtlIbpTraining;
 import org.certkit.train.PgdTraining;
 import org.certkit.train.SabrTraining;
 import org.certkit.train.StandardTraining;
+import org.certkit.train.TapsTraining;
 import org.certkit.train.TestSetEvaluation;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
@@ -87,8 +88,9 @@ final class TrainCommand implements Callable<Integer> {
   /** The hyper-parameter options, which build a {@link TrainingConfig} from a recipe. */
   static final class Recipe {
     @Option(names = "--method", defaultValue = "ibp",
-        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp or expected-bounds"
-            + " (default: ${DEFAULT-VALUE}). sabr and mtl-ibp attack with the PGD options.")
+        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps or expected-bounds"
+            + " (default: ${DEFAULT-VALUE}). sabr, mtl-ibp and taps attack with the PGD"
+            + " options.")
     String method = "ibp";
 
     @Option(names = "--eps", defaultValue = "0.1",
@@ -128,6 +130,15 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     double mtlAlpha = 0.5;
 
+    @Option(names = "--taps-classifier", defaultValue = "3",
+        description = "taps: layers of the classifier that PGD explores inside the latent box"
+            + " (default: ${DEFAULT-VALUE}); the PGD steps come from --pgd-steps.")
+    int tapsClassifier = 3;
+
+    @Option(names = "--taps-gradient-scale", defaultValue = "4",
+        description = "taps: factor on the TAPS loss's gradient (default: ${DEFAULT-VALUE}).")
+    double tapsGradientScale = 4;
+
     @Option(names = "--temperature", defaultValue = "1",
         description = "ibp, expected-bounds: logit temperature T, the logits (and bounds)"
             + " divided by T before the loss (default: ${DEFAULT-VALUE}).")
@@ -151,9 +162,11 @@ final class TrainCommand implements Callable<Integer> {
         case "crown-ibp" -> new CrownIbpTraining(robustWeight);
         case "sabr" -> new SabrTraining(sabrLambda, attack(), robustWeight, regWeight);
         case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
+        case "taps" -> new TapsTraining(tapsClassifier, pgd.steps, 0.5, tapsGradientScale,
+            robustWeight, regWeight);
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa, temperature);
         default -> throw new IllegalArgumentException("unknown method '" + method
-            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, expected-bounds");
+            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, expected-bounds");
       };
     }
 

@@ -25,10 +25,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = CrownIbpTraining.class, name = "crown-ibp"),
     @JsonSubTypes.Type(value = SabrTraining.class, name = "sabr"),
     @JsonSubTypes.Type(value = MtlIbpTraining.class, name = "mtl-ibp"),
+    @JsonSubTypes.Type(value = TapsTraining.class, name = "taps"),
     @JsonSubTypes.Type(value = ExpectedBoundsTraining.class, name = "expected-bounds")})
 public sealed interface TrainingMethod
     permits StandardTraining, PgdTraining, IbpTraining, CrownIbpTraining, SabrTraining,
-        MtlIbpTraining, ExpectedBoundsTraining {
+        MtlIbpTraining, TapsTraining, ExpectedBoundsTraining {
 
   /** The identifier on the command line and in JSON, such as {@code expected-bounds}. */
   String name();

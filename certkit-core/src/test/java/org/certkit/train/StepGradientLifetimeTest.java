@@ -29,6 +29,7 @@ class StepGradientLifetimeTest extends EngineTest {
   static Stream<TrainingMethod> methods() {
     return Stream.of(new IbpTraining(0.5, 0.5), new CrownIbpTraining(0.5),
         SabrTraining.withLambda(0.4), MtlIbpTraining.withAlpha(0.5),
+        TapsTraining.withClassifier(3),
         new ExpectedBoundsTraining(2.0), PgdTraining.tenSteps(), new StandardTraining());
   }
 
