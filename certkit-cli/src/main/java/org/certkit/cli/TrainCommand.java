@@ -29,6 +29,7 @@ import org.certkit.train.MtlIbpTraining;
 import org.certkit.train.PgdTraining;
 import org.certkit.train.SabrTraining;
 import org.certkit.train.StandardTraining;
+import org.certkit.train.StapsTraining;
 import org.certkit.train.TapsTraining;
 import org.certkit.train.TestSetEvaluation;
 import org.certkit.train.Trainer;
@@ -88,9 +89,9 @@ final class TrainCommand implements Callable<Integer> {
   /** The hyper-parameter options, which build a {@link TrainingConfig} from a recipe. */
   static final class Recipe {
     @Option(names = "--method", defaultValue = "ibp",
-        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps or expected-bounds"
-            + " (default: ${DEFAULT-VALUE}). sabr, mtl-ibp and taps attack with the PGD"
-            + " options.")
+        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps or"
+            + " expected-bounds (default: ${DEFAULT-VALUE}). sabr, mtl-ibp, taps and staps"
+            + " attack with the PGD options; staps takes --sabr-lambda and the taps options.")
     String method = "ibp";
 
     @Option(names = "--eps", defaultValue = "0.1",
@@ -162,12 +163,18 @@ final class TrainCommand implements Callable<Integer> {
         case "crown-ibp" -> new CrownIbpTraining(robustWeight);
         case "sabr" -> new SabrTraining(sabrLambda, attack(), robustWeight, regWeight);
         case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
-        case "taps" -> new TapsTraining(tapsClassifier, pgd.steps, 0.5, tapsGradientScale,
-            robustWeight, regWeight);
+        case "taps" -> taps();
+        case "staps" -> new StapsTraining(sabrLambda, attack(), taps());
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa, temperature);
         default -> throw new IllegalArgumentException("unknown method '" + method
-            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, expected-bounds");
+            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps,"
+            + " expected-bounds");
       };
+    }
+
+    private TapsTraining taps() {
+      return new TapsTraining(tapsClassifier, pgd.steps, 0.5, tapsGradientScale, robustWeight,
+          regWeight);
     }
 
     private PgdAttack attack() {

@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.OptionalLong;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
@@ -47,7 +48,7 @@ public record CrownIbpTraining(double robustWeight) implements TrainingMethod {
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray prepared) {
+  public StepLoss loss(StepInput step, NDList prepared) {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
     NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
     if (step.eps() <= 0) {

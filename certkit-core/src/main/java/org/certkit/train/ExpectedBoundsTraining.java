@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import org.certkit.domain.Box;
@@ -50,7 +51,7 @@ public record ExpectedBoundsTraining(double kappa, double temperature) implement
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray prepared) {
+  public StepLoss loss(StepInput step, NDList prepared) {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
     NDArray cleanLoss = Losses.crossEntropy(IbpTraining.cooled(clean, temperature),
         step.labels());

@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.OptionalLong;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
@@ -82,7 +83,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray prepared) {
+  public StepLoss loss(StepInput step, NDList prepared) {
     Terms terms = Terms.of(step, InputSet.LinfBall.pixels(step.x(),
         Math.max(step.eps(), MIN_BOUND_EPS)), regularizerWeight, temperature);
     return terms.step(terms.robustLoss(), robustWeight);

@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.Objects;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
@@ -59,18 +60,20 @@ public record MtlIbpTraining(double alpha, PgdAttack attack, double robustWeight
   }
 
   @Override
-  public NDArray prepare(StepInput step) {
-    return step.eps() > 0 && alpha < 1 ? PgdTraining.adversarial(attack, step) : null;
+  public NDList prepare(StepInput step) {
+    return step.eps() > 0 && alpha < 1 ? new NDList(PgdTraining.adversarial(attack, step))
+        : null;
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray adversarial) {
+  public StepLoss loss(StepInput step, NDList adversarial) {
     IbpTraining.Terms terms = IbpTraining.Terms.of(step, InputSet.LinfBall.pixels(step.x(),
         Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS)), regularizerWeight, 1);
     NDArray robust = terms.robustLoss();
     if (robust != null && adversarial != null) {
       NDArray attacked = Losses.crossEntropy(
-          ConcreteDomain.forward(step.network(), adversarial, step.stats()), step.labels());
+          ConcreteDomain.forward(step.network(), adversarial.get(0), step.stats()),
+          step.labels());
       robust = robust.mul(Constants.scalar(robust, (float) alpha))
           .add(attacked.mul(Constants.scalar(attacked, (float) (1 - alpha))));
     }

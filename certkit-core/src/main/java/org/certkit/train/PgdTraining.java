@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.Objects;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
@@ -40,8 +41,8 @@ public record PgdTraining(PgdAttack attack) implements TrainingMethod {
   }
 
   @Override
-  public NDArray prepare(StepInput step) {
-    return adversarial(attack, step);
+  public NDList prepare(StepInput step) {
+    return new NDList(adversarial(attack, step));
   }
 
   /**
@@ -55,9 +56,9 @@ public record PgdTraining(PgdAttack attack) implements TrainingMethod {
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray adversarial) {
+  public StepLoss loss(StepInput step, NDList adversarial) {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-    NDArray logits = ConcreteDomain.forward(step.network(), adversarial, step.stats());
+    NDArray logits = ConcreteDomain.forward(step.network(), adversarial.get(0), step.stats());
     long robust = Losses.correctCount(logits, step.labels());
     return StepLoss.robust(Losses.crossEntropy(logits, step.labels()), clean, robust);
   }

@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.Objects;
 import org.certkit.attack.PgdAttack;
 import org.certkit.internal.Constants;
@@ -62,15 +63,16 @@ public record SabrTraining(double lambda, PgdAttack attack, double robustWeight,
   }
 
   @Override
-  public NDArray prepare(StepInput step) {
-    return step.eps() > 0 && lambda < 1 ? PgdTraining.adversarial(attack, step) : null;
+  public NDList prepare(StepInput step) {
+    return step.eps() > 0 && lambda < 1 ? new NDList(PgdTraining.adversarial(attack, step))
+        : null;
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray adversarial) {
+  public StepLoss loss(StepInput step, NDList adversarial) {
     double eps = Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS);
     IbpTraining.Terms terms = IbpTraining.Terms.of(step, smallBox(step.x(),
-        adversarial == null ? step.x() : adversarial, eps, lambda), regularizerWeight, 1);
+        adversarial == null ? step.x() : adversarial.get(0), eps, lambda), regularizerWeight, 1);
     return terms.step(terms.robustLoss(), robustWeight);
   }
 

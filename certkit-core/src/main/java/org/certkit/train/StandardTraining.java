@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.loss.Losses;
 
@@ -21,7 +22,7 @@ public record StandardTraining() implements TrainingMethod {
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray prepared) {
+  public StepLoss loss(StepInput step, NDList prepared) {
     NDArray logits = ConcreteDomain.forward(step.network(), step.x(), step.stats());
     return StepLoss.clean(Losses.crossEntropy(logits, step.labels()), logits);
   }

@@ -2,6 +2,7 @@ package org.certkit.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -89,7 +90,7 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
   }
 
   /** Whether the step is TAPS (after the ramp) rather than IBP training. */
-  private static boolean adversarial(StepInput step) {
+  static boolean adversarial(StepInput step) {
     return step.eps() > 0 && step.eps() >= step.targetEps();
   }
 
@@ -112,19 +113,26 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
    * the clean batch's statistics in an extra pass that leaves the running statistics alone.
    */
   @Override
-  public NDArray prepare(StepInput step) {
-    if (!adversarial(step)) {
-      return null;
-    }
+  public NDList prepare(StepInput step) {
+    return adversarial(step) ? new NDList(points(step, ball(step))) : null;
+  }
+
+  /** The step's eps-ball (at least {@link IbpTraining#MIN_BOUND_EPS}) clipped to [0, 1]. */
+  private static InputSet ball(StepInput step) {
+    return InputSet.LinfBall.pixels(step.x(), Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS));
+  }
+
+  /** The searched latent points of the latent box of {@code region}, as {@link #prepare}. */
+  NDArray points(StepInput step, InputSet region) {
     Network network = step.network();
     int last = split(network);
     BatchStatistics stats = BatchStatistics.trainingWithoutRunningUpdate();
     NDArray clean = ConcreteDomain.forward(network, step.x(), stats);
     int classes = (int) clean.getShape().get(1);
     Box latent = new IntervalDomain(IntervalDomain.Rounding.NEAREST).nodeBoxes(network,
-        Box.of(InputSet.LinfBall.pixels(step.x(), step.eps())), stats).of(last);
-    return search(network, last, latent.lower().stopGradient(), latent.upper().stopGradient(),
-        step.labels(), classes, stats);
+        Box.of(region), stats).of(last);
+    return search(network, last, latent.lower().stopGradient(),
+        latent.upper().stopGradient(), step.labels(), classes, stats);
   }
 
   /** Sign-gradient ascent of {@code g(z)_i - g(z)_t} in {@code [lower, upper]} per class. */
@@ -179,10 +187,17 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
   }
 
   @Override
-  public StepLoss loss(StepInput step, NDArray points) {
+  public StepLoss loss(StepInput step, NDList points) {
+    return loss(step, ball(step), points == null ? null : points.get(0));
+  }
+
+  /**
+   * The step's loss over {@code region}: with {@code points} (from {@link #points} over the
+   * same region) the TAPS loss, without them IBP training's.
+   */
+  StepLoss loss(StepInput step, InputSet region, NDArray points) {
     if (points == null) {
-      IbpTraining.Terms terms = IbpTraining.Terms.of(step, InputSet.LinfBall.pixels(step.x(),
-          Math.max(step.eps(), IbpTraining.MIN_BOUND_EPS)), regularizerWeight, 1);
+      IbpTraining.Terms terms = IbpTraining.Terms.of(step, region, regularizerWeight, 1);
       return terms.step(terms.robustLoss(), robustWeight);
     }
     Network network = step.network();
@@ -191,8 +206,7 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
     NDArray cleanLoss = Losses.crossEntropy(clean, step.labels());
     int classes = (int) clean.getShape().get(1);
     SpecificationBounds bounds = new IntervalDomain(IntervalDomain.Rounding.NEAREST).bounds(
-        network, InputSet.LinfBall.pixels(step.x(), step.eps()),
-        new Specification.Margins(step.labels()), step.stats());
+        network, region, new Specification.Margins(step.labels()), step.stats());
     NDArray ibpLoss = Losses.robustCrossEntropy(bounds.lower(), step.labels());
     Box latent = bounds.boxes().of(last);
     NDArray estimated = estimatedMargins(network, last, latent.lower(), latent.upper(), points,

@@ -2,6 +2,7 @@ package org.certkit.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
@@ -144,7 +145,7 @@ public final class Trainer {
               copy.attach(step);
               return copy;
             }).toList();
-            NDArray prepared = method.prepare(input);
+            NDList prepared = method.prepare(input);
             StepLoss result;
             List<NDArray> gradients = new ArrayList<>();
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {

@@ -110,7 +110,7 @@ public record TrainingConfig(
     }
     Initialization init = method instanceof IbpTraining || method instanceof SabrTraining
         || method instanceof MtlIbpTraining || method instanceof TapsTraining
-        ? Initialization.IBP : Initialization.DEFAULT;
+        || method instanceof StapsTraining ? Initialization.IBP : Initialization.DEFAULT;
     return new TrainingConfig(method, eps, epochs, batchSize,
         new LearningRateSchedule(5e-4, scaledDecays, 0.2), start, length, 10.0, seed, init,
         augmentation, 0.0);

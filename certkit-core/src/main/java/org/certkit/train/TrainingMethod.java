@@ -1,6 +1,7 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
@@ -26,10 +27,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SabrTraining.class, name = "sabr"),
     @JsonSubTypes.Type(value = MtlIbpTraining.class, name = "mtl-ibp"),
     @JsonSubTypes.Type(value = TapsTraining.class, name = "taps"),
+    @JsonSubTypes.Type(value = StapsTraining.class, name = "staps"),
     @JsonSubTypes.Type(value = ExpectedBoundsTraining.class, name = "expected-bounds")})
 public sealed interface TrainingMethod
     permits StandardTraining, PgdTraining, IbpTraining, CrownIbpTraining, SabrTraining,
-        MtlIbpTraining, TapsTraining, ExpectedBoundsTraining {
+        MtlIbpTraining, TapsTraining, StapsTraining, ExpectedBoundsTraining {
 
   /** The identifier on the command line and in JSON, such as {@code expected-bounds}. */
   String name();
@@ -44,14 +46,15 @@ public sealed interface TrainingMethod
   EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs);
 
   /**
-   * Work done before gradients are recorded; the result is handed to {@link #loss}.
+   * Work done before gradients are recorded (attacks, which need gradients of their own); the
+   * result is handed to {@link #loss}.
    *
-   * @return an array owned by the step's manager, or null
+   * @return arrays owned by the step's manager, or null
    */
-  default NDArray prepare(StepInput step) {
+  default NDList prepare(StepInput step) {
     return null;
   }
 
   /** The loss of the step, computed while parameter gradients are recorded. */
-  StepLoss loss(StepInput step, NDArray prepared);
+  StepLoss loss(StepInput step, NDList prepared);
 }

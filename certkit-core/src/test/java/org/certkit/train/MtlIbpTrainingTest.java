@@ -3,6 +3,7 @@ package org.certkit.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
@@ -37,15 +38,15 @@ class MtlIbpTrainingTest extends EngineTest {
       double ibp = new IbpTraining(1, 0).loss(step, null).loss().getFloat();
       assertEquals(ibp, new MtlIbpTraining(1, ATTACK, 1, 0).loss(step, null).loss().getFloat(),
           1e-5 * ibp);
-      NDArray point = new MtlIbpTraining(0.5, ATTACK, 1, 0).prepare(step);
+      NDArray point = new MtlIbpTraining(0.5, ATTACK, 1, 0).prepare(step).get(0);
       double adversarial = Losses.crossEntropy(ConcreteDomain.forward(net, point, step.stats()),
           y).getFloat();
       for (double alpha : new double[] {0, 0.3, 0.8}) {
         for (double weight : new double[] {1, 0.7}) {
           double expected = (1 - weight) * clean
               + weight * (alpha * ibp + (1 - alpha) * adversarial);
-          double got = new MtlIbpTraining(alpha, ATTACK, weight, 0).loss(step, point).loss()
-              .getFloat();
+          double got = new MtlIbpTraining(alpha, ATTACK, weight, 0)
+              .loss(step, new NDList(point)).loss().getFloat();
           assertEquals(expected, got, 1e-5 * expected, "alpha " + alpha + ", weight " + weight);
         }
       }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
@@ -82,8 +83,8 @@ class SabrTrainingTest extends EngineTest {
       NDArray y = labels(8);
       SabrTraining method = new SabrTraining(0, ATTACK, 1, 0);
       StepInput step = new StepInput(net, x, y, 0.1, 0.1, BatchStatistics.training(), manager);
-      NDArray point = method.prepare(step);
-      double sabr = method.loss(step, point).loss().getFloat();
+      NDArray point = method.prepare(step).get(0);
+      double sabr = method.loss(step, new NDList(point)).loss().getFloat();
       double atPoint = Losses.crossEntropy(ConcreteDomain.forward(net, point, step.stats()), y)
           .getFloat();
       double clean = Losses.crossEntropy(ConcreteDomain.forward(net, x, step.stats()), y)
@@ -105,7 +106,7 @@ class SabrTrainingTest extends EngineTest {
         SabrTraining method = new SabrTraining(lambda, ATTACK, 1, 0);
         StepInput step = new StepInput(net, x, y, 0.1, 0.1, BatchStatistics.training(),
             manager);
-        double value = method.loss(step, x).loss().getFloat();
+        double value = method.loss(step, new NDList(x)).loss().getFloat();
         assertTrue(value > previous, "lambda " + lambda + ": " + value + " after " + previous);
         previous = value;
       }

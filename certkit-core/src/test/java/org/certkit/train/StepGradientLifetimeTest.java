@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.certkit.attack.PgdAttack;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
@@ -30,6 +32,7 @@ class StepGradientLifetimeTest extends EngineTest {
     return Stream.of(new IbpTraining(0.5, 0.5), new CrownIbpTraining(0.5),
         SabrTraining.withLambda(0.4), MtlIbpTraining.withAlpha(0.5),
         TapsTraining.withClassifier(3),
+        new StapsTraining(0.4, new PgdAttack(3, 0.25, 1, true), TapsTraining.withClassifier(3)),
         new ExpectedBoundsTraining(2.0), PgdTraining.tenSteps(), new StandardTraining());
   }
 
@@ -68,7 +71,7 @@ class StepGradientLifetimeTest extends EngineTest {
       }
       List<NDArray> saved = running.stream().map(NDArray::duplicate).toList();
       StepInput input = new StepInput(net, x, y, 0.05, 0.1, BatchStatistics.training(), step);
-      NDArray prepared = method.prepare(input);
+      NDList prepared = method.prepare(input);
       List<ByteBuffer> reused = List.of();
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         for (Network.NamedArray p : net.parameters()) {

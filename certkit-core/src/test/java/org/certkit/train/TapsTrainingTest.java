@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import org.certkit.attack.PgdAttack;
 import org.certkit.internal.Constants;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
@@ -67,6 +69,35 @@ class TapsTrainingTest extends EngineTest {
     }
   }
 
+  /**
+   * STAPS is TAPS on SABR's small box: with an affine classifier its loss is the square of the
+   * IBP loss over the small box (SABR's robust loss at the same centre); at lambda = 1 the box is
+   * the ball and STAPS is TAPS.
+   */
+  @Test
+  void stapsIsTapsOnTheSmallBox() {
+    manager.getEngine().setRandomSeed(13);
+    try (Network net = TinyNetworks.convBn(manager, 13)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
+      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
+      y = y.mod(Constants.scalar(y, 4));
+      double eps = 0.05;
+      PgdAttack attack = new PgdAttack(5, 0.25, 1, true);
+      TapsTraining affine = new TapsTraining(1, 10, 0.5, 4, 1, 0);
+      StepInput step = new StepInput(net, x, y, eps, eps, BatchStatistics.training(), manager);
+      StapsTraining staps = new StapsTraining(0.5, attack, affine);
+      NDList prepared = staps.prepare(step);
+      double small = new SabrTraining(0.5, attack, 1, 0).loss(step, new NDList(prepared.get(0)))
+          .loss().getFloat();
+      double got = staps.loss(step, prepared).loss().getFloat();
+      assertEquals(small * small, got, 1e-4 * small * small);
+      double whole = loss(new StapsTraining(1, attack, affine), net, x, y, eps);
+      double ibp = loss(new IbpTraining(1, 0), net, x, y, eps);
+      assertEquals(ibp * ibp, whole, 1e-4 * ibp * ibp);
+      assertTrue(small < ibp, "the small box's loss " + small + " is not below IBP's " + ibp);
+    }
+  }
+
   /** The TAPS step's gradient reaches every parameter of a CNN with BatchNorm. */
   @Test
   void gradientReachesEveryParameter() {
@@ -78,7 +109,7 @@ class TapsTrainingTest extends EngineTest {
       y = y.mod(Constants.scalar(y, 4));
       TapsTraining method = new TapsTraining(3, 5, 0.5, 4, 0.7, 0);
       StepInput step = new StepInput(net, x, y, 0.05, 0.05, BatchStatistics.training(), manager);
-      NDArray points = method.prepare(step);
+      NDList points = method.prepare(step);
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         collector.backward(method.loss(step, points).loss());
       }

@@ -161,6 +161,8 @@ class TrainingConfigTest {
         new CrownIbpTraining(0.6), new SabrTraining(0.3, new PgdAttack(4, 0.2, 3, true), 0.7, 0.4),
         new MtlIbpTraining(0.05, new PgdAttack(3, 0.5, 1, false), 0.9, 0),
         new TapsTraining(4, 6, 0.3, 2, 0.8, 0.1),
+        new StapsTraining(0.6, new PgdAttack(2, 0.25, 1, true), new TapsTraining(2, 3, 0.5, 4,
+            1, 0.5)),
         new ExpectedBoundsTraining(3, 5));
     assertEquals(java.util.Set.of(TrainingMethod.class.getPermittedSubclasses()),
         all.stream().map(Object::getClass).collect(java.util.stream.Collectors.toSet()),
