@@ -19,12 +19,15 @@ import org.certkit.train.MtlIbpTraining;
 import org.certkit.train.PgdTraining;
 import org.certkit.train.SabrTraining;
 import org.certkit.train.StandardTraining;
+import org.certkit.train.StapsTraining;
+import org.certkit.train.TapsTraining;
 import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingMethod;
 
 /**
  * Certified training methods compared on MNIST (a machine-sized analogue of Table 2 and Figure 5
- * of Mao et al.): standard, PGD, IBP, SABR and MTL-IBP training of one architecture at each
+ * of Mao et al.): standard, PGD, IBP, SABR, MTL-IBP, TAPS and STAPS training of one architecture
+ * at each
  * training epsilon, each model measured on the test set by clean accuracy, PGD accuracy,
  * certified accuracy (sound: CROWN at small scale, where alpha-CROWN on the 500 images of every
  * standard or PGD model would cost more than the training; the {@link Certifier.Method#AUTO}
@@ -37,7 +40,7 @@ public final class TrainedTightnessExperiment implements Experiment {
 
   /** The methods compared, in the order of the table. */
   public static final List<String> METHODS = List.of("standard", "pgd", "ibp", "sabr",
-      "mtl-ibp");
+      "mtl-ibp", "taps", "staps");
 
   /**
    * What runs.
@@ -85,7 +88,9 @@ public final class TrainedTightnessExperiment implements Experiment {
   /**
    * {@code name} with the recipe's hyper-parameters at {@code eps} (CTBench's MNIST settings):
    * SABR lambda 0.4 at eps up to 0.1, else 0.6; MTL-IBP alpha 0.02 at eps up to 0.1, else 0.5;
-   * robust weight 0.7 for both; the attack of {@code p}.
+   * TAPS and STAPS with the last 3 layers as classifier (for CNN3: ReLU, Flatten, Linear),
+   * gradient scale 4, connector 0.5, STAPS lambda as SABR's; robust weight 0.7 at eps up to
+   * 0.1, else 1 for TAPS and STAPS, 0.7 for SABR and MTL-IBP; the attack of {@code p}.
    */
   static TrainingMethod method(String name, double eps, Parameters p) {
     PgdAttack attack = new PgdAttack(p.pgdTrainSteps(), Math.max(0.25, 2.0 / p.pgdTrainSteps()),
@@ -97,8 +102,14 @@ public final class TrainedTightnessExperiment implements Experiment {
       case "ibp" -> IbpTraining.shi();
       case "sabr" -> new SabrTraining(small ? 0.4 : 0.6, attack, 0.7, 0.5);
       case "mtl-ibp" -> new MtlIbpTraining(small ? 0.02 : 0.5, attack, 0.7, 0.5);
+      case "taps" -> taps(eps, p);
+      case "staps" -> new StapsTraining(small ? 0.4 : 0.6, attack, taps(eps, p));
       default -> throw new IllegalArgumentException("unknown method " + name);
     };
+  }
+
+  private static TapsTraining taps(double eps, Parameters p) {
+    return new TapsTraining(3, p.pgdTrainSteps(), 0.5, 4, eps <= 0.1 + 1e-12 ? 0.7 : 1, 0.5);
   }
 
   @Override
