@@ -37,11 +37,6 @@ public record CrownIbpTraining(double robustWeight) implements TrainingMethod {
     return "crown-ibp";
   }
 
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
-  }
-
   /** The weight of the CROWN-IBP bounds at {@code eps} of {@code target}. */
   static double beta(double eps, double target) {
     return target > 0 ? Math.max(0, 1 - eps / target) : 0;

@@ -38,6 +38,12 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
 
   /** Validates the weights. */
   public IbpTraining {
+    requireWeights(robustWeight, regularizerWeight);
+    requirePositiveTemperature(temperature);
+  }
+
+  /** Rejects a robust weight outside [0, 1] or a negative regulariser weight. */
+  static void requireWeights(double robustWeight, double regularizerWeight) {
     if (!(robustWeight >= 0 && robustWeight <= 1)) {
       throw new IllegalArgumentException("robust weight must be in [0, 1], got " + robustWeight);
     }
@@ -45,7 +51,6 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
       throw new IllegalArgumentException("regulariser weight must be >= 0, got "
           + regularizerWeight);
     }
-    requirePositiveTemperature(temperature);
   }
 
   /** IBP training at temperature 1. */
@@ -75,11 +80,6 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
   @Override
   public String name() {
     return "ibp";
-  }
-
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   @Override

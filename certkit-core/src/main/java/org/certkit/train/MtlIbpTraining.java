@@ -32,13 +32,7 @@ public record MtlIbpTraining(double alpha, PgdAttack attack, double robustWeight
       throw new IllegalArgumentException("MTL-IBP's alpha must be in [0, 1], got " + alpha);
     }
     Objects.requireNonNull(attack, "MTL-IBP needs an attack");
-    if (!(robustWeight >= 0 && robustWeight <= 1)) {
-      throw new IllegalArgumentException("robust weight must be in [0, 1], got " + robustWeight);
-    }
-    if (!(regularizerWeight >= 0)) {
-      throw new IllegalArgumentException("regulariser weight must be >= 0, got "
-          + regularizerWeight);
-    }
+    IbpTraining.requireWeights(robustWeight, regularizerWeight);
   }
 
   /**
@@ -52,11 +46,6 @@ public record MtlIbpTraining(double alpha, PgdAttack attack, double robustWeight
   @Override
   public String name() {
     return "mtl-ibp";
-  }
-
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   @Override

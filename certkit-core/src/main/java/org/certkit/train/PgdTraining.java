@@ -36,11 +36,6 @@ public record PgdTraining(PgdAttack attack) implements TrainingMethod {
   }
 
   @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
-  }
-
-  @Override
   public NDList prepare(StepInput step) {
     return new NDList(adversarial(attack, step));
   }

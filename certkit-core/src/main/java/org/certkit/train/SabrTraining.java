@@ -35,13 +35,7 @@ public record SabrTraining(double lambda, PgdAttack attack, double robustWeight,
       throw new IllegalArgumentException("SABR's lambda must be in [0, 1], got " + lambda);
     }
     Objects.requireNonNull(attack, "SABR needs an attack");
-    if (!(robustWeight >= 0 && robustWeight <= 1)) {
-      throw new IllegalArgumentException("robust weight must be in [0, 1], got " + robustWeight);
-    }
-    if (!(regularizerWeight >= 0)) {
-      throw new IllegalArgumentException("regulariser weight must be >= 0, got "
-          + regularizerWeight);
-    }
+    IbpTraining.requireWeights(robustWeight, regularizerWeight);
   }
 
   /**
@@ -55,11 +49,6 @@ public record SabrTraining(double lambda, PgdAttack attack, double robustWeight,
   @Override
   public String name() {
     return "sabr";
-  }
-
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   @Override

@@ -34,11 +34,6 @@ public record StapsTraining(double lambda, PgdAttack attack, TapsTraining taps)
     return "staps";
   }
 
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
-  }
-
   /** The small box's centre, then (after the ramp) the latent points of its latent box. */
   @Override
   public NDList prepare(StepInput step) {

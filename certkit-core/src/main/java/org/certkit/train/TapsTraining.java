@@ -62,13 +62,7 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
       throw new IllegalArgumentException("TAPS's gradient scale must be positive, got "
           + gradientScale);
     }
-    if (!(robustWeight >= 0 && robustWeight <= 1)) {
-      throw new IllegalArgumentException("robust weight must be in [0, 1], got " + robustWeight);
-    }
-    if (!(regularizerWeight >= 0)) {
-      throw new IllegalArgumentException("regulariser weight must be >= 0, got "
-          + regularizerWeight);
-    }
+    IbpTraining.requireWeights(robustWeight, regularizerWeight);
   }
 
   /**
@@ -82,11 +76,6 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
   @Override
   public String name() {
     return "taps";
-  }
-
-  @Override
-  public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
-    return new EpsilonSchedule(target, rampStart, rampEpochs);
   }
 
   /** Whether the step is TAPS (after the ramp) rather than IBP training. */

@@ -37,13 +37,16 @@ public sealed interface TrainingMethod
   String name();
 
   /**
-   * The epsilon schedule this method trains with, given the run's target and smoothed ramp.
+   * The epsilon schedule this method trains with, given the run's target and smoothed ramp: the
+   * ramp itself unless the method trains at the target from the first step.
    *
    * @param target final epsilon, [0, 1] pixel space
    * @param rampStart first epoch (0-indexed) of the ramp
    * @param rampEpochs length of the ramp in epochs
    */
-  EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs);
+  default EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
+    return new EpsilonSchedule(target, rampStart, rampEpochs);
+  }
 
   /**
    * Work done before gradients are recorded (attacks, which need gradients of their own); the
