@@ -24,9 +24,9 @@ class ExpectedOutputSetExperimentTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(new ExpectedOutputSetExperiment.Parameters(
-          List.of(6), List.of(20, 20), List.of(0.1), 500, 20, 100), context);
+          List.of(6), List.of(20, 20), List.of(0.1), 2, 500, 20, 100), context);
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
-          "input_size", "eps", "output", "sampled_lower", "sampled_upper", "expected_lower",
+          "input_size", "eps", "network", "output", "sampled_lower", "sampled_upper", "expected_lower",
           "expected_upper", "ibp_lower", "ibp_upper", "gamma", "width_ratio"))
           .get("headline");
       assertEquals(1, headline.get("ibp_gamma_min").asDouble(), 1e-9);
@@ -43,10 +43,10 @@ class ExpectedOutputSetExperimentTest {
       List<List<Object>> rows = result.table().rows();
       for (int j = 0; j < 2; j++) {
         List<Object> row = rows.get(j);
-        double sampledLower = ((Number) row.get(3)).doubleValue();
-        double sampledUpper = ((Number) row.get(4)).doubleValue();
-        assertTrue(((Number) row.get(7)).doubleValue() <= sampledLower + 1e-9
-            && sampledUpper <= ((Number) row.get(8)).doubleValue() + 1e-9, row.toString());
+        double sampledLower = ((Number) row.get(4)).doubleValue();
+        double sampledUpper = ((Number) row.get(5)).doubleValue();
+        assertTrue(((Number) row.get(8)).doubleValue() <= sampledLower + 1e-9
+            && sampledUpper <= ((Number) row.get(9)).doubleValue() + 1e-9, row.toString());
         double[] coordinates = j == 0 ? cloud.x() : cloud.y();
         for (double v : coordinates) {
           assertTrue(v >= sampledLower && v <= sampledUpper, v + " outside " + row);
