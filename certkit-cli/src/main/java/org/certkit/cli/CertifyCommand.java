@@ -18,9 +18,10 @@ final class CertifyCommand implements Callable<Integer> {
   @Mixin EvaluationOptions options;
 
   @Option(names = "--method", defaultValue = "ibp", converter = MethodConverter.class,
-      description = "ibp, crown-ibp, crown, alpha-crown, auto (IBP, CROWN-IBP, CROWN, then"
-          + " alpha-CROWN for the examples still undecided), or bab (auto, then branch and bound"
-          + " on ReLU splits, at most --bab-timeout per example) (default: ${DEFAULT-VALUE}).")
+      description = "ibp, crown-ibp, crown, alpha-crown, linear (IBP, CROWN-IBP, then CROWN"
+          + " for the examples still undecided), auto (linear, then alpha-CROWN), or bab (auto,"
+          + " then branch and bound on ReLU splits, at most --bab-timeout per example) (default:"
+          + " ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

@@ -17,8 +17,8 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--method", defaultValue = "ibp",
       converter = CertifyCommand.MethodConverter.class,
-      description = "Certification: ibp, crown-ibp, crown, alpha-crown, auto or bab (default:"
-          + " ${DEFAULT-VALUE}).")
+      description = "Certification: ibp, crown-ibp, crown, alpha-crown, linear, auto or bab"
+          + " (default: ${DEFAULT-VALUE}).")
   Certifier.Method method;
 
   @Override

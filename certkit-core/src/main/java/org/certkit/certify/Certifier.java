@@ -43,6 +43,8 @@ public final class Certifier {
     CROWN,
     /** CROWN with the specification's lower slopes optimised (alpha-CROWN). */
     ALPHA_CROWN,
+    /** IBP, CROWN-IBP, then CROWN, for the examples still undecided: AUTO without alpha. */
+    LINEAR,
     /** IBP, CROWN-IBP, CROWN, then alpha-CROWN, for the examples still undecided. */
     AUTO,
     /**
@@ -52,9 +54,13 @@ public final class Certifier {
      */
     BAB;
 
-    /** The methods tried in turn: this one, or for AUTO and BAB the cascade, cheapest first. */
+    /**
+     * The methods tried in turn: this one, or for LINEAR, AUTO and BAB the cascade, cheapest
+     * first.
+     */
     List<Method> stages() {
       return switch (this) {
+        case LINEAR -> List.of(IBP, CROWN_IBP, CROWN);
         case AUTO -> List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN);
         case BAB -> List.of(IBP, CROWN_IBP, CROWN, ALPHA_CROWN, BAB);
         case IBP, CROWN_IBP, CROWN, ALPHA_CROWN -> List.of(this);
@@ -70,7 +76,8 @@ public final class Certifier {
         case CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound);
         case ALPHA_CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
             LinearBoundDomain.SlopeOptimisation.standard());
-        case AUTO -> throw new IllegalStateException("AUTO is a cascade of the other methods");
+        case LINEAR, AUTO -> throw new IllegalStateException(this
+            + " is a cascade of the other methods");
         case BAB -> throw new IllegalStateException("BAB searches, it has no single domain");
       };
     }
@@ -125,6 +132,7 @@ public final class Certifier {
       case CROWN_IBP -> "CROWN-IBP";
       case CROWN -> "CROWN";
       case ALPHA_CROWN -> "alpha-CROWN";
+      case LINEAR -> "IBP, then CROWN-IBP and CROWN";
       case AUTO -> "IBP, then CROWN-IBP, CROWN and alpha-CROWN";
       case BAB -> "IBP, CROWN-IBP, CROWN, alpha-CROWN, then branch and bound ("
           + babLimit.toSeconds() + " s per example)";
