@@ -53,7 +53,7 @@ public record ExpectedBoundsTraining(double kappa, double temperature) implement
   @Override
   public StepLoss loss(StepInput step, NDList prepared) {
     NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-    NDArray cleanLoss = Losses.crossEntropy(IbpTraining.cooled(clean, temperature),
+    NDArray cleanLoss = Losses.crossEntropy(IbpTraining.atTemperature(clean, temperature),
         step.labels());
     if (step.eps() <= 0 || kappa == 0) {
       return StepLoss.clean(cleanLoss, clean);
@@ -67,7 +67,7 @@ public record ExpectedBoundsTraining(double kappa, double temperature) implement
     NDArray isLabel = step.labels().oneHot((int) clean.getShape().get(1))
         .toType(DataType.BOOLEAN, false);
     NDArray worstCase = NDArrays.where(isLabel, bounds.lower(), bounds.upper());
-    NDArray robustLoss = Losses.crossEntropy(IbpTraining.cooled(worstCase, temperature),
+    NDArray robustLoss = Losses.crossEntropy(IbpTraining.atTemperature(worstCase, temperature),
         step.labels());
     NDArray loss = cleanLoss.add(robustLoss.mul(Constants.scalar(robustLoss, (float) kappa)));
     return StepLoss.robust(loss, clean, Losses.correctCount(worstCase, step.labels()));

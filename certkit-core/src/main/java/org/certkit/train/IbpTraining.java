@@ -72,7 +72,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
   }
 
   /** {@code logits / temperature}; the logits themselves at 1. */
-  static NDArray cooled(NDArray logits, double temperature) {
+  static NDArray atTemperature(NDArray logits, double temperature) {
     return temperature == 1 ? logits
         : logits.div(Constants.scalar(logits, (float) temperature));
   }
@@ -112,7 +112,7 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
     static Terms of(StepInput step, InputSet region, double regularizerWeight,
         double temperature) {
       NDArray clean = ConcreteDomain.forward(step.network(), step.x(), step.stats());
-      NDArray cleanLoss = Losses.crossEntropy(cooled(clean, temperature), step.labels());
+      NDArray cleanLoss = Losses.crossEntropy(atTemperature(clean, temperature), step.labels());
       boolean regularised = step.eps() < step.targetEps() && regularizerWeight > 0;
       if (step.eps() <= 0 && !regularised) {
         return new Terms(clean, cleanLoss, null, null, OptionalLong.empty());
@@ -123,7 +123,8 @@ public record IbpTraining(double robustWeight, double regularizerWeight, double 
       NDArray robustLoss = null;
       OptionalLong certified = OptionalLong.empty();
       if (step.eps() > 0) {
-        robustLoss = Losses.robustCrossEntropy(cooled(marginLower, temperature), step.labels());
+        robustLoss = Losses.robustCrossEntropy(atTemperature(marginLower, temperature),
+            step.labels());
         certified = OptionalLong.of(certifiedCount(marginLower));
       }
       NDArray regularizer = null;

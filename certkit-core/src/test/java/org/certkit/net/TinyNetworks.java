@@ -86,6 +86,12 @@ public final class TinyNetworks {
     return new Linear(manager.create(w, new Shape(out, in)), manager.create(b));
   }
 
+  /** Labels {@code 0, 1, ..., classes - 1, 0, 1, ...} of {@code n} examples, int64. */
+  public static NDArray labels(NDManager manager, int n, int classes) {
+    NDArray i = manager.arange(0, n, 1, DataType.INT64);
+    return i.mod(manager.create((long) classes));
+  }
+
   /** Uniform random inputs in [0, 1] of the network's shape, float64. */
   public static NDArray inputs(NDManager manager, Network network, int n) {
     long[] dims = new long[4];

@@ -33,8 +33,7 @@ class LogitTemperatureTest extends EngineTest {
         last.weight().divi(Constants.scalar(last.weight(), (float) t));
         last.bias().divi(Constants.scalar(last.bias(), (float) t));
         NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-        NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-        y = y.mod(Constants.scalar(y, 4));
+        NDArray y = TinyNetworks.labels(manager, 8, 4);
         assertSame(new IbpTraining(0.7, 0.5, t), new IbpTraining(0.7, 0.5), net, scaled, x, y,
             0.02);
         assertSame(new ExpectedBoundsTraining(2, t), new ExpectedBoundsTraining(2), net, scaled,

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.ConcreteDomain;
-import org.certkit.internal.Constants;
 import org.certkit.loss.Losses;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
@@ -29,8 +28,7 @@ class MtlIbpTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(8);
     try (Network net = TinyNetworks.convBn(manager, 8)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-      y = y.mod(Constants.scalar(y, 4));
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       double eps = 0.05;
       StepInput step = new StepInput(net, x, y, eps, eps, BatchStatistics.training(), manager);
       double clean = Losses.crossEntropy(ConcreteDomain.forward(net, x, step.stats()), y)
@@ -59,8 +57,7 @@ class MtlIbpTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(9);
     try (Network net = TinyNetworks.convBn(manager, 9)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-      y = y.mod(Constants.scalar(y, 4));
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       for (double eps : new double[] {0, 0.02}) {
         StepInput step = new StepInput(net, x, y, eps, 0.1, BatchStatistics.training(),
             manager);

@@ -62,7 +62,7 @@ class SabrTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(5);
     try (Network net = TinyNetworks.convBn(manager, 5)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = labels(8);
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       for (double eps : new double[] {0, 0.02, 0.1}) {
         double sabr = loss(new SabrTraining(1, ATTACK, 0.7, 0.5), net, x, y, eps);
         double ibp = loss(new IbpTraining(0.7, 0.5), net, x, y, eps);
@@ -80,7 +80,7 @@ class SabrTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(6);
     try (Network net = TinyNetworks.convBn(manager, 6)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = labels(8);
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       SabrTraining method = new SabrTraining(0, ATTACK, 1, 0);
       StepInput step = new StepInput(net, x, y, 0.1, 0.1, BatchStatistics.training(), manager);
       NDArray point = method.prepare(step).get(0);
@@ -100,7 +100,7 @@ class SabrTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(7);
     try (Network net = TinyNetworks.convBn(manager, 7)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = labels(8);
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       double previous = Double.NEGATIVE_INFINITY;
       for (double lambda : new double[] {0, 0.25, 0.5, 1}) {
         SabrTraining method = new SabrTraining(lambda, ATTACK, 1, 0);
@@ -111,11 +111,6 @@ class SabrTrainingTest extends EngineTest {
         previous = value;
       }
     }
-  }
-
-  private NDArray labels(int n) {
-    NDArray y = manager.arange(0, n, 1, DataType.INT64);
-    return y.mod(Constants.scalar(y, 4));
   }
 
   private double loss(TrainingMethod method, Network net, NDArray x, NDArray y, double eps) {

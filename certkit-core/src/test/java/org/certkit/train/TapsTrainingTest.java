@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import org.certkit.attack.PgdAttack;
-import org.certkit.internal.Constants;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import org.certkit.net.TinyNetworks;
@@ -58,8 +57,7 @@ class TapsTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(11);
     try (Network net = TinyNetworks.convBn(manager, 11)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-      y = y.mod(Constants.scalar(y, 4));
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       double eps = 0.05;
       double ibp = loss(new IbpTraining(1, 0), net, x, y, eps);
       double affine = loss(new TapsTraining(1, 10, 0.5, 4, 1, 0), net, x, y, eps);
@@ -79,8 +77,7 @@ class TapsTrainingTest extends EngineTest {
     manager.getEngine().setRandomSeed(13);
     try (Network net = TinyNetworks.convBn(manager, 13)) {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-      y = y.mod(Constants.scalar(y, 4));
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       double eps = 0.05;
       PgdAttack attack = new PgdAttack(5, 0.25, 1, true);
       TapsTraining affine = new TapsTraining(1, 10, 0.5, 4, 1, 0);
@@ -105,8 +102,7 @@ class TapsTrainingTest extends EngineTest {
     try (Network net = TinyNetworks.convBn(manager, 12)) {
       net.requireGradients();
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
-      NDArray y = manager.arange(0, 8, 1, DataType.INT64);
-      y = y.mod(Constants.scalar(y, 4));
+      NDArray y = TinyNetworks.labels(manager, 8, 4);
       TapsTraining method = new TapsTraining(3, 5, 0.5, 4, 0.7, 0);
       StepInput step = new StepInput(net, x, y, 0.05, 0.05, BatchStatistics.training(), manager);
       NDList points = method.prepare(step);

@@ -116,6 +116,7 @@ public final class ExpectedOutputSetExperiment implements Experiment {
       for (int e = 0; e < p.epsilons().size(); e++) {
         for (int network = 0; network < p.networks(); network++) {
           double eps = p.epsilons().get(e);
+          // The first network keeps the seed it had when there was one per setting.
           long seed = network == 0 ? RandomNetworkTrial.seed(context.seed(), 5, n, e)
               : RandomNetworkTrial.seed(context.seed(), 5, n, e, network);
           long started = System.nanoTime();

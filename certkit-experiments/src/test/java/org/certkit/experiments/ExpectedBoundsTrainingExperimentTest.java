@@ -43,7 +43,8 @@ class ExpectedBoundsTrainingExperimentTest {
             List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
-      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 1), ExperimentFiles.randomImages(24, 2),
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 1),
+          ExperimentFiles.randomImages(24, 2),
           context);
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS)
           .get("headline");
@@ -98,7 +99,8 @@ class ExpectedBoundsTrainingExperimentTest {
             List.of(0.5, 4.0), 1, 0, 32, 1e-2, 0.5, 40, 1, 1, 1.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
-      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 3), ExperimentFiles.randomImages(40, 4),
+      ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 3),
+          ExperimentFiles.randomImages(40, 4),
           context);
       int accuracy = result.table().columns().indexOf("test_accuracy");
       int selected = result.table().columns().indexOf("selected");

@@ -26,7 +26,8 @@ class ExpectedOutputSetExperimentTest {
       ExperimentResult result = experiment.run(new ExpectedOutputSetExperiment.Parameters(
           List.of(6), List.of(20, 20), List.of(0.1), 2, 500, 20, 100), context);
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
-          "input_size", "eps", "network", "output", "sampled_lower", "sampled_upper", "expected_lower",
+          "input_size", "eps", "network", "output", "sampled_lower", "sampled_upper",
+          "expected_lower",
           "expected_upper", "ibp_lower", "ibp_upper", "gamma", "width_ratio"))
           .get("headline");
       assertEquals(1, headline.get("ibp_gamma_min").asDouble(), 1e-9);

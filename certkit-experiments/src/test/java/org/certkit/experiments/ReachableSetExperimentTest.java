@@ -20,8 +20,9 @@ class ReachableSetExperimentTest {
   /**
    * The paper's numbers: the true maximum of y2 - y1 is -0.3, IBP bounds it by 0.6 (by hand:
    * h lies in the triangle h1 + h2 <= 2 but IBP's box is [0, 2]^2, and y2 - y1 = 0.45 (h1 + h2)
-   * - 1.2), the logits' optimal box is [1, 1.2] x [-0.2, 0.9] (the triangle's corners), and the optimal box of the logits proves robustness while IBP does not. A dense grid
-   * of inputs never exceeds the exact maximum and comes within 1e-3 of it.
+   * - 1.2), the logits' optimal box is [1, 1.2] x [-0.2, 0.9] (the triangle's corners), and the
+   * optimal box of the logits proves robustness while IBP does not. A dense grid of inputs never
+   * exceeds the exact maximum and comes within 1e-3 of it.
    */
   @Test
   void reproducesTheNumbersOfFigureOne() throws IOException {
