@@ -66,10 +66,11 @@ final class DatasetTraining {
    *
    * @return the trained network, in a sub-manager of {@code manager}; the caller closes it
    */
-  static Network train(TrainingConfig config, String architecture, DatasetName dataset,
-      ImageDataset train, NDManager manager, ExperimentContext context, String label) {
-    Network network = Architectures.build(Architectures.Spec.of(architecture),
-        dataset.inputFormat(), config.initialization(), config.seed(), manager);
+  static Network train(TrainingConfig config, Architectures.Spec architecture,
+      DatasetName dataset, ImageDataset train, NDManager manager, ExperimentContext context,
+      String label) {
+    Network network = Architectures.build(architecture, dataset.inputFormat(),
+        config.initialization(), config.seed(), manager);
     TrainingListener progress = new TrainingListener() {
       @Override
       public void epochFinished(EpochEnd end) {

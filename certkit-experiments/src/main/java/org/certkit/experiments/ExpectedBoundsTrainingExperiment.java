@@ -329,48 +329,57 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     String label = String.format(Locale.ROOT, "%s %s%s%s", arch, method.name(),
         method instanceof StandardTraining ? "" : " eps " + text(eps),
         method instanceof ExpectedBoundsTraining e ? " kappa " + text(e.kappa()) : "");
-    try (NDManager manager = context.manager().newSubManager()) {
-      long started = System.nanoTime();
-      try (Network network = DatasetTraining.train(config, arch, p.dataset(), train, manager,
-          context, label)) {
-        double trainSeconds = (System.nanoTime() - started) / 1e9;
-        long evalStarted = System.nanoTime();
-        PgdAttack attack = PgdAttack.withSteps(p.pgdSteps(), p.pgdRestarts());
-        boolean certify = !(method instanceof StandardTraining);
-        int k = p.testEpsilons().size();
-        double[] pgdAccuracy = new double[k];
-        double[] robustness = new double[k];
-        double accuracy = Double.NaN;
-        double certified = Double.NaN;
-        for (int i = 0; i < k; i++) {
-          double testEps = p.testEpsilons().get(i);
-          boolean here = certify && testEps == eps;
-          RobustnessReport r = new RobustnessEvaluator(attack, here ? Certifier.Method.IBP : null, 500)
-              .evaluate(network, test, test.size(), testEps, manager, done -> {});
-          accuracy = r.cleanAccuracy();
-          pgdAccuracy[i] = r.pgdAccuracy();
-          robustness[i] = r.pgdRobustness();
-          if (here) {
-            certified = r.certifiedAccuracy();
-          }
-        }
-        if (certify && !p.testEpsilons().contains(eps)) {
-          certified = new RobustnessEvaluator(null, Certifier.Method.IBP, 500)
-              .evaluate(network, test, test.size(), eps, manager, done -> {})
-              .certifiedAccuracy();
-        }
-        double evalSeconds = (System.nanoTime() - evalStarted) / 1e9;
-        Model m = new Model(arch, method, trainEps, accuracy, pgdAccuracy, robustness,
-            certified, trainSeconds, (double) train.size() * p.epochs() / trainSeconds,
-            evalSeconds);
-        context.progress(String.format(Locale.ROOT, "%s: accuracy %.2f%%, mean PGD robustness"
-                + " %.2f%%, mean PGD accuracy %.2f%%%s (train %.0f s, %.0f images/s; eval %.0f s)",
-            label, 100 * accuracy, 100 * m.meanRobustness(), 100 * m.meanPgdAccuracy(),
-            Double.isNaN(certified) ? "" : String.format(Locale.ROOT, ", IBP-certified %.2f%%",
-                100 * certified), trainSeconds, m.imagesPerSecond(), evalSeconds));
-        return m;
+    String key = String.format(Locale.ROOT, "evaluation-eps%s-pgd%dx%d-n%d",
+        p.testEpsilons(), p.pgdSteps(), p.pgdRestarts(), test.size());
+    try (NDManager manager = context.manager().newSubManager();
+        TrainingRuns.Run run = new TrainingRuns(context).train(label, config,
+            Architectures.Spec.of(arch), p.dataset(), train, manager)) {
+      Model m = run.measured(key, Model.class, () -> evaluate(run, arch, method, trainEps, p,
+          train.size(), test, manager));
+      context.progress(String.format(Locale.ROOT, "%s: accuracy %.2f%%, mean PGD robustness"
+              + " %.2f%%, mean PGD accuracy %.2f%%%s (train %.0f s, %.0f images/s; eval %.0f s)",
+          label, 100 * m.accuracy(), 100 * m.meanRobustness(), 100 * m.meanPgdAccuracy(),
+          Double.isNaN(m.certified()) ? "" : String.format(Locale.ROOT,
+              ", IBP-certified %.2f%%", 100 * m.certified()), m.trainSeconds(),
+          m.imagesPerSecond(), m.evalSeconds()));
+      return m;
+    }
+  }
+
+  /** Accuracy, PGD accuracy and robustness at every test epsilon, IBP at the training one. */
+  private static Model evaluate(TrainingRuns.Run run, String arch, TrainingMethod method,
+      double trainEps, Parameters p, int trainImages, ImageDataset test, NDManager manager) {
+    double eps = Double.isNaN(trainEps) ? 0 : trainEps;
+    Network network = run.network();
+    long evalStarted = System.nanoTime();
+    PgdAttack attack = PgdAttack.withSteps(p.pgdSteps(), p.pgdRestarts());
+    boolean certify = !(method instanceof StandardTraining);
+    int k = p.testEpsilons().size();
+    double[] pgdAccuracy = new double[k];
+    double[] robustness = new double[k];
+    double accuracy = Double.NaN;
+    double certified = Double.NaN;
+    for (int i = 0; i < k; i++) {
+      double testEps = p.testEpsilons().get(i);
+      boolean here = certify && testEps == eps;
+      RobustnessReport r = new RobustnessEvaluator(attack, here ? Certifier.Method.IBP : null,
+          500).evaluate(network, test, test.size(), testEps, manager, done -> {});
+      accuracy = r.cleanAccuracy();
+      pgdAccuracy[i] = r.pgdAccuracy();
+      robustness[i] = r.pgdRobustness();
+      if (here) {
+        certified = r.certifiedAccuracy();
       }
     }
+    if (certify && !p.testEpsilons().contains(eps)) {
+      certified = new RobustnessEvaluator(null, Certifier.Method.IBP, 500)
+          .evaluate(network, test, test.size(), eps, manager, done -> {})
+          .certifiedAccuracy();
+    }
+    double evalSeconds = (System.nanoTime() - evalStarted) / 1e9;
+    return new Model(arch, method, trainEps, accuracy, pgdAccuracy, robustness, certified,
+        run.trainSeconds(), (double) trainImages * p.epochs() / run.trainSeconds(),
+        evalSeconds);
   }
 
   private static List<String> columns(Parameters p) {

@@ -22,6 +22,7 @@ import org.certkit.milp.MilpBound;
 import org.certkit.milp.MilpBounds;
 import org.certkit.milp.MilpOptions;
 import org.certkit.milp.OutputBounds;
+import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 import org.certkit.train.StandardTraining;
@@ -177,8 +178,9 @@ public final class ExpectedTrueBoundsExperiment implements Experiment {
     TrainingConfig config = TrainingConfig.mnist(new StandardTraining(), 0, p.epochs(),
         context.seed());
     try (NDManager manager = context.manager().newSubManager();
-        Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST,
-            data.train(), manager, context, ID + " " + p.architecture() + " standard")) {
+        Network network = DatasetTraining.train(config, Architectures.Spec.of(p.architecture()),
+            DatasetName.MNIST, data.train(), manager, context,
+            ID + " " + p.architecture() + " standard")) {
       double accuracy = DatasetTraining.accuracy(network, data.test(), manager);
       context.progress(String.format(Locale.ROOT, "%s: clean test accuracy %.2f%% (10,000"
           + " images)", ID, 100 * accuracy));

@@ -12,7 +12,7 @@ import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
-import org.certkit.net.Network;
+import org.certkit.net.Architectures;
 import org.certkit.tightness.TightnessSummary;
 import org.certkit.train.IbpTraining;
 import org.certkit.train.MtlIbpTraining;
@@ -177,11 +177,11 @@ public final class TrainedTightnessExperiment implements Experiment {
           if (name.equals("standard")) {
             standard = o;
           } else {
-            o.network().close();
+            o.run().close();
           }
         }
         if (standard != null) {
-          standard.network().close();
+          standard.run().close();
         }
         tightness.put(name, t);
         certified.put(name, c);
@@ -242,23 +242,32 @@ public final class TrainedTightnessExperiment implements Experiment {
     return out;
   }
 
-  private record Outcome(Network network, TightnessSummary tightness, double trainSeconds) {}
+  private record Outcome(TrainingRuns.Run run, TightnessSummary tightness) {
+
+    double trainSeconds() {
+      return run.trainSeconds();
+    }
+  }
 
   private static Outcome trainAndMeasure(TrainingMethod method, double eps, Parameters p,
       ImageDataset train, ImageDataset test, NDManager manager, ExperimentContext context) {
     TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed());
-    long start = System.nanoTime();
-    Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST, train,
-        manager, context, String.format(Locale.ROOT, "%s eps %.2f", method.name(), eps));
-    double seconds = (System.nanoTime() - start) / 1e9;
-    TightnessSummary tightness = TightnessSummary.measure(network, test, test.size(), 0, 50,
-        manager);
-    return new Outcome(network, tightness, seconds);
+    TrainingRuns.Run run = new TrainingRuns(context).train(String.format(Locale.ROOT,
+        "%s eps %.2f", method.name(), eps), config, Architectures.Spec.of(p.architecture()),
+        DatasetName.MNIST, train, manager);
+    TightnessSummary tightness = run.measured("tightness-n" + test.size(),
+        TightnessSummary.class,
+        () -> TightnessSummary.measure(run.network(), test, test.size(), 0, 50, manager));
+    return new Outcome(run, tightness);
   }
 
   private static RobustnessReport evaluate(Outcome o, double eps, Parameters p,
       ImageDataset test, NDManager manager) {
-    return new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1), p.certification(),
-        500).evaluate(o.network(), test, test.size(), eps, manager, done -> {});
+    String certifier = p.certification().name().toLowerCase(Locale.ROOT);
+    return o.run().measured(String.format(Locale.ROOT, "test-eps%s-%s-pgd%d-n%d", eps,
+        certifier, p.pgdEvalSteps(), test.size()), RobustnessReport.class,
+        () -> new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
+            p.certification(), 500).evaluate(o.run().network(), test, test.size(), eps,
+            manager, done -> {}));
   }
 }

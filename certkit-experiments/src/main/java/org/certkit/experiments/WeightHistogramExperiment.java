@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
+import org.certkit.net.Architectures;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Layer;
 import org.certkit.net.Linear;
@@ -113,8 +114,9 @@ public final class WeightHistogramExperiment implements Experiment {
           context.seed()).toBuilder().weightDecay(decays[r]).build();
       long started = System.nanoTime();
       try (NDManager manager = context.manager().newSubManager();
-          Network network = DatasetTraining.train(config, p.architecture(), DatasetName.MNIST,
-              data.train(), manager, context,
+          Network network = DatasetTraining.train(config,
+              Architectures.Spec.of(p.architecture()), DatasetName.MNIST, data.train(), manager,
+              context,
               ID + " " + p.architecture() + " weight decay " + decays[r])) {
         seconds[r] = (System.nanoTime() - started) / 1e9;
         accuracy[r] = DatasetTraining.accuracy(network, data.test(), manager);

@@ -13,7 +13,8 @@ class ExperimentRegistryTest {
   @Test
   void listsTheExperimentsInOrder() {
     assertEquals(List.of("s1-fig1", "s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
-        "s1-trained-tightness", "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-fig5",
+        "s1-trained-tightness", "s1-fig4", "s1-fig5", "s1-fig6", "s1-fig9", "s1-table1",
+        "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-fig5",
         "s2-fig6", "s2-table1", "s2-appE", "s2-appF"),
         ExperimentRegistry.ids());
     assertEquals("s1-fig3", ExperimentRegistry.require("s1-fig3").id());
@@ -47,6 +48,9 @@ class ExperimentRegistryTest {
       ExpectedTrueBoundsExperiment.Parameters.of(scale);
       ExpectedBoundsFailureExperiment.Parameters.of(scale);
       WeightHistogramExperiment.Parameters.of(scale);
+      for (String id : List.of("s1-fig4", "s1-fig5", "s1-fig6", "s1-fig9", "s1-table1")) {
+        ((TrainingSweepExperiment) ExperimentRegistry.require(id)).parameters(scale);
+      }
     }
     assertEquals(Scale.FULL, Scale.parse("Full"));
     assertThrows(IllegalArgumentException.class, () -> Scale.parse("medium"));
