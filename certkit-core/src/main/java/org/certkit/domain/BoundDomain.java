@@ -12,7 +12,8 @@ import org.certkit.spec.Specification;
  * the outputs of every point of the set; an unsound one (the expected bounds of the second paper)
  * estimates them. All results belong to the manager of the input set's arrays.
  */
-public sealed interface BoundDomain permits IntervalDomain, LinearBoundDomain, ExpectedBoundsDomain {
+public sealed interface BoundDomain
+    permits IntervalDomain, LinearBoundDomain, ExpectedBoundsDomain, ZonotopeDomain {
 
   /**
    * Bounds of the outputs.

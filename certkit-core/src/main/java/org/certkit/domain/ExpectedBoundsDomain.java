@@ -144,10 +144,10 @@ public final class ExpectedBoundsDomain implements BoundDomain {
       NDArray jacobian = inputs.getFirst()[1];
       return switch (layer) {
         case Linear l -> new NDArray[] {LayerOps.linear(centre, l.weight(), l.bias()),
-            perSlice(jacobian, s -> LayerOps.linear(s, l.weight(), null))};
+            LayerOps.perSlice(jacobian, s -> LayerOps.linear(s, l.weight(), null))};
         case Conv2d cv -> new NDArray[] {
             LayerOps.conv2d(centre, cv.weight(), cv.bias(), cv.stride(), cv.padding()),
-            perSlice(jacobian, s -> LayerOps.conv2d(s, cv.weight(), null, cv.stride(),
+            LayerOps.perSlice(jacobian, s -> LayerOps.conv2d(s, cv.weight(), null, cv.stride(),
                 cv.padding()))};
         case Relu r -> {
           NDArray mask = rule == MaskRule.INTERVAL ? intervalMasks.get(relu[0])
@@ -294,14 +294,5 @@ public final class ExpectedBoundsDomain implements BoundDomain {
     java.util.Arrays.fill(ones, 1L);
     NDArray weights = radius.reshape(new Shape(n, dims).addAll(new Shape(ones)));
     return jacobian.abs().mul(weights).sum(new int[] {1});
-  }
-
-  /** Applies a linear map to every slice {@code [.., j, ..]} of a Jacobian. */
-  private static NDArray perSlice(NDArray jacobian, java.util.function.UnaryOperator<NDArray> f) {
-    Shape shape = jacobian.getShape();
-    long n = shape.get(0);
-    long dims = shape.get(1);
-    NDArray out = f.apply(jacobian.reshape(new Shape(n * dims).addAll(shape.slice(2))));
-    return out.reshape(new Shape(n, dims).addAll(out.getShape().slice(1)));
   }
 }

@@ -151,4 +151,16 @@ public final class LayerOps {
         ? v.reshape(1, values.length, 1, 1)
         : v.reshape(1, values.length);
   }
+
+  /**
+   * Applies a batch-first map to every slice {@code [n, j, ...]} of {@code stacked}
+   * {@code [N, J, ...]} (the slices of a Jacobian, the generators of a zonotope) in one call.
+   */
+  public static NDArray perSlice(NDArray stacked, java.util.function.UnaryOperator<NDArray> f) {
+    Shape shape = stacked.getShape();
+    long n = shape.get(0);
+    long dims = shape.get(1);
+    NDArray out = f.apply(stacked.reshape(new Shape(n * dims).addAll(shape.slice(2))));
+    return out.reshape(new Shape(n, dims).addAll(out.getShape().slice(1)));
+  }
 }

@@ -1,6 +1,7 @@
 package org.certkit.experiments;
 
 import ai.djl.ndarray.NDManager;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -100,7 +101,8 @@ public final class TrainingSweepExperiment implements Experiment {
 
     /** The run directory's label: axis, series and abscissa. */
     String label() {
-      return axis + "-" + series + "-" + String.format(Locale.ROOT, "%.6g", x);
+      return axis + "-" + series + "-"
+          + BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();
     }
   }
 
