@@ -20,6 +20,7 @@ import org.certkit.io.Json;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
 import org.certkit.train.CheckpointWriter;
+import org.certkit.train.ColtTraining;
 import org.certkit.train.CrownIbpTraining;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.ExpectedBoundsTraining;
@@ -89,9 +90,10 @@ final class TrainCommand implements Callable<Integer> {
   /** The hyper-parameter options, which build a {@link TrainingConfig} from a recipe. */
   static final class Recipe {
     @Option(names = "--method", defaultValue = "ibp",
-        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps or"
-            + " expected-bounds (default: ${DEFAULT-VALUE}). sabr, mtl-ibp, taps and staps"
-            + " attack with the PGD options; staps takes --sabr-lambda and the taps options.")
+        description = "standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps, colt or"
+            + " expected-bounds (default: ${DEFAULT-VALUE}). sabr, mtl-ibp, taps, staps and"
+            + " colt attack with the PGD options; staps takes --sabr-lambda and the taps"
+            + " options.")
     String method = "ibp";
 
     @Option(names = "--eps", defaultValue = "0.1",
@@ -165,9 +167,10 @@ final class TrainCommand implements Callable<Integer> {
         case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
         case "taps" -> taps();
         case "staps" -> new StapsTraining(sabrLambda, attack(), taps());
+        case "colt" -> new ColtTraining(attack(), pgd.steps, pgd.stepSize, 0.25, 32);
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa, temperature);
         default -> throw new IllegalArgumentException("unknown method '" + method
-            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps,"
+            + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps, colt,"
             + " expected-bounds");
       };
     }

@@ -138,7 +138,8 @@ public final class Trainer {
           try (NDManager step = base.newSubManager()) {
             NDArray x = trainSet.images(step, batches[b], config.augmentation(), random);
             NDArray y = trainSet.labels(step, batches[b]);
-            StepInput input = new StepInput(network, x, y, eps, config.eps(),
+            double progress = (epoch + (double) b / batches.length) / config.epochs();
+            StepInput input = new StepInput(network, x, y, eps, config.eps(), progress,
                 BatchStatistics.training(), step);
             List<NDArray> runningBefore = running.stream().map(a -> {
               NDArray copy = a.duplicate();

@@ -28,10 +28,11 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = MtlIbpTraining.class, name = "mtl-ibp"),
     @JsonSubTypes.Type(value = TapsTraining.class, name = "taps"),
     @JsonSubTypes.Type(value = StapsTraining.class, name = "staps"),
+    @JsonSubTypes.Type(value = ColtTraining.class, name = "colt"),
     @JsonSubTypes.Type(value = ExpectedBoundsTraining.class, name = "expected-bounds")})
 public sealed interface TrainingMethod
     permits StandardTraining, PgdTraining, IbpTraining, CrownIbpTraining, SabrTraining,
-        MtlIbpTraining, TapsTraining, StapsTraining, ExpectedBoundsTraining {
+        MtlIbpTraining, TapsTraining, StapsTraining, ColtTraining, ExpectedBoundsTraining {
 
   /** The identifier on the command line and in JSON, such as {@code expected-bounds}. */
   String name();

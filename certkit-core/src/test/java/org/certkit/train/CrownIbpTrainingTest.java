@@ -39,7 +39,7 @@ class CrownIbpTrainingTest extends EngineTest {
       double loss;
       double clean;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        StepInput step = new StepInput(net, x, y, 0.02, 0.1, BatchStatistics.training(),
+        StepInput step = new StepInput(net, x, y, 0.02, 0.1, 0, BatchStatistics.training(),
             manager);
         StepLoss result = new CrownIbpTraining(1).loss(step, null);
         clean = org.certkit.loss.Losses.crossEntropy(

@@ -33,7 +33,7 @@ class ExpectedBoundsTrainingTest {
         double clean;
         double withBounds;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-          StepInput step = new StepInput(net, x, y, 0.05, 0.05, BatchStatistics.training(),
+          StepInput step = new StepInput(net, x, y, 0.05, 0.05, 0, BatchStatistics.training(),
               manager);
           clean = Losses.crossEntropy(ConcreteDomain.forward(net, x, step.stats()), y)
               .getFloat();
@@ -47,7 +47,7 @@ class ExpectedBoundsTrainingTest {
           assertTrue(Float.isFinite(g.sum().getFloat()), p.name());
           assertTrue(g.abs().sum().getFloat() > 0, p.name() + " has no gradient");
         }
-        StepInput plain = new StepInput(net, x, y, 0.05, 0.05, BatchStatistics.training(),
+        StepInput plain = new StepInput(net, x, y, 0.05, 0.05, 0, BatchStatistics.training(),
             manager);
         assertEquals(clean, new ExpectedBoundsTraining(0).loss(plain, null).loss().getFloat(),
             1e-6);

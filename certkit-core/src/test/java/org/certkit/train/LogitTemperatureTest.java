@@ -53,9 +53,9 @@ class LogitTemperatureTest extends EngineTest {
 
   private void assertSame(TrainingMethod hot, TrainingMethod plain, Network net, Network scaled,
       NDArray x, NDArray y, double eps) {
-    double a = hot.loss(new StepInput(net, x, y, eps, 0.1, BatchStatistics.training(), manager),
+    double a = hot.loss(new StepInput(net, x, y, eps, 0.1, 0, BatchStatistics.training(), manager),
         null).loss().getFloat();
-    double b = plain.loss(new StepInput(scaled, x, y, eps, 0.1, BatchStatistics.training(),
+    double b = plain.loss(new StepInput(scaled, x, y, eps, 0.1, 0, BatchStatistics.training(),
         manager), null).loss().getFloat();
     assertEquals(b, a, 1e-5 * Math.abs(b), hot.toString());
   }

@@ -30,7 +30,7 @@ class MtlIbpTrainingTest extends EngineTest {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
       NDArray y = TinyNetworks.labels(manager, 8, 4);
       double eps = 0.05;
-      StepInput step = new StepInput(net, x, y, eps, eps, BatchStatistics.training(), manager);
+      StepInput step = new StepInput(net, x, y, eps, eps, 0, BatchStatistics.training(), manager);
       double clean = Losses.crossEntropy(ConcreteDomain.forward(net, x, step.stats()), y)
           .getFloat();
       double ibp = new IbpTraining(1, 0).loss(step, null).loss().getFloat();
@@ -59,7 +59,7 @@ class MtlIbpTrainingTest extends EngineTest {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
       NDArray y = TinyNetworks.labels(manager, 8, 4);
       for (double eps : new double[] {0, 0.02}) {
-        StepInput step = new StepInput(net, x, y, eps, 0.1, BatchStatistics.training(),
+        StepInput step = new StepInput(net, x, y, eps, 0.1, 0, BatchStatistics.training(),
             manager);
         MtlIbpTraining mtl = new MtlIbpTraining(1, ATTACK, 0.7, 0.5);
         double got = mtl.loss(step, mtl.prepare(step)).loss().getFloat();

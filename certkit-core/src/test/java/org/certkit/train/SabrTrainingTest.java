@@ -82,7 +82,7 @@ class SabrTrainingTest extends EngineTest {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
       NDArray y = TinyNetworks.labels(manager, 8, 4);
       SabrTraining method = new SabrTraining(0, ATTACK, 1, 0);
-      StepInput step = new StepInput(net, x, y, 0.1, 0.1, BatchStatistics.training(), manager);
+      StepInput step = new StepInput(net, x, y, 0.1, 0.1, 0, BatchStatistics.training(), manager);
       NDArray point = method.prepare(step).get(0);
       double sabr = method.loss(step, new NDList(point)).loss().getFloat();
       double atPoint = Losses.crossEntropy(ConcreteDomain.forward(net, point, step.stats()), y)
@@ -104,7 +104,7 @@ class SabrTrainingTest extends EngineTest {
       double previous = Double.NEGATIVE_INFINITY;
       for (double lambda : new double[] {0, 0.25, 0.5, 1}) {
         SabrTraining method = new SabrTraining(lambda, ATTACK, 1, 0);
-        StepInput step = new StepInput(net, x, y, 0.1, 0.1, BatchStatistics.training(),
+        StepInput step = new StepInput(net, x, y, 0.1, 0.1, 0, BatchStatistics.training(),
             manager);
         double value = method.loss(step, new NDList(x)).loss().getFloat();
         assertTrue(value > previous, "lambda " + lambda + ": " + value + " after " + previous);
@@ -114,7 +114,7 @@ class SabrTrainingTest extends EngineTest {
   }
 
   private double loss(TrainingMethod method, Network net, NDArray x, NDArray y, double eps) {
-    StepInput step = new StepInput(net, x, y, eps, 0.1, BatchStatistics.training(), manager);
+    StepInput step = new StepInput(net, x, y, eps, 0.1, 0, BatchStatistics.training(), manager);
     return method.loss(step, method.prepare(step)).loss().getFloat();
   }
 }

@@ -33,7 +33,8 @@ class StepGradientLifetimeTest extends EngineTest {
         SabrTraining.withLambda(0.4), MtlIbpTraining.withAlpha(0.5),
         TapsTraining.withClassifier(3),
         new StapsTraining(0.4, new PgdAttack(3, 0.25, 1, true), TapsTraining.withClassifier(3)),
-        new ExpectedBoundsTraining(2.0), PgdTraining.tenSteps(), new StandardTraining());
+        ColtTraining.recipe(), new ExpectedBoundsTraining(2.0), PgdTraining.tenSteps(),
+        new StandardTraining());
   }
 
   @ParameterizedTest
@@ -70,7 +71,7 @@ class StepGradientLifetimeTest extends EngineTest {
         }
       }
       List<NDArray> saved = running.stream().map(NDArray::duplicate).toList();
-      StepInput input = new StepInput(net, x, y, 0.05, 0.1, BatchStatistics.training(), step);
+      StepInput input = new StepInput(net, x, y, 0.05, 0.1, 0, BatchStatistics.training(), step);
       NDList prepared = method.prepare(input);
       List<ByteBuffer> reused = List.of();
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {

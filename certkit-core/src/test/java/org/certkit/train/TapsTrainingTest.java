@@ -81,7 +81,7 @@ class TapsTrainingTest extends EngineTest {
       double eps = 0.05;
       PgdAttack attack = new PgdAttack(5, 0.25, 1, true);
       TapsTraining affine = new TapsTraining(1, 10, 0.5, 4, 1, 0);
-      StepInput step = new StepInput(net, x, y, eps, eps, BatchStatistics.training(), manager);
+      StepInput step = new StepInput(net, x, y, eps, eps, 0, BatchStatistics.training(), manager);
       StapsTraining staps = new StapsTraining(0.5, attack, affine);
       NDList prepared = staps.prepare(step);
       double small = new SabrTraining(0.5, attack, 1, 0).loss(step, new NDList(prepared.get(0)))
@@ -104,7 +104,7 @@ class TapsTrainingTest extends EngineTest {
       NDArray x = TinyNetworks.inputs(manager, net, 8).toType(DataType.FLOAT32, false);
       NDArray y = TinyNetworks.labels(manager, 8, 4);
       TapsTraining method = new TapsTraining(3, 5, 0.5, 4, 0.7, 0);
-      StepInput step = new StepInput(net, x, y, 0.05, 0.05, BatchStatistics.training(), manager);
+      StepInput step = new StepInput(net, x, y, 0.05, 0.05, 0, BatchStatistics.training(), manager);
       NDList points = method.prepare(step);
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         collector.backward(method.loss(step, points).loss());
@@ -118,7 +118,7 @@ class TapsTrainingTest extends EngineTest {
   }
 
   private double loss(TrainingMethod method, Network net, NDArray x, NDArray y, double eps) {
-    StepInput step = new StepInput(net, x, y, eps, eps, BatchStatistics.training(), manager);
+    StepInput step = new StepInput(net, x, y, eps, eps, 0, BatchStatistics.training(), manager);
     return method.loss(step, method.prepare(step)).loss().getFloat();
   }
 }

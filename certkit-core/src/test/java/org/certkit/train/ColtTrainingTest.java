@@ -1,0 +1,104 @@
+package org.certkit.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import java.util.List;
+import org.certkit.attack.PgdAttack;
+import org.certkit.domain.Box;
+import org.certkit.domain.ConcreteDomain;
+import org.certkit.domain.ZonotopeDomain;
+import org.certkit.loss.Losses;
+import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.net.TinyNetworks;
+import org.certkit.testing.EngineTest;
+import org.junit.jupiter.api.Test;
+
+class ColtTrainingTest extends EngineTest {
+
+  private static final ColtTraining COLT =
+      new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3);
+
+  /**
+   * The fully connected test net (Normalize, Flatten, Linear, ReLU, Linear, ReLU, Linear) has
+   * three stages: the input, then its ReLUs at nodes 3 and 5; each holds a third of the run and
+   * mixes in the previous stage's loss over its first half.
+   */
+  @Test
+  void stagesFollowTheReluLayersAndTheRunsProgress() {
+    try (Network net = TinyNetworks.fc(manager, 1)) {
+      assertEquals(List.of(-1, 3, 5), ColtTraining.latents(net));
+    }
+    assertEquals(0, ColtTraining.stage(0, 3));
+    assertEquals(0, ColtTraining.stage(0.33, 3));
+    assertEquals(1, ColtTraining.stage(0.34, 3));
+    assertEquals(2, ColtTraining.stage(0.99, 3));
+    assertEquals(1, COLT.currentWeight(0.2, 3), 1e-12);
+    assertEquals(0.5, COLT.currentWeight(1.0 / 3 + 1.0 / 12, 3), 1e-12);
+    assertEquals(1, COLT.currentWeight(1.0 / 3 + 1.0 / 6 + 1e-9, 3), 1e-12);
+    assertThrows(IllegalArgumentException.class,
+        () -> ColtTraining.latents(TinyNetworks.residual(manager, 1)));
+  }
+
+  /**
+   * A latent point of stage 1 lies in the box of the zonotope of the eps-ball at that ReLU, and
+   * its cross-entropy through the rest of the network is at least that of the clean input's
+   * latent value (a point of the same zonotope).
+   */
+  @Test
+  void latentPointsLieInTheZonotopeAndRaiseTheLoss() {
+    manager.getEngine().setRandomSeed(5);
+    try (Network net = TinyNetworks.fc(manager, 2)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 7).toType(DataType.FLOAT32, false);
+      NDArray y = TinyNetworks.labels(manager, 7, net.numClasses());
+      double eps = 0.1;
+      StepInput step = new StepInput(net, x, y, eps, eps, 0.5, BatchStatistics.training(),
+          manager);
+      NDArray point = COLT.point(step, 3);
+      BatchStatistics eval = BatchStatistics.evaluation();
+      Box box = new ZonotopeDomain().propagate(net, ZonotopeDomain.of(Box.linfBall(x, eps)), 4,
+          eval).getLast().box();
+      assertTrue(point.gte(box.lower().sub(1e-5f)).all().getBoolean(), "below the latent box");
+      assertTrue(point.lte(box.upper().add(1e-5f)).all().getBoolean(), "above the latent box");
+      List<org.certkit.net.Layer> after = net.layers().subList(4, net.layers().size());
+      NDArray cleanLatent = ConcreteDomain.forward(net.layers().subList(0, 4), 0, x, eval);
+      double attacked = Losses.crossEntropy(ConcreteDomain.forward(after, 4, point, eval), y)
+          .getFloat();
+      double clean = Losses.crossEntropy(ConcreteDomain.forward(after, 4, cleanLatent, eval), y)
+          .getFloat();
+      assertTrue(attacked > clean, "attacked " + attacked + " vs clean " + clean);
+    }
+  }
+
+  /**
+   * While a stage mixes, the loss is {@code w L_s + (1 - w) L_(s-1)} of the two stages' points,
+   * here at {@code w = 1/2}; before and after, the current stage's alone.
+   */
+  @Test
+  void mixingBlendsThePreviousStagesLoss() {
+    manager.getEngine().setRandomSeed(6);
+    try (Network net = TinyNetworks.fc(manager, 3)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 5).toType(DataType.FLOAT32, false);
+      NDArray y = TinyNetworks.labels(manager, 5, net.numClasses());
+      double progress = 2.0 / 3 + 1.0 / 12;
+      StepInput step = new StepInput(net, x, y, 0.1, 0.1, progress,
+          BatchStatistics.training(), manager);
+      NDList points = COLT.prepare(step);
+      assertEquals(2, points.size());
+      double loss = COLT.loss(step, points).loss().getFloat();
+      double current = Losses.crossEntropy(ConcreteDomain.forward(net.layers().subList(6, 7), 6,
+          points.get(0), step.stats()), y).getFloat();
+      double previous = Losses.crossEntropy(ConcreteDomain.forward(net.layers().subList(4, 7),
+          4, points.get(1), step.stats()), y).getFloat();
+      assertEquals(0.5 * current + 0.5 * previous, loss, 1e-5);
+      StepInput later = new StepInput(net, x, y, 0.1, 0.1, 0.95, BatchStatistics.training(),
+          manager);
+      assertEquals(1, COLT.prepare(later).size());
+    }
+  }
+}
