@@ -24,6 +24,7 @@ public final class ExperimentRegistry {
         FirstPaperSweeps.sabrLambda(),
         FirstPaperSweeps.stapsClassifier(),
         FirstPaperSweeps.sabrWidth(),
+        FirstPaperSweeps.methodsOnCnn4(),
         new ExpectedCoverageExperiment(),
         new ExpectedCoverageDepthExperiment(),
         new ExpectedWidthExperiment(),

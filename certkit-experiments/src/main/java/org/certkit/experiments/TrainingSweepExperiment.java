@@ -118,6 +118,23 @@ public final class TrainingSweepExperiment implements Experiment {
   public record Trend(String name, String axis, String series, Measure measure, Shape shape) {}
 
   /**
+   * A claim that series are ordered at every abscissa of an axis, written to the headline as one
+   * boolean per abscissa ({@code name_x}).
+   *
+   * @param name headline key prefix
+   * @param axis the axis
+   * @param measure the quantity
+   * @param descending the series, largest value first; strictly ordered
+   */
+  public record Ordering(String name, String axis, Measure measure, List<String> descending) {
+
+    /** Copies the series. */
+    public Ordering {
+      descending = List.copyOf(descending);
+    }
+  }
+
+  /**
    * What runs.
    *
    * @param dataset training and test data
@@ -129,17 +146,19 @@ public final class TrainingSweepExperiment implements Experiment {
    * @param certification certifier of the certified accuracy
    * @param axes the axes, in panel-row order
    * @param cells the cells, each on one of the axes
-   * @param trends the claims checked
+   * @param trends the claims on the shape of a series
+   * @param orderings the claims on the order of the series
    */
   public record Parameters(DatasetName dataset, int epochs, int trainSamples, int testSamples,
       int trainCertifySamples, int pgdEvalSteps, Certifier.Method certification,
-      List<Axis> axes, List<Cell> cells, List<Trend> trends) {
+      List<Axis> axes, List<Cell> cells, List<Trend> trends, List<Ordering> orderings) {
 
     /** Validates sizes and references. */
     public Parameters {
       axes = List.copyOf(axes);
       cells = List.copyOf(cells);
       trends = List.copyOf(trends);
+      orderings = List.copyOf(orderings);
       Objects.requireNonNull(dataset, "dataset");
       Objects.requireNonNull(certification, "certification");
       if (epochs < 1 || trainSamples < 0 || testSamples < 1 || trainCertifySamples < 0
@@ -158,6 +177,11 @@ public final class TrainingSweepExperiment implements Experiment {
       for (Trend t : trends) {
         if (!names.contains(t.axis())) {
           throw new IllegalArgumentException("trend on unknown axis " + t.axis());
+        }
+      }
+      for (Ordering o : orderings) {
+        if (!names.contains(o.axis())) {
+          throw new IllegalArgumentException("ordering on unknown axis " + o.axis());
         }
       }
     }
@@ -329,6 +353,27 @@ public final class TrainingSweepExperiment implements Experiment {
       double[] y = line.stream().mapToDouble(o -> o.value(t.measure())).toArray();
       headline.put(t.name(), line.size() >= 3 || t.shape() != Shape.VALLEY
           ? holds(t.shape(), y) : "too few cells");
+    }
+    for (Ordering order : p.orderings()) {
+      Map<String, List<Outcome>> lines = bySeries(outcomes, order.axis());
+      double[] xs = outcomes.stream().filter(o -> o.cell().axis().equals(order.axis()))
+          .mapToDouble(o -> o.cell().x()).distinct().sorted().toArray();
+      for (double x : xs) {
+        double[] values = new double[order.descending().size()];
+        boolean complete = true;
+        for (int i = 0; i < values.length; i++) {
+          Outcome o = lines.getOrDefault(order.descending().get(i), List.of()).stream()
+              .filter(c -> c.cell().x() == x).findFirst().orElse(null);
+          complete &= o != null;
+          values[i] = o == null ? Double.NaN : o.value(order.measure());
+        }
+        boolean ordered = complete;
+        for (int i = 1; i < values.length && ordered; i++) {
+          ordered = values[i - 1] > values[i];
+        }
+        headline.put(order.name() + "_" + BigDecimal.valueOf(x).stripTrailingZeros()
+            .toPlainString(), complete ? ordered : "missing series");
+      }
     }
     for (Outcome o : outcomes) {
       for (Measure m : p.measures()) {

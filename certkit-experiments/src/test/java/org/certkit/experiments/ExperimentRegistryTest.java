@@ -14,6 +14,7 @@ class ExperimentRegistryTest {
   void listsTheExperimentsInOrder() {
     assertEquals(List.of("s1-fig1", "s1-fig2", "s1-fig3", "s1-fig7", "s1-fig8", "s1-cnn-depth",
         "s1-trained-tightness", "s1-fig4", "s1-fig5", "s1-fig6", "s1-fig9", "s1-table1",
+        "s1-table2",
         "s2-fig1a", "s2-fig1b", "s2-fig2", "s2-fig3", "s2-fig4", "s2-fig5",
         "s2-fig6", "s2-table1", "s2-appE", "s2-appF"),
         ExperimentRegistry.ids());
@@ -48,7 +49,8 @@ class ExperimentRegistryTest {
       ExpectedTrueBoundsExperiment.Parameters.of(scale);
       ExpectedBoundsFailureExperiment.Parameters.of(scale);
       WeightHistogramExperiment.Parameters.of(scale);
-      for (String id : List.of("s1-fig4", "s1-fig5", "s1-fig6", "s1-fig9", "s1-table1")) {
+      for (String id : List.of("s1-fig4", "s1-fig5", "s1-fig6", "s1-fig9", "s1-table1",
+          "s1-table2")) {
         ((TrainingSweepExperiment) ExperimentRegistry.require(id)).parameters(scale);
       }
     }

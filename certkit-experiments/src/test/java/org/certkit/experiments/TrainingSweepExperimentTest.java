@@ -13,6 +13,7 @@ import org.certkit.data.DatasetName;
 import org.certkit.experiments.TrainingSweepExperiment.Axis;
 import org.certkit.experiments.TrainingSweepExperiment.Cell;
 import org.certkit.experiments.TrainingSweepExperiment.Measure;
+import org.certkit.experiments.TrainingSweepExperiment.Ordering;
 import org.certkit.experiments.TrainingSweepExperiment.Parameters;
 import org.certkit.experiments.TrainingSweepExperiment.Shape;
 import org.certkit.experiments.TrainingSweepExperiment.Trend;
@@ -48,7 +49,8 @@ class TrainingSweepExperimentTest {
     Parameters p = new Parameters(DatasetName.MNIST, 1, 0, 8, 8, 2, Certifier.Method.IBP,
         List.of(new Axis("lambda", "lambda", true), new Axis("width", "width", true)), cells,
         List.of(new Trend("tightness_rises_with_lambda", "lambda", "sabr", Measure.TIGHTNESS,
-            Shape.RISING)));
+            Shape.RISING)),
+        List.of(new Ordering("clean_sabr_ibp", "width", Measure.CLEAN, List.of("sabr", "ibp"))));
     TrainingSweepExperiment experiment = new TrainingSweepExperiment("test-sweep", "A sweep",
         "none", scale -> p, List.of("a note"));
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -68,6 +70,8 @@ class TrainingSweepExperimentTest {
         assertTrue(tightness > 0 && tightness <= 1 + 1e-9, row.toString());
       }
       assertTrue(result.headline().get("tightness_rises_with_lambda") instanceof Boolean);
+      assertEquals("missing series", result.headline().get("clean_sabr_ibp_0.5"),
+          "no SABR cell on the width axis");
       assertFalse(log.stream().anyMatch(l -> l.contains("trained before")), log.toString());
 
       log.clear();
