@@ -28,16 +28,19 @@ import org.certkit.spec.Specification;
 
 /**
  * The zonotope domain (DeepZ, Singh et al. 2018): every node's value set is over-approximated by
- * {@code c + sum_g e_g G_g} with error terms {@code e} in {@code [-1, 1]^G} shared across the
- * network, so affine layers are exact and only activations lose precision.
+ * {@code c + sum_g e_g G_g + d * e'} with shared error terms {@code e} in {@code [-1, 1]^G} and
+ * one private error term {@code e'_j} in {@code [-1, 1]} per coordinate, so affine layers are
+ * exact and only activations lose precision.
  *
- * <p>Affine layers map the centre by the layer and the generators by its linear part. A ReLU with
- * bounds {@code l < 0 < u} (from the zonotope's own box) becomes {@code lambda x + mu + mu e_new}
- * with {@code lambda = u / (u - l)} and {@code mu = -lambda l / 2}, the area-minimal parallelogram;
- * Sigmoid and Tanh use DeepZ's slope {@code min(f'(l), f'(u))}; MaxPool drops to the box of its
- * interval bounds. Fresh error terms get global indices, so the two inputs of an {@link Add} line
- * up; a batch's fresh terms are the neurons loose in at least one of its examples, which keeps
- * the generators as few as the batch allows.
+ * <p>Affine layers map the centre by the layer and the generators by its linear part; before
+ * that, the private terms become shared ones (each example's own nonzero coordinates, so a layer
+ * adds as many terms as its loosest example needs). Coordinate-wise layers keep private terms
+ * private: a ReLU with bounds {@code l < 0 < u} (from the zonotope's own box) becomes
+ * {@code lambda x + mu + mu e_new} with {@code lambda = u / (u - l)} and
+ * {@code mu = -lambda l / 2}, the area-minimal parallelogram, and {@code lambda d + mu} is the
+ * new private radius; Sigmoid and Tanh use DeepZ's slope {@code min(f'(l), f'(u))}; MaxPool
+ * drops to the box of its interval bounds. Shared terms get global indices, so the two inputs of
+ * an {@link Add} line up; their private terms add as independent ones.
  *
  * <p>Computed in the arrays' floating-point type with rounding to nearest, so it is not sound for
  * certificates ({@link #sound()} is false); it serves COLT's latent adversarial training, which
@@ -46,17 +49,18 @@ import org.certkit.spec.Specification;
 public final class ZonotopeDomain implements BoundDomain {
 
   /**
-   * A batch of zonotopes {@code centre + sum_g e_g generators[:, g]}, {@code e} in
-   * {@code [-1, 1]^G}.
+   * A batch of zonotopes {@code centre + sum_g e_g generators[:, g] + privates * e'}, with
+   * {@code e} in {@code [-1, 1]^G} and {@code e'} in {@code [-1, 1]} per coordinate.
    *
    * @param centre batch-first centres {@code [N, ...]}
    * @param generators {@code [N, G, ...]}, the centre's shape after the generator axis
+   * @param privates {@code [N, ...]}, at least 0: the radius of each coordinate's private term
    */
-  public record Zonotope(NDArray centre, NDArray generators) {
+  public record Zonotope(NDArray centre, NDArray generators, NDArray privates) {
 
-    /** Per coordinate, the radius {@code sum_g |G_g|} of the zonotope's bounding box. */
+    /** Per coordinate, the radius {@code sum_g |G_g| + d} of the zonotope's bounding box. */
     public NDArray radius() {
-      return generators.abs().sum(new int[] {1});
+      return generators.abs().sum(new int[] {1}).add(privates);
     }
 
     /** The bounding box. */
@@ -64,23 +68,23 @@ public final class ZonotopeDomain implements BoundDomain {
       return new Box(centre, radius());
     }
 
-    /** The number of error terms {@code G}. */
+    /** The number of shared error terms {@code G}. */
     public long terms() {
       return generators.getShape().get(1);
     }
 
     /**
-     * The point of error terms {@code e} ({@code [N, G]}, in {@code [-1, 1]}):
-     * {@code centre + sum_g e_g G_g}.
+     * The point of shared terms {@code e} ({@code [N, G]}) and private terms {@code p} (the
+     * centre's shape), all in {@code [-1, 1]}: {@code centre + sum_g e_g G_g + privates * p}.
      */
-    public NDArray point(NDArray e) {
+    public NDArray point(NDArray e, NDArray p) {
       NDArray flat = flatGenerators(generators, centre);
       NDArray offset = e.expandDims(1).toType(flat.getDataType(), false).matMul(flat)
           .squeeze(1);
-      return centre.add(offset.reshape(centre.getShape()));
+      return centre.add(offset.reshape(centre.getShape())).add(privates.mul(p));
     }
 
-    /** This zonotope with zero generators appended up to {@code total} error terms. */
+    /** This zonotope with zero generators appended up to {@code total} shared terms. */
     Zonotope padTo(long total) {
       long missing = total - terms();
       if (missing == 0) {
@@ -90,7 +94,7 @@ public final class ZonotopeDomain implements BoundDomain {
       Shape zeros = new Shape(shape.get(0), missing).addAll(shape.slice(2));
       NDManager m = generators.getManager();
       return new Zonotope(centre, generators.concat(m.zeros(zeros, generators.getDataType()),
-          1));
+          1), privates);
     }
   }
 
@@ -105,23 +109,20 @@ public final class ZonotopeDomain implements BoundDomain {
     return false;
   }
 
-  /**
-   * The input region as a zonotope: one error term per coordinate whose radius is positive in at
-   * least one example of the batch.
-   */
+  /** The input region as a zonotope: the box's radius as private terms. */
   public static Zonotope of(Box input) {
     NDArray r = input.radius();
     Shape shape = r.getShape();
     NDArray none = r.getManager().zeros(new Shape(shape.get(0), 0).addAll(shape.slice(1)),
         r.getDataType());
-    return new Zonotope(input.centre(), none.concat(fresh(r), 1));
+    return new Zonotope(input.centre(), none, r);
   }
 
   /**
    * The zonotopes of the first {@code count} nodes of {@code network} for {@code input}.
    *
    * @param stats BatchNorm statistics (in training, recorded by a clean pass of the step)
-   * @return one zonotope per node, in node order; all with the same number of error terms
+   * @return one zonotope per node, in node order; all with the same number of shared terms
    */
   public List<Zonotope> propagate(Network network, Zonotope input, int count,
       BatchStatistics stats) {
@@ -140,31 +141,44 @@ public final class ZonotopeDomain implements BoundDomain {
     Zonotope z = inputs.getFirst();
     NDArray c = z.centre();
     NDArray g = z.generators();
+    NDArray d = z.privates();
     return switch (layer) {
-      case Linear l -> new Zonotope(LayerOps.linear(c, l.weight(), l.bias()),
-          LayerOps.perSlice(g, s -> LayerOps.linear(s, l.weight(), null)));
-      case Conv2d cv -> new Zonotope(
-          LayerOps.conv2d(c, cv.weight(), cv.bias(), cv.stride(), cv.padding()),
-          LayerOps.perSlice(g, s -> LayerOps.conv2d(s, cv.weight(), null, cv.stride(),
-              cv.padding())));
+      case Linear l -> {
+        Zonotope s = shared(z, total);
+        yield new Zonotope(LayerOps.linear(c, l.weight(), l.bias()),
+            LayerOps.perSlice(s.generators(), x -> LayerOps.linear(x, l.weight(), null)),
+            zerosLike(c, LayerOps.linear(c, l.weight(), null)));
+      }
+      case Conv2d cv -> {
+        Zonotope s = shared(z, total);
+        NDArray centre = LayerOps.conv2d(c, cv.weight(), cv.bias(), cv.stride(), cv.padding());
+        yield new Zonotope(centre, LayerOps.perSlice(s.generators(),
+            x -> LayerOps.conv2d(x, cv.weight(), null, cv.stride(), cv.padding())),
+            centre.zerosLike());
+      }
+      case AvgPool p -> {
+        Zonotope s = shared(z, total);
+        NDArray centre = LayerOps.avgPool(c, p);
+        yield new Zonotope(centre, LayerOps.perSlice(s.generators(),
+            x -> LayerOps.avgPool(x, p)), centre.zerosLike());
+      }
       case Flatten f -> new Zonotope(c.reshape(c.getShape().get(0), -1),
-          flatGenerators(g, c));
+          flatGenerators(g, c), d.reshape(d.getShape().get(0), -1));
       case Normalize n -> {
         NDArray std = LayerOps.perChannel(n.std(), c);
         yield new Zonotope(c.sub(LayerOps.perChannel(n.mean(), c)).div(std),
-            g.div(std.expandDims(1)));
+            g.div(std.expandDims(1)), d.div(std));
       }
       case BatchNorm b -> {
         BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(index, b), c);
-        yield new Zonotope(affine.apply(c), g.mul(affine.scale().expandDims(1)));
+        yield new Zonotope(affine.apply(c), g.mul(affine.scale().expandDims(1)),
+            d.mul(affine.scale().abs()));
       }
-      case AvgPool p -> new Zonotope(LayerOps.avgPool(c, p),
-          LayerOps.perSlice(g, s -> LayerOps.avgPool(s, p)));
       case Add a -> {
-        Zonotope other = ConcreteDomain.second(inputs, index);
         Zonotope x = z.padTo(total[0]);
-        Zonotope y = other.padTo(total[0]);
-        yield new Zonotope(x.centre().add(y.centre()), x.generators().add(y.generators()));
+        Zonotope y = ConcreteDomain.second(inputs, index).padTo(total[0]);
+        yield new Zonotope(x.centre().add(y.centre()), x.generators().add(y.generators()),
+            x.privates().add(y.privates()));
       }
       case Relu r -> relu(z, total);
       case Sigmoid s -> sShaped(z, total, false);
@@ -176,10 +190,15 @@ public final class ZonotopeDomain implements BoundDomain {
         NDArray centre = pooled.centre();
         Shape none = new Shape(centre.getShape().get(0), total[0])
             .addAll(centre.getShape().slice(1));
-        yield withFresh(new Zonotope(centre, c.getManager().zeros(none, c.getDataType())),
-            pooled.radius(), total);
+        yield new Zonotope(centre, c.getManager().zeros(none, c.getDataType()),
+            pooled.radius());
       }
     };
+  }
+
+  /** Zeros shaped like {@code shapeOf}, in the manager of {@code like}. */
+  private static NDArray zerosLike(NDArray like, NDArray shapeOf) {
+    return like.getManager().zeros(shapeOf.getShape(), like.getDataType());
   }
 
   /** DeepZ's ReLU: exact where stable, the minimal-area parallelogram where loose. */
@@ -193,7 +212,7 @@ public final class ZonotopeDomain implements BoundDomain {
     NDArray width = u.sub(l).maximum(Constants.scalar(l, Float.MIN_NORMAL));
     NDArray lambda = u.div(width).mul(loose).add(active);
     NDArray mu = l.mul(lambda).mul(loose).mul(Constants.scalar(l, -0.5f));
-    return withFresh(scaled(z, total, lambda, mu), mu, total);
+    return scaled(z, total, lambda, mu, mu);
   }
 
   /**
@@ -213,43 +232,52 @@ public final class ZonotopeDomain implements BoundDomain {
     NDArray half = Constants.scalar(l, 0.5f);
     NDArray shift = fu.add(fl).sub(lambda.mul(u.add(l))).mul(half);
     NDArray mu = fu.sub(fl).sub(lambda.mul(u.sub(l))).mul(half).maximum(Constants.scalar(l, 0));
-    Zonotope linear = scaled(z, total, lambda, shift);
-    return withFresh(linear, mu, total);
-  }
-
-  /** {@code lambda * z + shift}, coordinate-wise, over all global error terms. */
-  private static Zonotope scaled(Zonotope z, long[] total, NDArray lambda, NDArray shift) {
-    Zonotope aligned = z.padTo(total[0]);
-    return new Zonotope(aligned.centre().mul(lambda).add(shift),
-        aligned.generators().mul(lambda.expandDims(1)));
-  }
-
-  /** {@code z} plus one fresh error term of size {@code mu} per coordinate loose in the batch. */
-  private static Zonotope withFresh(Zonotope z, NDArray mu, long[] total) {
-    NDArray added = fresh(mu);
-    total[0] += added.getShape().get(1);
-    return new Zonotope(z.centre(), z.generators().concat(added, 1));
+    return scaled(z, total, lambda, shift, mu);
   }
 
   /**
-   * Generators {@code [N, U, ...]} holding {@code size} ({@code [N, ...]}, at least 0) at each of
-   * the {@code U} coordinates where it is positive for some example, one coordinate each.
+   * {@code lambda * z + shift} coordinate-wise ({@code lambda >= 0}) plus a private term of
+   * radius {@code extra}: the private radius becomes {@code lambda d + extra}.
+   */
+  private static Zonotope scaled(Zonotope z, long[] total, NDArray lambda, NDArray shift,
+      NDArray extra) {
+    Zonotope aligned = z.padTo(total[0]);
+    return new Zonotope(aligned.centre().mul(lambda).add(shift),
+        aligned.generators().mul(lambda.expandDims(1)),
+        aligned.privates().mul(lambda).add(extra));
+  }
+
+  /** {@code z} with its private terms turned into shared ones (fresh global indices). */
+  private static Zonotope shared(Zonotope z, long[] total) {
+    NDArray added = fresh(z.privates());
+    Zonotope aligned = z.padTo(total[0]);
+    total[0] += added.getShape().get(1);
+    return new Zonotope(aligned.centre(), aligned.generators().concat(added, 1),
+        aligned.privates().zerosLike());
+  }
+
+  /**
+   * Generators {@code [N, U, ...]} holding {@code size} ({@code [N, ...]}, at least 0) at the
+   * coordinates where it is positive, one coordinate each: example {@code n}'s first terms are
+   * its own positive coordinates, and {@code U} is the largest count of the batch (an example
+   * with fewer gets zero generators in the remaining terms).
    */
   private static NDArray fresh(NDArray size) {
     Shape shape = size.getShape();
     long n = shape.get(0);
-    NDArray flat = size.reshape(n, -1);
-    long dims = flat.getShape().get(1);
-    NDArray used = flat.stopGradient().gt(Constants.scalar(flat, 0)).toType(DataType.INT32, false)
-        .sum(new int[] {0}).gt(0);
-    NDArray positions = used.nonzero().reshape(-1);
-    long count = positions.getShape().get(0);
+    long dims = shape.size() / n;
+    NDArray flat = size.reshape(n, dims);
+    NDArray positive = flat.stopGradient().gt(Constants.scalar(flat, 0))
+        .toType(DataType.FLOAT32, false);
+    long count = n == 0 ? 0 : positive.sum(new int[] {1}).max().toType(DataType.INT64, false)
+        .getLong();
     if (count == 0) {
       return flat.getManager().zeros(new Shape(n, 0).addAll(shape.slice(1)), size.getDataType());
     }
+    // Each example's positive coordinates first (argsort of -mask), then any others.
+    NDArray positions = positive.neg().argSort(1).get(":, :" + count);
     NDArray selector = positions.oneHot((int) dims).toType(size.getDataType(), false);
-    return selector.expandDims(0).mul(flat.expandDims(1))
-        .reshape(new Shape(n, count).addAll(shape.slice(1)));
+    return selector.mul(flat.expandDims(1)).reshape(new Shape(n, count).addAll(shape.slice(1)));
   }
 
   @Override
@@ -264,7 +292,8 @@ public final class ZonotopeDomain implements BoundDomain {
 
   /**
    * Lower bounds of the specification's rows over the output zonotope:
-   * {@code a c + b - sum_g |a G_g|} for each row {@code a y + b}, tighter than over its box.
+   * {@code a c + b - sum_g |a G_g| - |a| d} for each row {@code a y + b}, tighter than over its
+   * box.
    */
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
@@ -291,7 +320,7 @@ public final class ZonotopeDomain implements BoundDomain {
     }
     NDArray centreTerm = matrix.matMul(c.expandDims(2)).squeeze(2).add(offset);
     NDArray spread = out.generators().matMul(matrix.transpose(0, 2, 1)).abs()
-        .sum(new int[] {1});
+        .sum(new int[] {1}).add(matrix.abs().matMul(out.privates().expandDims(2)).squeeze(2));
     return centreTerm.sub(spread);
   }
 }

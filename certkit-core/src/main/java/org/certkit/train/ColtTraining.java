@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
@@ -28,8 +29,9 @@ import org.certkit.net.Relu;
  *
  * <p>The run is split into stages of equal length: stage 0 is PGD training in the input box; stage
  * {@code s >= 1} trains at the output of the network's {@code s}-th ReLU. There the zonotope
- * {@code c + G e} of the eps-ball ({@link ZonotopeDomain}) is the latent region, a sign-gradient
- * PGD over the error terms {@code e} in {@code [-1, 1]} finds the latent point of largest
+ * {@code c + G e + d e'} of the eps-ball ({@link ZonotopeDomain}) is the latent region, a
+ * sign-gradient PGD over the error terms {@code e, e'} in {@code [-1, 1]} finds the latent point
+ * of largest
  * cross-entropy, and the loss is the cross-entropy of the layers after the latent at that point.
  * During the first {@code mixing} share of a stage the previous stage's loss is blended in,
  * its weight falling linearly from 1 to 0. The latent point is fixed in the loss, so the layers
@@ -149,22 +151,28 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
       NDArray labels, BatchStatistics stats) {
     List<Layer> after = network.layers().subList(latent + 1, network.layers().size());
     ZonotopeDomain.Zonotope fixed = new ZonotopeDomain.Zonotope(zonotope.centre().stopGradient(),
-        zonotope.generators().stopGradient());
+        zonotope.generators().stopGradient(), zonotope.privates().stopGradient());
     NDManager manager = fixed.centre().getManager();
-    Shape terms = new Shape(fixed.centre().getShape().get(0), fixed.terms());
-    NDArray e = manager.randomUniform(-1, 1, terms, fixed.centre().getDataType());
+    DataType type = fixed.centre().getDataType();
+    NDArray e = manager.randomUniform(-1, 1, new Shape(fixed.centre().getShape().get(0),
+        fixed.terms()), type);
+    NDArray p = manager.randomUniform(-1, 1, fixed.centre().getShape(), type);
+    NDArray step = Constants.scalar(e, (float) stepSize);
     for (int s = 0; s < steps; s++) {
-      NDArray gradient;
+      NDArray towardsE;
+      NDArray towardsP;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         e.setRequiresGradient(true);
-        NDArray logits = ConcreteDomain.forward(after, latent + 1, fixed.point(e), stats);
+        p.setRequiresGradient(true);
+        NDArray logits = ConcreteDomain.forward(after, latent + 1, fixed.point(e, p), stats);
         collector.backward(Losses.crossEntropy(logits, labels));
-        gradient = e.getGradient().duplicate();
+        towardsE = e.getGradient().sign();
+        towardsP = p.getGradient().sign();
       }
-      e = e.stopGradient().add(gradient.sign().mul(Constants.scalar(gradient, (float) stepSize)))
-          .clip(-1, 1);
+      e = e.stopGradient().add(towardsE.mul(step)).clip(-1, 1);
+      p = p.stopGradient().add(towardsP.mul(step)).clip(-1, 1);
     }
-    return fixed.point(e).stopGradient();
+    return fixed.point(e, p).stopGradient();
   }
 
   @Override

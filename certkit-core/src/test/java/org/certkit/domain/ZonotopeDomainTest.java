@@ -160,7 +160,7 @@ class ZonotopeDomainTest extends EngineTest {
     }
   }
 
-  /** A point of error terms in {@code [-1, 1]} is a point of the zonotope's box. */
+  /** A point of shared and private error terms in {@code [-1, 1]} lies in the zonotope's box. */
   @Test
   void pointsOfErrorTermsLieInTheBox() {
     try (Network net = TinyNetworks.convBn(manager, 5)) {
@@ -168,7 +168,8 @@ class ZonotopeDomainTest extends EngineTest {
       ZonotopeDomain.Zonotope input = ZonotopeDomain.of(Box.linfBall(x, 0.05));
       ZonotopeDomain.Zonotope latent = ZONOTOPE.propagate(net, input, 3, EVAL).getLast();
       NDArray e = manager.randomUniform(-1, 1, new Shape(3, latent.terms()), x.getDataType());
-      NDArray point = latent.point(e);
+      NDArray p = manager.randomUniform(-1, 1, latent.centre().getShape(), x.getDataType());
+      NDArray point = latent.point(e, p);
       Box box = latent.box();
       assertTrue(point.gte(box.lower().sub(1e-6)).all().getBoolean());
       assertTrue(point.lte(box.upper().add(1e-6)).all().getBoolean());
