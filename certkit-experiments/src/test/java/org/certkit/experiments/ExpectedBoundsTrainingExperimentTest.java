@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.certkit.data.DatasetName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +85,27 @@ class ExpectedBoundsTrainingExperimentTest {
       Panel panel = result.figure().panels().get(0);
       assertEquals(5, panel.series().size());
       assertEquals(4, panel.labels().size());
+
+      // A sweep stopped before its last network finished: the rerun trains that one only.
+      List<Path> cells;
+      try (Stream<Path> list = Files.list(dir.resolve("runs"))) {
+        cells = list.sorted().toList();
+      }
+      assertEquals(rows.size(), cells.size());
+      Path unfinished = cells.stream().filter(c -> c.getFileName().toString()
+          .startsWith("dm-small_expected-bounds_eps_0.3_kappa_2")).findFirst().orElseThrow();
+      Files.delete(unfinished.resolve("model.ckpt"));
+      List<String> log = new ArrayList<>();
+      ExperimentContext again = ExperimentFiles.context(dir, manager, log);
+      ExperimentResult resumed = experiment.run(p, ExperimentFiles.randomImages(64, 1),
+          ExperimentFiles.randomImages(24, 2), again);
+      assertEquals(rows.size() - 1, log.stream().filter(l -> l.contains("trained before"))
+          .count(), log.toString());
+      assertTrue(log.stream().filter(l -> l.contains("epoch 1/1"))
+          .allMatch(l -> l.startsWith("dm-small expected-bounds eps 0.3 kappa 2")),
+          log.toString());
+      // The reused networks' rows are unchanged (eps 0.3's selection may move with the new one).
+      assertEquals(rows.subList(0, 4), resumed.table().rows().subList(0, 4));
     }
   }
 
