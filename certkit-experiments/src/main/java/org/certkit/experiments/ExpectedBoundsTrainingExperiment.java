@@ -77,7 +77,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
    *     {@link TrainingConfig#cifar10}) scaled to this length
    * @param trainSamples training images used (0 for all)
    * @param batchSize examples per training step
-   * @param learningRate initial Adam learning rate of every method
+   * @param learningRates the grid of initial Adam learning rates of IBP and expected-bound
+   *     training (the nominal network trains with the first)
+   * @param temperatures the grid of logit temperatures of IBP and expected-bound training
    * @param ibpRobustWeight weight of the IBP loss against the clean loss in IBP training
    * @param testSamples test images evaluated
    * @param pgdSteps PGD steps of the evaluation attack (step size 2.5 / steps of epsilon)
@@ -87,8 +89,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
    */
   public record Parameters(DatasetName dataset, List<String> architectures, List<Double> trainEpsilons,
       List<Double> testEpsilons, List<Double> kappas, int epochs, int trainSamples,
-      int batchSize, double learningRate, double ibpRobustWeight, int testSamples, int pgdSteps,
-      int pgdRestarts, double accuracyThreshold) {
+      int batchSize, List<Double> learningRates, List<Double> temperatures,
+      double ibpRobustWeight, int testSamples, int pgdSteps, int pgdRestarts,
+      double accuracyThreshold) {
 
     /** Validates and copies. */
     public Parameters {
@@ -100,57 +103,68 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       trainEpsilons = List.copyOf(trainEpsilons);
       testEpsilons = List.copyOf(testEpsilons);
       kappas = List.copyOf(kappas);
+      learningRates = List.copyOf(learningRates);
+      temperatures = List.copyOf(temperatures);
       if (architectures.isEmpty() || !Architectures.NAMES.containsAll(architectures)
           || architectures.stream().distinct().count() != architectures.size()) {
         throw new IllegalArgumentException("s2-fig5: architectures must be distinct names of "
             + Architectures.NAMES + ", got " + architectures);
       }
-      for (List<Double> list : List.of(trainEpsilons, testEpsilons, kappas)) {
+      for (List<Double> list : List.of(trainEpsilons, testEpsilons, kappas, learningRates,
+          temperatures)) {
         if (list.isEmpty() || list.stream().anyMatch(v -> !(v > 0))
             || list.stream().distinct().count() != list.size()) {
-          throw new IllegalArgumentException("s2-fig5: epsilons and kappas must be distinct and"
-              + " positive, got " + list);
+          throw new IllegalArgumentException("s2-fig5: epsilons, kappas, learning rates and"
+              + " temperatures must be distinct and positive, got " + list);
         }
       }
       if (trainEpsilons.stream().anyMatch(e -> e > 1) || testEpsilons.stream().anyMatch(e -> e > 1)
-          || epochs < 1 || trainSamples < 0 || batchSize < 1 || !(learningRate > 0)
+          || epochs < 1 || trainSamples < 0 || batchSize < 1
           || !(ibpRobustWeight >= 0 && ibpRobustWeight <= 1) || testSamples < 1 || pgdSteps < 1
           || pgdRestarts < 1 || !(accuracyThreshold >= 0 && accuracyThreshold <= 1)) {
         throw new IllegalArgumentException("invalid s2-fig5 parameters: epochs " + epochs
-            + ", train samples " + trainSamples + ", batch " + batchSize + ", lr "
-            + learningRate + ", IBP weight " + ibpRobustWeight + ", test samples " + testSamples
+            + ", train samples " + trainSamples + ", batch " + batchSize
+            + ", IBP weight " + ibpRobustWeight + ", test samples " + testSamples
             + ", PGD " + pgdSteps + "x" + pgdRestarts + ", threshold " + accuracyThreshold);
       }
     }
 
     /**
      * The parameters of {@code scale}. Both use the paper's epsilons, PGD robustness and
-     * accuracy threshold, Adam at 1e-3 (a value of the paper's learning-rate grid) and IBP's
-     * robust weight 0.5 (Gowal et al.'s final mix of fit and bound loss). {@code small}:
-     * {@code dm-small} only, one epoch on all 60,000 training images with batch 128, kappa in
-     * {0.1, 0.3, 1}, 1,000 test images, PGD 20 steps; sized from the measured throughput
-     * (expected-bound training about 550 images/s against 3,000 for IBP and 6,000 for standard
-     * training on two shared cores) to about 30 minutes. {@code full}: {@code dm-small} and
-     * {@code dm-medium}, 90 epochs with batch 256 (the published code's schedule length and
-     * batch), kappa in {0.03, 0.1, 0.3, 1}, the whole test set, PGD 50 steps.
+     * accuracy threshold and IBP's robust weight 0.5 (Gowal et al.'s final mix of fit and bound
+     * loss). {@code full}: the paper's grid, {@code dm-small}, {@code dm-medium} and
+     * {@code dm-large}, Adam learning rates {0.1, 1e-3, 1e-4} and temperatures {1, 1/5} for IBP
+     * and expected-bound training, kappa in {0.03, 0.1, 0.3, 1}, 90 epochs with batch 256 (the
+     * published code's schedule length and batch), the whole test set, PGD 50 steps.
+     * {@code small}: the three models and both temperatures at learning rate 1e-3 only, kappa in
+     * {0.3, 1}, training epsilons {0.1, 0.3} of MNIST's four (2/255 and 8/255 of CIFAR-10's),
+     * one epoch on 20,000 training images with batch 128, 1,000 test images, PGD 20 steps.
      */
     public static Parameters of(DatasetName dataset, Scale scale) {
-      if (dataset == DatasetName.CIFAR10) {
-        List<Double> eps = List.of(2 / 255.0, 8 / 255.0, 16 / 255.0, 0.1);
-        return switch (scale) {
-          case SMALL -> new Parameters(dataset, List.of("dm-small"), eps, eps,
-              List.of(0.1, 0.3, 1.0), 1, 0, 128, 1e-3, 0.5, 1000, 20, 1, 0.40);
-          case FULL -> new Parameters(dataset, List.of("dm-small", "dm-medium"), eps, eps,
-              List.of(0.03, 0.1, 0.3, 1.0), 90, 0, 256, 1e-3, 0.5, 10_000, 50, 1, 0.40);
-        };
-      }
-      List<Double> eps = List.of(0.1, 0.2, 0.3, 0.4);
+      boolean cifar = dataset == DatasetName.CIFAR10;
+      List<Double> eps = cifar ? List.of(2 / 255.0, 8 / 255.0, 16 / 255.0, 0.1)
+          : List.of(0.1, 0.2, 0.3, 0.4);
+      List<String> models = List.of("dm-small", "dm-medium", "dm-large");
+      double threshold = cifar ? 0.40 : 0.975;
+      List<Double> temperatures = List.of(1.0, 0.2);
       return switch (scale) {
-        case SMALL -> new Parameters(dataset, List.of("dm-small"), eps, eps,
-            List.of(0.1, 0.3, 1.0), 1, 0, 128, 1e-3, 0.5, 1000, 20, 1, 0.975);
-        case FULL -> new Parameters(dataset, List.of("dm-small", "dm-medium"), eps, eps,
-            List.of(0.03, 0.1, 0.3, 1.0), 90, 0, 256, 1e-3, 0.5, 10_000, 50, 1, 0.975);
+        case SMALL -> new Parameters(dataset, models, List.of(eps.get(0), eps.get(cifar ? 1 : 2)),
+            eps, List.of(0.3, 1.0), 1, 20_000, 128, List.of(1e-3), temperatures, 0.5, 1000, 20,
+            1, threshold);
+        case FULL -> new Parameters(dataset, models, eps, eps, List.of(0.03, 0.1, 0.3, 1.0), 90,
+            0, 256, List.of(0.1, 1e-3, 1e-4), temperatures, 0.5, 10_000, 50, 1, threshold);
       };
+    }
+
+    /** The (learning rate, temperature) pairs of the grid, learning rate major. */
+    List<double[]> optimisation() {
+      List<double[]> out = new ArrayList<>();
+      for (double lr : learningRates) {
+        for (double t : temperatures) {
+          out.add(new double[] {lr, t});
+        }
+      }
+      return out;
     }
   }
 
@@ -185,9 +199,13 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
   }
 
   /** What one trained network measured. */
-  private record Model(String architecture, TrainingMethod method, double trainEps,
-      double accuracy, double[] pgdAccuracy, double[] pgdRobustness,
+  private record Model(String architecture, TrainingMethod method, double learningRate,
+      double trainEps, double accuracy, double[] pgdAccuracy, double[] pgdRobustness,
       double certified, double trainSeconds, double imagesPerSecond, double evalSeconds) {
+
+    double temperature() {
+      return temperatureOf(method);
+    }
 
     /** The bound-loss weight of expected-bound training, NaN for the other methods. */
     double kappa() {
@@ -214,8 +232,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     int criterionTotal = 0;
     Map<String, Object> trainingSpeed = new LinkedHashMap<>();
     for (String arch : p.architectures()) {
-      Model nominal = trainAndMeasure(arch, new StandardTraining(), Double.NaN, p, train,
-          test, context);
+      Model nominal = trainAndMeasure(arch, new StandardTraining(), p.learningRates().get(0),
+          Double.NaN, p, train, test, context);
       List<Model> ibp = new ArrayList<>();
       List<Model> selected = new ArrayList<>();
       List<Model> others = new ArrayList<>();
@@ -223,23 +241,28 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       List<Long> gridMeeting = new ArrayList<>();
       rows.add(row(nominal, p, train.size(), true));
       for (double eps : p.trainEpsilons()) {
-        Model ibpModel = trainAndMeasure(arch, new IbpTraining(p.ibpRobustWeight(),
-            IbpTraining.shi().regularizerWeight()), eps, p, train, test, context);
-        ibp.add(ibpModel);
-        rows.add(row(ibpModel, p, train.size(), true));
+        List<Model> ibpGrid = new ArrayList<>();
+        for (double[] opt : p.optimisation()) {
+          ibpGrid.add(trainAndMeasure(arch, new IbpTraining(p.ibpRobustWeight(),
+              IbpTraining.shi().regularizerWeight(), opt[1]), opt[0], eps, p, train, test,
+              context));
+        }
+        Model ibpBest = select(ibpGrid, p);
+        ibp.add(ibpBest);
+        for (Model m : ibpGrid) {
+          rows.add(row(m, p, train.size(), m == ibpBest));
+        }
         List<Model> grid = new ArrayList<>();
-        for (double kappa : p.kappas()) {
-          grid.add(trainAndMeasure(arch, new ExpectedBoundsTraining(kappa), eps, p, train,
-              test, context));
+        for (double[] opt : p.optimisation()) {
+          for (double kappa : p.kappas()) {
+            grid.add(trainAndMeasure(arch, new ExpectedBoundsTraining(kappa, opt[1]), opt[0],
+                eps, p, train, test, context));
+          }
         }
         gridMeeting.add(grid.stream().filter(m -> meetsCriterion(m, nominal)).count());
-        List<Model> passing = grid.stream().filter(m -> m.accuracy() >= p.accuracyThreshold())
-            .toList();
-        Model best = passing.isEmpty()
-            ? grid.stream().max(Comparator.comparingDouble(Model::accuracy)).orElseThrow()
-            : passing.stream().max(Comparator.comparingDouble(Model::meanRobustness)
-                .thenComparingDouble(Model::accuracy)).orElseThrow();
-        selections.add(passing.isEmpty() ? "fallback (most accurate)" : "threshold");
+        Model best = select(grid, p);
+        selections.add(best.accuracy() >= p.accuracyThreshold() ? "threshold"
+            : "fallback (most accurate)");
         selected.add(best);
         for (Model m : grid) {
           rows.add(row(m, p, train.size(), m == best));
@@ -269,13 +292,17 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         criterionCount += met ? 1 : 0;
         criterionTotal++;
         headline.put(key + "_expected_kappa", best.kappa());
+        headline.put(key + "_expected_learning_rate", best.learningRate());
+        headline.put(key + "_expected_temperature", best.temperature());
+        headline.put(key + "_ibp_learning_rate", ibp.get(e).learningRate());
+        headline.put(key + "_ibp_temperature", ibp.get(e).temperature());
         headline.put(key + "_expected_selection", selections.get(e));
         headline.put(key + "_expected_minus_nominal_accuracy", accuracyGain);
         headline.put(key + "_expected_minus_nominal_mean_robustness", robustnessGain);
         headline.put(key + "_expected_accuracy", best.accuracy());
         headline.put(key + "_expected_mean_robustness", best.meanRobustness());
         headline.put(key + "_grid_networks_meeting_criterion", gridMeeting.get(e) + " of "
-            + p.kappas().size());
+            + p.kappas().size() * p.optimisation().size());
         headline.put(key + "_ibp_accuracy", ibp.get(e).accuracy());
         headline.put(key + "_ibp_mean_robustness", ibp.get(e).meanRobustness());
         headline.put(key + "_ibp_certified_accuracy", ibp.get(e).certified());
@@ -303,6 +330,28 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
             + " ibp_certified_at_train_eps is a certificate."));
   }
 
+  /** The logit temperature of IBP and expected-bound training, 1 for the nominal network. */
+  private static double temperatureOf(TrainingMethod method) {
+    return switch (method) {
+      case IbpTraining i -> i.temperature();
+      case ExpectedBoundsTraining e -> e.temperature();
+      default -> 1;
+    };
+  }
+
+  /**
+   * The paper's selection among a grid's networks: the best mean PGD robustness among those whose
+   * accuracy reaches the threshold; when none does, the most accurate.
+   */
+  private static Model select(List<Model> grid, Parameters p) {
+    List<Model> passing = grid.stream().filter(m -> m.accuracy() >= p.accuracyThreshold())
+        .toList();
+    return passing.isEmpty()
+        ? grid.stream().max(Comparator.comparingDouble(Model::accuracy)).orElseThrow()
+        : passing.stream().max(Comparator.comparingDouble(Model::meanRobustness)
+            .thenComparingDouble(Model::accuracy)).orElseThrow();
+  }
+
   /**
    * The done criterion for one expected-bound network: accuracy at most 1 point below the
    * nominal network's (up to rounding of the shares), mean PGD robustness above it.
@@ -318,24 +367,26 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     sum[1] += 1;
   }
 
-  private static Model trainAndMeasure(String arch, TrainingMethod method, double trainEps,
-      Parameters p, ImageDataset train, ImageDataset test, ExperimentContext context) {
+  private static Model trainAndMeasure(String arch, TrainingMethod method, double learningRate,
+      double trainEps, Parameters p, ImageDataset train, ImageDataset test,
+      ExperimentContext context) {
     double eps = Double.isNaN(trainEps) ? 0 : trainEps;
     TrainingConfig base = p.dataset() == DatasetName.MNIST
         ? TrainingConfig.mnist(method, eps, p.epochs(), context.seed())
         : TrainingConfig.cifar10(method, eps, p.epochs(), context.seed());
     TrainingConfig config = base.toBuilder().batchSize(p.batchSize())
-        .initialLearningRate(p.learningRate()).build();
-    String label = String.format(Locale.ROOT, "%s %s%s%s", arch, method.name(),
+        .initialLearningRate(learningRate).build();
+    String label = String.format(Locale.ROOT, "%s %s%s%s lr %s T %s", arch, method.name(),
         method instanceof StandardTraining ? "" : " eps " + text(eps),
-        method instanceof ExpectedBoundsTraining e ? " kappa " + text(e.kappa()) : "");
+        method instanceof ExpectedBoundsTraining e ? " kappa " + text(e.kappa()) : "",
+        text(learningRate), text(temperatureOf(method)));
     String key = String.format(Locale.ROOT, "evaluation-eps%s-pgd%dx%d-n%d",
         p.testEpsilons(), p.pgdSteps(), p.pgdRestarts(), test.size());
     try (NDManager manager = context.manager().newSubManager();
         TrainingRuns.Run run = new TrainingRuns(context).train(label, config,
             Architectures.Spec.of(arch), p.dataset(), train, manager)) {
-      Model m = run.measured(key, Model.class, () -> evaluate(run, arch, method, trainEps, p,
-          train.size(), test, manager));
+      Model m = run.measured(key, Model.class, () -> evaluate(run, arch, method, learningRate,
+          trainEps, p, train.size(), test, manager));
       context.progress(String.format(Locale.ROOT, "%s: accuracy %.2f%%, mean PGD robustness"
               + " %.2f%%, mean PGD accuracy %.2f%%%s (train %.0f s, %.0f images/s; eval %.0f s)",
           label, 100 * m.accuracy(), 100 * m.meanRobustness(), 100 * m.meanPgdAccuracy(),
@@ -348,7 +399,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
 
   /** Accuracy, PGD accuracy and robustness at every test epsilon, IBP at the training one. */
   private static Model evaluate(TrainingRuns.Run run, String arch, TrainingMethod method,
-      double trainEps, Parameters p, int trainImages, ImageDataset test, NDManager manager) {
+      double learningRate, double trainEps, Parameters p, int trainImages, ImageDataset test,
+      NDManager manager) {
     double eps = Double.isNaN(trainEps) ? 0 : trainEps;
     Network network = run.network();
     long evalStarted = System.nanoTime();
@@ -377,13 +429,15 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           .certifiedAccuracy();
     }
     double evalSeconds = (System.nanoTime() - evalStarted) / 1e9;
-    return new Model(arch, method, trainEps, accuracy, pgdAccuracy, robustness, certified,
+    return new Model(arch, method, learningRate, trainEps, accuracy, pgdAccuracy, robustness,
+        certified,
         run.trainSeconds(), (double) trainImages * p.epochs() / run.trainSeconds(),
         evalSeconds);
   }
 
   private static List<String> columns(Parameters p) {
-    List<String> columns = new ArrayList<>(List.of("arch", "method", "eps_train", "kappa",
+    List<String> columns = new ArrayList<>(List.of("arch", "method", "learning_rate",
+        "temperature", "eps_train", "kappa",
         "epochs", "train_samples", "test_accuracy"));
     for (double e : p.testEpsilons()) {
       columns.add("pgd_accuracy_eps_" + text(e));
@@ -398,7 +452,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
   }
 
   private static List<Object> row(Model m, Parameters p, int trainImages, boolean selected) {
-    List<Object> row = new ArrayList<>(List.of(m.architecture(), m.method().name(), m.trainEps(),
+    List<Object> row = new ArrayList<>(List.of(m.architecture(), m.method().name(),
+        m.learningRate(), m.temperature(), m.trainEps(),
         m.kappa(),
         p.epochs(), trainImages, m.accuracy()));
     for (double v : m.pgdAccuracy()) {

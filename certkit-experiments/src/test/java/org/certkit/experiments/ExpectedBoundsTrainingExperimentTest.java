@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ExpectedBoundsTrainingExperimentTest {
 
-  private static final List<String> COLUMNS = List.of("arch", "method", "eps_train", "kappa",
+  private static final List<String> COLUMNS = List.of("arch", "method", "learning_rate",
+      "temperature", "eps_train", "kappa",
       "epochs", "train_samples", "test_accuracy", "pgd_accuracy_eps_0.1",
       "pgd_accuracy_eps_0.2", "pgd_robustness_eps_0.1", "pgd_robustness_eps_0.2",
       "mean_pgd_robustness", "mean_pgd_accuracy", "ibp_certified_at_train_eps", "selected",
@@ -30,11 +31,12 @@ class ExpectedBoundsTrainingExperimentTest {
 
   /**
    * A tiny run (two training steps per network, on random images) writes the four files with one
-   * row per network: a nominal one, and per training epsilon one IBP network and one
-   * expected-bound network per kappa. In every row PGD robustness is at least PGD accuracy (both
-   * come from one attack on the prediction) and clean accuracy at least PGD accuracy. With a zero
-   * threshold every grid network qualifies, so the selected one has the best mean robustness;
-   * IBP networks are certified at their training epsilon also when it is not a test epsilon.
+   * row per network: a nominal one, and per training epsilon one IBP network per temperature and
+   * one expected-bound network per temperature and kappa. In every row PGD robustness is at
+   * least PGD accuracy (both come from one attack on the prediction) and clean accuracy at least
+   * PGD accuracy. With a zero threshold every grid network qualifies, so the selected one (of
+   * each method's grid) has the best mean robustness; IBP networks are certified at their
+   * training epsilon also when it is not a test epsilon.
    */
   @Test
   void tinyRunWritesOneRowPerNetworkAndSelectsByTheRule(@TempDir Path dir) throws Exception {
@@ -42,7 +44,8 @@ class ExpectedBoundsTrainingExperimentTest {
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.1, 0.3),
-            List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, 1e-3, 0.5, 24, 2, 1, 0.0);
+            List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, List.of(1e-3), List.of(1.0, 0.2), 0.5, 24,
+            2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 1),
@@ -51,9 +54,15 @@ class ExpectedBoundsTrainingExperimentTest {
       JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS)
           .get("headline");
       List<List<Object>> rows = result.table().rows();
-      assertEquals(1 + 2 * (1 + 2), rows.size());
-      assertEquals(List.of("standard", "ibp", "expected-bounds", "expected-bounds", "ibp",
-          "expected-bounds", "expected-bounds"), rows.stream().map(r -> r.get(1)).toList());
+      assertEquals(1 + 2 * (2 + 2 * 2), rows.size());
+      List<String> perEps = List.of("ibp", "ibp", "expected-bounds", "expected-bounds",
+          "expected-bounds", "expected-bounds");
+      List<String> methods = new ArrayList<>(List.of("standard"));
+      methods.addAll(perEps);
+      methods.addAll(perEps);
+      assertEquals(methods, rows.stream().map(r -> r.get(1)).toList());
+      assertEquals(List.of(1.0, 0.2), rows.subList(1, 3).stream()
+          .map(r -> number(r, "temperature")).toList());
       for (List<Object> row : rows) {
         for (String eps : List.of("0.1", "0.2")) {
           double pgd = number(row, "pgd_accuracy_eps_" + eps);
@@ -68,7 +77,9 @@ class ExpectedBoundsTrainingExperimentTest {
             && !row.get(1).equals("expected-bounds"), row.toString());
       }
       for (int e = 0; e < 2; e++) {
-        List<List<Object>> grid = rows.subList(2 + 3 * e, 4 + 3 * e);
+        List<List<Object>> ibpGrid = rows.subList(1 + 6 * e, 3 + 6 * e);
+        assertEquals(1, ibpGrid.stream().filter(r -> number(r, "selected") == 1).count());
+        List<List<Object>> grid = rows.subList(3 + 6 * e, 7 + 6 * e);
         assertEquals(1, grid.stream().filter(r -> number(r, "selected") == 1).count());
         double best = grid.stream().mapToDouble(r -> number(r, "mean_pgd_robustness")).max()
             .orElseThrow();
@@ -93,7 +104,8 @@ class ExpectedBoundsTrainingExperimentTest {
       }
       assertEquals(rows.size(), cells.size());
       Path unfinished = cells.stream().filter(c -> c.getFileName().toString()
-          .startsWith("dm-small_expected-bounds_eps_0.3_kappa_2")).findFirst().orElseThrow();
+          .startsWith("dm-small_expected-bounds_eps_0.3_kappa_2_lr_0.001_T_0.2-")).findFirst()
+          .orElseThrow();
       Files.delete(unfinished.resolve("model.ckpt"));
       List<String> log = new ArrayList<>();
       ExperimentContext again = ExperimentFiles.context(dir, manager, log);
@@ -102,10 +114,10 @@ class ExpectedBoundsTrainingExperimentTest {
       assertEquals(rows.size() - 1, log.stream().filter(l -> l.contains("trained before"))
           .count(), log.toString());
       assertTrue(log.stream().filter(l -> l.contains("epoch 1/1"))
-          .allMatch(l -> l.startsWith("dm-small expected-bounds eps 0.3 kappa 2")),
+          .allMatch(l -> l.startsWith("dm-small expected-bounds eps 0.3 kappa 2 lr 0.001 T 0.2")),
           log.toString());
       // The reused networks' rows are unchanged (eps 0.3's selection may move with the new one).
-      assertEquals(rows.subList(0, 4), resumed.table().rows().subList(0, 4));
+      assertEquals(rows.subList(0, 7), resumed.table().rows().subList(0, 7));
     }
   }
 
@@ -119,7 +131,8 @@ class ExpectedBoundsTrainingExperimentTest {
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.2), List.of(0.2),
-            List.of(0.5, 4.0), 1, 0, 32, 1e-2, 0.5, 40, 1, 1, 1.0);
+            List.of(0.5, 4.0), 1, 0, 32, List.of(1e-2), List.of(1.0), 0.5, 40, 1, 1,
+            1.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 3),
@@ -154,7 +167,8 @@ class ExpectedBoundsTrainingExperimentTest {
     assertEquals(0.40, full.accuracyThreshold());
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
-            List.of(2 / 255.0), List.of(0.5), 1, 0, 16, 1e-3, 0.5, 16, 1, 1, 0.0);
+            List.of(2 / 255.0), List.of(0.5), 1, 0, 16, List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1,
+            0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 3, 32, 5),
