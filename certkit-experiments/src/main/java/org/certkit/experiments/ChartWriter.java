@@ -32,7 +32,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Draws a {@link Figure} with JFreeChart into one PNG: each panel is an XY line chart with
- * linear or logarithmic axes, panels side by side. Estimates get markers only (drawn on top),
+ * linear or logarithmic axes, panels side by side in rows of the figure's columns. Estimates get markers only (drawn on top),
  * closed forms solid lines, bounds and limits dashed lines, scatter clouds small dots, bars
  * grouped side by side behind everything else; point labels are drawn above and right of their
  * points.
@@ -42,7 +42,7 @@ public final class ChartWriter {
   /** Width of one panel in pixels. */
   public static final int PANEL_WIDTH = 720;
 
-  /** Height of the image in pixels. */
+  /** Height of one panel (of the image, for one row) in pixels. */
   public static final int HEIGHT = 540;
 
   private static final Color[] PALETTE = {
@@ -60,16 +60,17 @@ public final class ChartWriter {
       Files.createDirectories(file.toAbsolutePath().getParent());
     }
     int panels = figure.panels().size();
-    BufferedImage image = new BufferedImage(PANEL_WIDTH * panels, HEIGHT,
-        BufferedImage.TYPE_INT_RGB);
+    BufferedImage image = new BufferedImage(PANEL_WIDTH * figure.width(),
+        HEIGHT * figure.rows(), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, image.getWidth(), image.getHeight());
       for (int p = 0; p < panels; p++) {
-        chart(figure.panels().get(p)).draw(g,
-            new Rectangle2D.Double(p * PANEL_WIDTH, 0, PANEL_WIDTH, HEIGHT));
+        chart(figure.panels().get(p)).draw(g, new Rectangle2D.Double(
+            (p % figure.columns()) * PANEL_WIDTH, (p / figure.columns()) * HEIGHT, PANEL_WIDTH,
+            HEIGHT));
       }
     } finally {
       g.dispose();

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
 import org.certkit.data.DatasetName;
@@ -307,13 +308,22 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         headline.put(key + "_ibp_mean_robustness", ibp.get(e).meanRobustness());
         headline.put(key + "_ibp_certified_accuracy", ibp.get(e).certified());
       }
-      panels.add(panel(arch, p, nominal, ibp, selected, others));
+      panels.add(panel(arch + ": labels are eps_train", "mean PGD robustness over eps_test "
+          + p.testEpsilons() + " (%)", Model::meanRobustness, p, nominal, ibp, selected,
+          others));
+      for (int t = 0; t < p.testEpsilons().size(); t++) {
+        int column = t;
+        panels.add(panel(arch + ", eps_test " + text(p.testEpsilons().get(t)),
+            "PGD robustness at eps_test " + text(p.testEpsilons().get(t)) + " (%)",
+            m -> m.pgdRobustness()[column], p, nominal, ibp, selected, others));
+      }
     }
     headline.put("criterion_met", criterionMet);
     headline.put("criterion_met_count", criterionCount + " of " + criterionTotal);
     headline.putAll(trainingSpeed);
     ResultTable table = new ResultTable(columns(p), rows);
-    return new ExperimentResult(p, table, new Figure(panels), headline, List.of(
+    return new ExperimentResult(p, table, new Figure(panels, 1 + p.testEpsilons().size()),
+        headline, List.of(
         "PGD robustness (the paper's measure) is the share of test images whose predicted class"
             + " PGD does not change, the attack aiming at the clean prediction, correct or not;"
             + " PGD accuracy keeps the label. Mean robustness averages the test epsilons.",
@@ -468,16 +478,21 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     return row;
   }
 
-  /** The scatter of one architecture: accuracy against mean PGD robustness, in percent. */
-  private static Panel panel(String arch, Parameters p, Model nominal, List<Model> ibp,
-      List<Model> selected, List<Model> others) {
+  /**
+   * The scatter of one architecture: accuracy against a robustness, in percent (the mean over
+   * the test epsilons: Figure 5; one test epsilon: appendix Figures 10-13).
+   */
+  private static Panel panel(String title, String yLabel, ToDoubleFunction<Model> robustness,
+      Parameters p, Model nominal, List<Model> ibp, List<Model> selected, List<Model> others) {
     List<Series> series = new ArrayList<>();
     List<PointLabel> labels = new ArrayList<>();
-    series.add(scatter("nominal", List.of(nominal), SeriesStyle.ESTIMATE));
-    series.add(scatter("IBP", ibp, SeriesStyle.ESTIMATE));
-    series.add(scatter("expected bounds (selected kappa)", selected, SeriesStyle.ESTIMATE));
+    series.add(scatter("nominal", List.of(nominal), robustness, SeriesStyle.ESTIMATE));
+    series.add(scatter("IBP (selected)", ibp, robustness, SeriesStyle.ESTIMATE));
+    series.add(scatter("expected bounds (selected)", selected, robustness,
+        SeriesStyle.ESTIMATE));
     if (!others.isEmpty()) {
-      series.add(scatter("expected bounds (other kappa)", others, SeriesStyle.SCATTER));
+      series.add(scatter("expected bounds (other grid points)", others, robustness,
+          SeriesStyle.SCATTER));
     }
     double threshold = 100 * p.accuracyThreshold();
     double top = series.stream().flatMapToDouble(s -> Arrays.stream(s.y())).max()
@@ -487,18 +502,17 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         SeriesStyle.BOUND));
     for (List<Model> group : List.of(ibp, selected)) {
       for (Model m : group) {
-        labels.add(new PointLabel(100 * m.accuracy(), 100 * m.meanRobustness(),
+        labels.add(new PointLabel(100 * m.accuracy(), 100 * robustness.applyAsDouble(m),
             text(m.trainEps())));
       }
     }
-    return new Panel(arch + ": labels are eps_train", "test accuracy (%)",
-        "mean PGD robustness over eps_test " + p.testEpsilons() + " (%)", false, false, series,
-        labels);
+    return new Panel(title, "test accuracy (%)", yLabel, false, false, series, labels);
   }
 
-  private static Series scatter(String name, List<Model> models, SeriesStyle style) {
+  private static Series scatter(String name, List<Model> models,
+      ToDoubleFunction<Model> robustness, SeriesStyle style) {
     double[] x = models.stream().mapToDouble(m -> 100 * m.accuracy()).toArray();
-    double[] y = models.stream().mapToDouble(m -> 100 * m.meanRobustness()).toArray();
+    double[] y = models.stream().mapToDouble(m -> 100 * robustness.applyAsDouble(m)).toArray();
     return new Series(name, x, y, style);
   }
 

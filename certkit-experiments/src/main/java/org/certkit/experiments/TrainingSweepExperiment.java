@@ -331,7 +331,7 @@ public final class TrainingSweepExperiment implements Experiment {
         }
       }
     }
-    return new Figure(panels);
+    return new Figure(panels, p.measures().size());
   }
 
   /** The outcomes on {@code axis}, grouped by series in first-appearance order, sorted by x. */

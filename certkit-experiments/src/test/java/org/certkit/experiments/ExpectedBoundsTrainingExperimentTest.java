@@ -96,6 +96,10 @@ class ExpectedBoundsTrainingExperimentTest {
       Panel panel = result.figure().panels().get(0);
       assertEquals(5, panel.series().size());
       assertEquals(4, panel.labels().size());
+      // Per model a row: the mean over eps_test, then one panel per eps_test (appendix C).
+      assertEquals(3, result.figure().panels().size());
+      assertEquals(3, result.figure().columns());
+      assertTrue(result.figure().panels().get(2).title().contains("eps_test 0.2"));
 
       // A sweep stopped before its last network finished: the rerun trains that one only.
       List<Path> cells;

@@ -30,8 +30,8 @@ final class ExperimentFiles {
   /**
    * Writes {@code result} and checks: all four files exist; the CSV header is
    * {@code columns} and every line has as many cells; the PNG decodes with one panel width per
-   * panel; summary.json names the experiment and holds every headline key; summary.md links the
-   * plot.
+   * column and one panel height per row; summary.json names the experiment and holds every
+   * headline key; summary.md links the plot.
    *
    * @return the parsed summary.json
    */
@@ -50,7 +50,8 @@ final class ExperimentFiles {
       assertEquals(columns.size(), cells(line), line);
     }
     BufferedImage image = ImageIO.read(output.plot().toFile());
-    assertEquals(ChartWriter.PANEL_WIDTH * result.figure().panels().size(), image.getWidth());
+    assertEquals(ChartWriter.PANEL_WIDTH * result.figure().width(), image.getWidth());
+    assertEquals(ChartWriter.HEIGHT * result.figure().rows(), image.getHeight());
     JsonNode summary = Json.MAPPER.readTree(output.summaryJson().toFile());
     assertEquals(experiment.id(), summary.get("id").asText());
     List<String> keys = new ArrayList<>();
