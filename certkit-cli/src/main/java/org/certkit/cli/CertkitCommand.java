@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TightnessCommand.class,
       BoundsCommand.class,
       VerifyCommand.class,
+      ReportCommand.class,
       ExportCommand.class,
       PropertiesCommand.class,
       ExperimentCommand.class,

@@ -91,7 +91,8 @@ final class ExperimentCommand implements Runnable {
         long start = System.nanoTime();
         ExperimentResult result = experiment.run(parsed, context);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        ExperimentOutput output = ExperimentOutput.write(experiment, context, result, elapsed);
+        ExperimentOutput output = ExperimentOutput.write(experiment, context, result, parsed,
+            elapsed);
         stdout.printf(Locale.ROOT, "%s (%s scale, %.1f s): %s%n", experiment.id(),
             parsed.name().toLowerCase(Locale.ROOT), elapsed.toMillis() / 1000.0,
             output.directory());

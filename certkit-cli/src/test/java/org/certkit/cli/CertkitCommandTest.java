@@ -54,11 +54,7 @@ class CertkitCommandTest {
 
   @BeforeAll
   static void writeFakeMnist() throws IOException {
-    Path mnist = Files.createDirectories(fakeData.resolve("mnist"));
-    writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
-    writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
-    writeIdx(mnist.resolve("t10k-images-idx3-ubyte.gz"), 10_000, true);
-    writeIdx(mnist.resolve("t10k-labels-idx1-ubyte.gz"), 10_000, false);
+    FakeMnist.write(fakeData);
   }
 
   /**
@@ -211,9 +207,9 @@ class CertkitCommandTest {
   @Test
   void truncatedDataFileIsNamedAndLeftAlone() throws IOException {
     Path mnist = Files.createDirectories(dir.resolve("data").resolve("mnist"));
-    writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
-    writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
-    writeIdx(mnist.resolve("t10k-labels-idx1-ubyte.gz"), 10_000, false);
+    FakeMnist.writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
+    FakeMnist.writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
+    FakeMnist.writeIdx(mnist.resolve("t10k-labels-idx1-ubyte.gz"), 10_000, false);
     // The header of 10000 images, then the pixels of one.
     byte[] truncated = ByteBuffer.allocate(16 + 784).putInt(0x803).putInt(10_000).putInt(28)
         .putInt(28).array();
@@ -465,20 +461,5 @@ class CertkitCommandTest {
     cli.setErr(new PrintWriter(err, true));
     int code = cli.execute(args);
     return new Run(code, out.toString(), err.toString());
-  }
-
-  /** An IDX file of {@code count} all-zero 28x28 images or labels, gzip-compressed. */
-  private static void writeIdx(Path file, int count, boolean images) throws IOException {
-    ByteBuffer header = images
-        ? ByteBuffer.allocate(16).putInt(0x803).putInt(count).putInt(28).putInt(28)
-        : ByteBuffer.allocate(8).putInt(0x801).putInt(count);
-    long body = images ? (long) count * 28 * 28 : count;
-    byte[] zeros = new byte[1 << 16];
-    try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(file), 1 << 16)) {
-      o.write(header.array());
-      for (long written = 0; written < body; written += zeros.length) {
-        o.write(zeros, 0, (int) Math.min(zeros.length, body - written));
-      }
-    }
   }
 }

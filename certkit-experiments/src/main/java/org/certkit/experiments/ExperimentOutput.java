@@ -37,15 +37,18 @@ public record ExperimentOutput(Path directory) {
   /**
    * Writes the four files of a computed result into {@code context.outputDirectory()}.
    *
+   * @param scale the scale it ran at, recorded in {@code summary.json} with the command that
+   *     reproduces it
    * @param elapsed how long the computation took, recorded in {@code summary.json}
    */
   public static ExperimentOutput write(Experiment experiment, ExperimentContext context,
-      ExperimentResult result, Duration elapsed) throws IOException {
+      ExperimentResult result, Scale scale, Duration elapsed) throws IOException {
     ExperimentOutput output = new ExperimentOutput(
         Files.createDirectories(context.outputDirectory()));
     CsvWriter.write(result.table(), output.csv());
     ChartWriter.write(result.figure(), output.plot());
-    SummaryWriter.writeJson(experiment, context, result, elapsed, output.summaryJson());
+    SummaryWriter.writeJson(experiment, context, result, scale, elapsed,
+        output.summaryJson());
     SummaryWriter.writeMarkdown(experiment, context, result, output.plot().getFileName()
         .toString(), output.summaryMarkdown());
     return output;

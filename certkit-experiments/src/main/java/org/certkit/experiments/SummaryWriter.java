@@ -25,13 +25,20 @@ public final class SummaryWriter {
 
   private SummaryWriter() {}
 
-  /** Writes {@code summary.json} through {@link Json#write}. */
+  /**
+   * Writes {@code summary.json} through {@link Json#write}: id, title, paper reference, scale,
+   * the command that reproduces the run, seed, parameters, headline, notes, time, provenance.
+   */
   public static void writeJson(Experiment experiment, ExperimentContext context,
-      ExperimentResult result, Duration elapsed, Path file) throws IOException {
+      ExperimentResult result, Scale scale, Duration elapsed, Path file) throws IOException {
     Map<String, Object> summary = new LinkedHashMap<>();
+    String scaleName = scale.name().toLowerCase(java.util.Locale.ROOT);
     summary.put("id", experiment.id());
     summary.put("title", experiment.title());
     summary.put("paper_reference", experiment.paperReference());
+    summary.put("scale", scaleName);
+    summary.put("command", "certkit experiment run " + experiment.id() + " --scale " + scaleName
+        + " --seed " + context.seed());
     summary.put("seed", context.seed());
     summary.put("parameters", parameters(result));
     summary.put("headline", result.headline());

@@ -37,7 +37,7 @@ final class ExperimentFiles {
    */
   static JsonNode writeAndCheck(Experiment experiment, ExperimentContext context,
       ExperimentResult result, List<String> columns) throws IOException {
-    ExperimentOutput output = ExperimentOutput.write(experiment, context, result,
+    ExperimentOutput output = ExperimentOutput.write(experiment, context, result, Scale.SMALL,
         Duration.ofMillis(1));
     for (Path file : List.of(output.csv(), output.plot(), output.summaryJson(),
         output.summaryMarkdown())) {
