@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "certkit",
     mixinStandardHelpOptions = true,
-    version = "certkit 0.1.0",
+    versionProvider = CertkitCommand.Version.class,
     description = "Certified robustness of neural networks: train, attack, bound and certify.",
     subcommands = {
       QuickstartCommand.class,
@@ -68,5 +68,14 @@ public final class CertkitCommand implements Runnable {
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
+  }
+
+  /** The version of the build, from the jar's manifest (the parent pom's version). */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = CertkitCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"certkit " + (version == null ? "(classes outside a jar)" : version)};
+    }
   }
 }
