@@ -1,4 +1,4 @@
-package org.certkit.cli;
+package org.certkit.data;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,12 +8,12 @@ import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 
 /** A full-size, all-zero MNIST (gzip IDX) under a data root, so that no fetch is attempted. */
-final class FakeMnist {
+public final class FakeMnist {
 
   private FakeMnist() {}
 
   /** Writes the four MNIST files under {@code root/mnist}. */
-  static void write(Path root) throws IOException {
+  public static void write(Path root) throws IOException {
     Path mnist = Files.createDirectories(root.resolve("mnist"));
     writeIdx(mnist.resolve("train-images-idx3-ubyte.gz"), 60_000, true);
     writeIdx(mnist.resolve("train-labels-idx1-ubyte.gz"), 60_000, false);
@@ -22,7 +22,7 @@ final class FakeMnist {
   }
 
   /** An IDX file of {@code count} all-zero 28x28 images or labels, gzip-compressed. */
-  static void writeIdx(Path file, int count, boolean images) throws IOException {
+  public static void writeIdx(Path file, int count, boolean images) throws IOException {
     ByteBuffer header = images
         ? ByteBuffer.allocate(16).putInt(0x803).putInt(count).putInt(28).putInt(28)
         : ByteBuffer.allocate(8).putInt(0x801).putInt(count);
