@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
 import java.util.stream.Stream;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
@@ -55,6 +56,8 @@ final class BoundsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin DataOptions data;
+
+  @Mixin ProgressOptions progress;
 
   @Mixin ModelFileOptions model;
 
@@ -161,7 +164,9 @@ final class BoundsCommand implements Callable<Integer> {
       ImageDataset test = inputs == null ? data.load(Split.TEST) : null;
       InputsFile points = inputs == null ? null : InputsFile.read(inputs, network.inputShape());
       int count = test != null ? Math.min(n, test.size()) : points.size();
+      ProgressBar bar = progress.bar("bounds", count);
       for (int i = 0; i < count; i++) {
+        bar.stepTo(i);
         try (NDManager scope = manager.newSubManager()) {
           NDArray x = test != null
               ? test.images(scope, new int[] {i}).toType(DataType.FLOAT64, false)
@@ -218,6 +223,8 @@ final class BoundsCommand implements Callable<Integer> {
               upper[shown]);
         }
       }
+      bar.stepTo(count);
+      bar.close();
     }
     double meanWidth = widthSum / examples.size();
     String name = method.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -3,8 +3,6 @@ package org.certkit.cli;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
@@ -20,6 +18,8 @@ import picocli.CommandLine.Option;
 final class EvaluationOptions {
 
   @Mixin DataOptions data;
+
+  @Mixin ProgressOptions progress;
 
   @Mixin ModelFileOptions model;
 
@@ -104,9 +104,7 @@ final class EvaluationOptions {
   private RobustnessReport evaluate(Network network, ImageDataset test, int[] chosen,
       PgdAttack attack, Certifier.Method certify, NDManager manager) throws java.io.IOException {
     int count = n == null ? test.size() : Math.min(n, test.size());
-    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("evaluating").setInitialMax(count)
-            .setStyle(ProgressBarStyle.ASCII).setConsumer(
-                new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+    try (ProgressBar bar = progress.bar("evaluating", count)) {
       StringBuilder rows = new StringBuilder(
           "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize,

@@ -79,6 +79,9 @@ final class ExperimentCommand implements Runnable {
             + " ~/.certkit/data).")
     Path dataDir;
 
+    @Option(names = "--quiet", description = "No progress lines on standard error.")
+    boolean quiet;
+
     @Override
     public Integer call() throws Exception {
       Experiment experiment = ExperimentRegistry.require(id);
@@ -87,7 +90,7 @@ final class ExperimentCommand implements Runnable {
       PrintWriter stdout = spec.commandLine().getOut();
       try (NDManager manager = NDManager.newBaseManager()) {
         ExperimentContext context = new ExperimentContext(out.resolve(experiment.id()), data,
-            seed, System.err::println, manager);
+            seed, quiet ? line -> { } : System.err::println, manager);
         long start = System.nanoTime();
         ExperimentResult result = experiment.run(parsed, context);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);

@@ -2,8 +2,6 @@ package org.certkit.cli;
 
 import java.io.PrintStream;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.certkit.train.EpochEnd;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.TrainingListener;
@@ -15,17 +13,18 @@ final class ProgressListener implements TrainingListener {
   private final PrintStream out;
   private ProgressBar bar;
 
-  ProgressListener(int epochs, PrintStream out) {
+  private final boolean quiet;
+
+  /** Epoch lines go to {@code out}; the bars to standard error unless {@code quiet}. */
+  ProgressListener(int epochs, PrintStream out, boolean quiet) {
     this.epochs = epochs;
     this.out = out;
+    this.quiet = quiet;
   }
 
   @Override
   public void epochStarted(int epoch, int batches) {
-    bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, epochs))
-        .setInitialMax(batches).setStyle(ProgressBarStyle.ASCII).setConsumer(
-            new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-        .setUpdateIntervalMillis(System.console() != null ? 500 : 30_000).build();
+    bar = ProgressOptions.bar(String.format("epoch %d/%d", epoch + 1, epochs), batches, quiet);
   }
 
   @Override

@@ -45,6 +45,8 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
+  @Mixin ProgressOptions progress;
+
   @Mixin ModelOptions model;
 
   @Mixin DeterminismOption determinism;
@@ -110,7 +112,7 @@ final class QuickstartCommand implements Callable<Integer> {
           java.util.Arrays.toString(config.learningRate().decayEpochs()));
       Trainer trainer = new Trainer(config)
           .withEvaluation(new TestSetEvaluation(test.subset(1000)))
-          .withListeners(new ProgressListener(epochs, System.out),
+          .withListeners(new ProgressListener(epochs, System.out, progress.quiet),
               new CheckpointWriter(out.resolve("model.ckpt")),
               new MetricsWriter(out.resolve("metrics.json")));
       history = trainer.train(network, train);

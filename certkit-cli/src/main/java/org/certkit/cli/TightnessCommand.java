@@ -5,10 +5,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.io.Json;
 import org.certkit.net.Network;
+import org.certkit.tightness.LocalTightness;
 import org.certkit.tightness.TightnessSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +25,8 @@ import picocli.CommandLine.Option;
 final class TightnessCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
+
+  @Mixin ProgressOptions progress;
 
   @Mixin ModelFileOptions model;
 
@@ -54,7 +58,10 @@ final class TightnessCommand implements Callable<Integer> {
     try (NDManager manager = NDManager.newBaseManager();
         Network network = model.load(data, manager)) {
       ImageDataset test = data.load(Split.TEST);
-      summary = TightnessSummary.measure(network, test, n, eps, batchSize, manager);
+      try (ProgressBar bar = progress.bar("tightness", Math.min(n, test.size()))) {
+        summary = TightnessSummary.measure(network, test, n, eps, batchSize,
+            LocalTightness.Activations.LOCAL, manager, bar::stepTo);
+      }
     }
     Path histogram = png != null ? png
         : model.file.toAbsolutePath().resolveSibling("tightness.png");

@@ -59,6 +59,8 @@ final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin DataOptions data;
+
+  @Mixin ProgressOptions progress;
   @Mixin ModelOptions model;
   @Mixin DeterminismOption determinism;
 
@@ -245,7 +247,7 @@ final class TrainCommand implements Callable<Integer> {
   private String result(TrainingConfig config, Path dir, Path checkpoint, ImageDataset train,
       ImageDataset evaluation) throws Exception {
     Trainer trainer = new Trainer(config).withListeners(
-        new ProgressListener(config.epochs(), System.out), new CheckpointWriter(checkpoint),
+        new ProgressListener(config.epochs(), System.out, progress.quiet), new CheckpointWriter(checkpoint),
         new MetricsWriter(dir.resolve("metrics.json")));
     if (evaluation != null) {
       trainer = trainer.withEvaluation(new TestSetEvaluation(evaluation));

@@ -25,6 +25,7 @@ import org.certkit.certify.BranchAndBound;
 import org.certkit.verify.PropertyVerifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -43,6 +44,8 @@ import picocli.CommandLine.Spec;
 final class VerifyCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+
+  @Mixin ProgressOptions progress;
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
       description = "The model: ONNX (.onnx) or a certkit checkpoint.")
@@ -110,7 +113,8 @@ final class VerifyCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), resultFile + " exists; pass --overwrite"
           + " or another --result");
     }
-    Answer answer = answer(verifier, modelFile, propertyFile, timeout, true, crossCheck);
+    Answer answer = answer(verifier, modelFile, propertyFile, timeout, !progress.quiet,
+        crossCheck);
     System.out.println(answer.word());
     if (answer.counterexample() != null) {
       System.out.print(answer.counterexample().substring("sat\n".length()));

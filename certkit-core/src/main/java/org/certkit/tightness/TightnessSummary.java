@@ -3,6 +3,7 @@ package org.certkit.tightness;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import org.certkit.data.ImageDataset;
 import org.certkit.net.Network;
 
@@ -25,15 +26,17 @@ public record TightnessSummary(double[] perExample, double mean, double median) 
    */
   public static TightnessSummary measure(Network network, ImageDataset data, int n, double eps,
       int batchSize, NDManager manager) {
-    return measure(network, data, n, eps, batchSize, LocalTightness.Activations.LOCAL, manager);
+    return measure(network, data, n, eps, batchSize, LocalTightness.Activations.LOCAL, manager,
+        done -> { });
   }
 
   /**
    * As {@link #measure(Network, ImageDataset, int, double, int, NDManager)}, with the given
-   * treatment of the ReLUs.
+   * treatment of the ReLUs, telling {@code progress} the examples done after each batch.
    */
   public static TightnessSummary measure(Network network, ImageDataset data, int n, double eps,
-      int batchSize, LocalTightness.Activations activations, NDManager manager) {
+      int batchSize, LocalTightness.Activations activations, NDManager manager,
+      IntConsumer progress) {
     int total = Math.min(n, data.size());
     double[] values = new double[total];
     int done = 0;
@@ -45,6 +48,7 @@ public record TightnessSummary(double[] perExample, double mean, double median) 
             done, indices.length);
       }
       done += indices.length;
+      progress.accept(done);
     }
     double[] sorted = values.clone();
     Arrays.sort(sorted);
