@@ -27,5 +27,11 @@ for arg in "$@"; do
     export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
   fi
 done
+# Spark (certkit spark) reaches into these JDK internals.
+opens=()
+for package in java.lang java.lang.invoke java.nio sun.nio.ch java.util; do
+  opens+=("--add-opens=java.base/$package=ALL-UNNAMED")
+done
 exec "$JAVA_HOME/bin/java" -Dai.djl.offline=true -Xss8m --enable-native-access=ALL-UNNAMED \
-  "${home[@]}" "${unsafe[@]}" -cp "$CERTKIT_CLASSPATH" org.certkit.cli.CertkitCommand "$@"
+  "${home[@]}" "${unsafe[@]}" "${opens[@]}" -cp "$CERTKIT_CLASSPATH" \
+  org.certkit.cli.CertkitCommand "$@"

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       BoundsCommand.class,
       VerifyCommand.class,
       ReportCommand.class,
+      SparkCommand.class,
       ExportCommand.class,
       PropertiesCommand.class,
       ExperimentCommand.class,

@@ -1,7 +1,10 @@
 package org.certkit.cli;
 
 import ai.djl.ndarray.NDManager;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import me.tongfei.progressbar.ProgressBar;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
@@ -105,26 +108,41 @@ final class EvaluationOptions {
       PgdAttack attack, Certifier.Method certify, NDManager manager) throws java.io.IOException {
     int count = n == null ? test.size() : Math.min(n, test.size());
     try (ProgressBar bar = progress.bar("evaluating", count)) {
-      StringBuilder rows = new StringBuilder(
-          "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
+      List<RobustnessEvaluator.ExampleResult> results = new ArrayList<>();
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize,
           java.time.Duration.ofMillis((long) (babTimeout * 1000)))
-          .evaluate(network, test, count, eps, manager, bar::stepTo, e -> rows.append(
-              String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n",
-                  chosen == null ? e.index() : chosen[e.index()],
-                  e.label(), e.correct(), attack == null ? "" : Boolean.toString(e.pgdSurvives()),
-                  e.verdict(), e.method(), Double.isNaN(e.lowestBound()) ? ""
-                      : Double.toString(e.lowestBound()), e.seconds())));
+          .evaluate(network, test, count, eps, manager, bar::stepTo, results::add);
       bar.close();
-      print(report);
-      if (json != null) {
-        Json.write(json, report);
-      }
-      if (perExample != null) {
-        org.certkit.io.AtomicFiles.write(perExample,
-            rows.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      }
+      write(report, results, chosen, attack != null, json, perExample);
       return report;
+    }
+  }
+
+  /**
+   * Prints the report, and writes it as JSON and the per-example CSV when asked (the files of
+   * {@code certify} and {@code spark certify}).
+   *
+   * @param chosen the dataset index of each evaluated position, or null when they are the same
+   * @param attacked whether a PGD attack ran (else the pgd_survives column is empty)
+   */
+  static void write(RobustnessReport report, List<RobustnessEvaluator.ExampleResult> results,
+      int[] chosen, boolean attacked, Path json, Path perExample) throws IOException {
+    print(report);
+    if (json != null) {
+      Json.write(json, report);
+    }
+    if (perExample != null) {
+      StringBuilder rows = new StringBuilder(
+          "index,label,correct,pgd_survives,verdict,method,lowest_margin_bound,seconds\n");
+      for (RobustnessEvaluator.ExampleResult e : results) {
+        rows.append(String.format(java.util.Locale.ROOT, "%d,%d,%b,%s,%s,%s,%s,%.6f%n",
+            chosen == null ? e.index() : chosen[e.index()], e.label(), e.correct(),
+            attacked ? Boolean.toString(e.pgdSurvives()) : "", e.verdict(), e.method(),
+            Double.isNaN(e.lowestBound()) ? "" : Double.toString(e.lowestBound()),
+            e.seconds()));
+      }
+      org.certkit.io.AtomicFiles.write(perExample,
+          rows.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
   }
 

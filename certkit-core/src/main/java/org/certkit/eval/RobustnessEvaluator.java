@@ -3,6 +3,8 @@ package org.certkit.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
@@ -59,13 +61,21 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
    * @param index position in the dataset
    * @param pgdSurvives correct and not changed by the attack (true when there is no attack and
    *     the example is correct)
+   * @param predictionKept the attack did not change the prediction (false without an attack)
    * @param verdict {@code certified} or {@code unknown}, or empty without certification
    * @param method the method whose bounds decided, or empty
    * @param lowestBound the lowest margin lower bound in that method, or NaN
    * @param seconds the example's share of its batch's time
    */
   public record ExampleResult(int index, int label, boolean correct, boolean pgdSurvives,
-      String verdict, String method, double lowestBound, double seconds) {}
+      boolean predictionKept, String verdict, String method, double lowestBound,
+      double seconds) implements java.io.Serializable {
+
+    /** Whether the example was certified. */
+    public boolean certified() {
+      return verdict.equals("certified");
+    }
+  }
 
   /**
    * As {@link #evaluate(Network, ImageDataset, int, double, NDManager, IntConsumer)}, handing
@@ -75,17 +85,27 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
       NDManager manager, IntConsumer progress, Consumer<ExampleResult> perExample) {
     long start = System.nanoTime();
     int total = Math.min(n, data.size());
+    List<ExampleResult> results = examples(network, data, 0, total, eps, manager, progress);
+    results.forEach(perExample);
+    return report(results, eps, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * The results of the examples {@code from} (inclusive) to {@code to} (exclusive), in batches
+   * of {@link #batchSize} from {@code from}: ranges that start at multiples of the batch size
+   * see the batches of one run over the whole set, so their results are the same.
+   *
+   * @param progress receives the number of the range's examples finished after each batch
+   */
+  public List<ExampleResult> examples(Network network, ImageDataset data, int from, int to,
+      double eps, NDManager manager, IntConsumer progress) {
     boolean certify = certification != null;
     Certifier certifier = certify ? new Certifier(certification, babLimit) : null;
-    int clean = 0;
-    int robust = 0;
-    int unchanged = 0;
-    int certified = 0;
-    int inconsistent = 0;
     BatchStatistics eval = BatchStatistics.evaluation();
-    int done = 0;
-    for (int[] indices : data.subset(total).batches(batchSize, null)) {
-      int size = indices.length;
+    List<ExampleResult> out = new ArrayList<>(Math.max(0, to - from));
+    for (int first = from; first < to; first += batchSize) {
+      int size = Math.min(batchSize, to - first);
+      int[] indices = java.util.stream.IntStream.range(first, first + size).toArray();
       long batchStart = System.nanoTime();
       try (NDManager batch = manager.newSubManager()) {
         NDArray x = data.images(batch, indices);
@@ -109,28 +129,46 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
         long[] labels = y.toLongArray();
         double share = (System.nanoTime() - batchStart) / 1e9 / size;
         for (int i = 0; i < size; i++) {
-          clean += correct[i] ? 1 : 0;
-          robust += survives[i] ? 1 : 0;
-          unchanged += stable[i] ? 1 : 0;
           boolean isCertified = decisions != null && decisions[i].verdict().isCertified();
-          certified += isCertified ? 1 : 0;
-          inconsistent += isCertified && !survives[i] ? 1 : 0;
-          perExample.accept(new ExampleResult(indices[i], (int) labels[i], correct[i],
-              survives[i], decisions == null ? "" : isCertified ? "certified" : "unknown",
+          out.add(new ExampleResult(indices[i], (int) labels[i], correct[i], survives[i],
+              stable[i], decisions == null ? "" : isCertified ? "certified" : "unknown",
               decisions == null ? "" : decisions[i].method().label(),
               decisions == null ? Double.NaN : decisions[i].lowestBound(), share));
         }
       }
-      done += size;
-      progress.accept(done);
+      progress.accept(first + size - from);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    return out;
+  }
+
+  /**
+   * The report of {@code results} (one per example, any order, as {@link #examples} gives them
+   * for any split of the examples into ranges).
+   *
+   * @param seconds the wall-clock time to report
+   */
+  public RobustnessReport report(List<ExampleResult> results, double eps, double seconds) {
+    int total = results.size();
+    boolean certify = certification != null;
+    int clean = 0;
+    int robust = 0;
+    int unchanged = 0;
+    int certified = 0;
+    int inconsistent = 0;
+    for (ExampleResult r : results) {
+      clean += r.correct() ? 1 : 0;
+      robust += r.pgdSurvives() ? 1 : 0;
+      unchanged += r.predictionKept() ? 1 : 0;
+      certified += r.certified() ? 1 : 0;
+      inconsistent += r.certified() && !r.pgdSurvives() ? 1 : 0;
+    }
     return new RobustnessReport(total, eps, (double) clean / total,
         attack == null ? Double.NaN : (double) robust / total,
         attack == null ? Double.NaN : (double) unchanged / total,
         certify ? (double) certified / total : Double.NaN,
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
-        certify ? certifier.soundnessNote() : "not certified", seconds);
+        certify ? new Certifier(certification, babLimit).soundnessNote() : "not certified",
+        seconds);
   }
 
   /** Element-wise equality of two class-index vectors {@code [N]}. */

@@ -1,0 +1,84 @@
+package org.certkit.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.certkit.certify.Certifier;
+import org.certkit.data.Split;
+import org.certkit.spark.SparkCertification;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code certkit spark}: certification spread over a Spark cluster, in-process by default. */
+@Command(name = "spark", mixinStandardHelpOptions = true,
+    description = "Runs certkit jobs on Apache Spark (local[N] in-process by default; a cluster"
+        + " through spark-submit with the distribution's jars).",
+    subcommands = SparkCommand.Certify.class)
+final class SparkCommand {
+
+  /** {@code certkit spark certify}: the results of {@code certify}, one task per chunk. */
+  @Command(name = "certify", mixinStandardHelpOptions = true,
+      description = {"Certified accuracy of a model on the test set, one Spark task per chunk"
+          + " of examples; the per-example results equal those of certkit certify.",
+          "Every executor reads the data from --data-dir: on a cluster, a path they all see."})
+  static final class Certify implements Callable<Integer> {
+
+    @Mixin DataOptions data;
+
+    @Mixin ModelFileOptions model;
+
+    @Option(names = "--eps", defaultValue = "0.1",
+        description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
+    double eps;
+
+    @Option(names = "--method", defaultValue = "ibp",
+        converter = CertifyCommand.MethodConverter.class,
+        description = "As for certify (default: ${DEFAULT-VALUE}).")
+    Certifier.Method method;
+
+    @Option(names = "--n", description = "The first N test images (default: all).")
+    Integer n;
+
+    @Option(names = "--batch-size", defaultValue = "500",
+        description = "Examples per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--chunk", defaultValue = "1000",
+        description = "Examples per task, a multiple of --batch-size (default:"
+            + " ${DEFAULT-VALUE}).")
+    int chunk;
+
+    @Option(names = "--master", defaultValue = "local[2]",
+        description = "Spark master URL (default: ${DEFAULT-VALUE}); spark-submit's wins.")
+    String master;
+
+    @Option(names = "--json", description = "Also write the results to this JSON file.")
+    Path json;
+
+    @Option(names = "--per-example", paramLabel = "FILE.csv",
+        description = "Write one row per example, as certify does.")
+    Path perExample;
+
+    @Override
+    public Integer call() throws Exception {
+      data.load(Split.TEST);
+      SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(model.file),
+          model.file.getFileName().toString(), data.name(), data.root().toAbsolutePath()
+              .toString(), eps, method, batchSize, n == null ? Integer.MAX_VALUE : n, chunk,
+          false);
+      SparkConf conf = new SparkConf().setAppName("certkit spark certify")
+          .setIfMissing("spark.master", master).set("spark.ui.enabled", "false");
+      try (JavaSparkContext spark = new JavaSparkContext(conf)) {
+        spark.setLogLevel("WARN");
+        SparkCertification.Result result = SparkCertification.run(spark, job);
+        System.out.printf("%d tasks on %s%n", result.tasks(), spark.master());
+        EvaluationOptions.write(result.report(), result.examples(), null, false, json,
+            perExample);
+      }
+      return 0;
+    }
+  }
+}
