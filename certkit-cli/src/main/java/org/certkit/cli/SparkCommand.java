@@ -2,21 +2,30 @@ package org.certkit.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.certkit.certify.Certifier;
 import org.certkit.data.Split;
 import org.certkit.spark.SparkCertification;
+import org.certkit.spark.SparkTasks;
+import org.certkit.verify.PropertyVerifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code certkit spark}: certification spread over a Spark cluster, in-process by default. */
 @Command(name = "spark", mixinStandardHelpOptions = true,
     description = "Runs certkit jobs on Apache Spark (local[N] in-process by default; a cluster"
         + " through spark-submit with the distribution's jars).",
-    subcommands = SparkCommand.Certify.class)
+    subcommands = {SparkCommand.Certify.class, SparkCommand.Verify.class})
 final class SparkCommand {
 
   /** {@code certkit spark certify}: the results of {@code certify}, one task per chunk. */
@@ -79,6 +88,62 @@ final class SparkCommand {
             perExample);
       }
       return 0;
+    }
+  }
+
+  /** {@code certkit spark verify --instances}: a benchmark list, one Spark task per instance. */
+  @Command(name = "verify", mixinStandardHelpOptions = true,
+      description = {"Answers every instance of a VNN-COMP list (onnx,vnnlib,timeout per line,"
+          + " paths relative to the list) as certkit verify --instances does, one Spark task"
+          + " per instance; writes the same results CSV and summary.",
+          "Every executor reads the files from their paths: on a cluster, a directory they all"
+          + " see."})
+  static final class Verify implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--instances", required = true, description = "The benchmark list.")
+    Path instances;
+
+    @Option(names = "--results", description = "Results CSV (default: results.csv beside the"
+        + " list).")
+    Path results;
+
+    @Option(names = "--overwrite", description = "Replace an existing results file.")
+    boolean overwrite;
+
+    @Option(names = "--master", defaultValue = "local[2]",
+        description = "Spark master URL (default: ${DEFAULT-VALUE}); spark-submit's wins.")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+      Path base = instances.toAbsolutePath().getParent();
+      List<String[]> rows = VerifyCommand.readInstances(instances, spec.commandLine());
+      Path out = results != null ? results : base.resolve("results.csv");
+      if (Files.exists(out) && !overwrite) {
+        throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
+            + " another --results");
+      }
+      List<ArrayList<String>> items = new ArrayList<>();
+      for (String[] r : rows) {
+        items.add(new ArrayList<>(List.of(base.resolve(r[0]).toString(),
+            base.resolve(r[1]).toString(), r[2])));
+      }
+      SparkConf conf = new SparkConf().setAppName("certkit spark verify")
+          .setIfMissing("spark.master", master).set("spark.ui.enabled", "false");
+      List<VerifyCommand.Answer> answers;
+      long start = System.nanoTime();
+      try (JavaSparkContext spark = new JavaSparkContext(conf)) {
+        spark.setLogLevel("WARN");
+        answers = SparkTasks.map(spark, items, item -> VerifyCommand.answer(
+            PropertyVerifier.standard(), Path.of(item.get(0)), Path.of(item.get(1)),
+            Double.parseDouble(item.get(2)), false, null));
+        System.out.printf(Locale.ROOT, "%d tasks on %s, wall %.1f s%n", items.size(),
+            spark.master(), (System.nanoTime() - start) / 1e9);
+      }
+      Iterator<VerifyCommand.Answer> next = answers.iterator();
+      return VerifyCommand.writeResults(rows, out, null, r -> next.next());
     }
   }
 }

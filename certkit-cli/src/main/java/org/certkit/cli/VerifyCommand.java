@@ -23,6 +23,7 @@ import org.certkit.milp.MilpPropertyCheck;
 import org.certkit.net.Network;
 import org.certkit.certify.BranchAndBound;
 import org.certkit.verify.PropertyVerifier;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -135,8 +136,9 @@ final class VerifyCommand implements Callable<Integer> {
    * One instance's answer, as the result file and the results table give it; {@code check} is
    * the MILP cross-check of an unsat answer (null when not run).
    */
-  private record Answer(String word, String method, double seconds, long subproblems,
-      String detail, String counterexample, MilpPropertyCheck.Outcome check) {
+  record Answer(String word, String method, double seconds, long subproblems,
+      String detail, String counterexample, MilpPropertyCheck.Outcome check)
+      implements java.io.Serializable {
     Answer(String word, String method, double seconds, long subproblems, String detail,
         String counterexample) {
       this(word, method, seconds, subproblems, detail, counterexample, null);
@@ -154,7 +156,7 @@ final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  private static Answer answer(PropertyVerifier verifier, Path model, Path property,
+  static Answer answer(PropertyVerifier verifier, Path model, Path property,
       double seconds, boolean progress, Double crossCheck) {
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -184,6 +186,23 @@ final class VerifyCommand implements Callable<Integer> {
 
   private int runList(PropertyVerifier verifier) throws IOException {
     Path base = instances.toAbsolutePath().getParent();
+    List<String[]> rows = readInstances(instances, spec.commandLine());
+    Path out = results != null ? results : base.resolve("results.csv");
+    if (Files.exists(out) && !overwrite) {
+      throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
+          + " another --results");
+    }
+    return writeResults(rows, out, crossCheck, r -> answer(verifier, base.resolve(r[0]),
+        base.resolve(r[1]), Double.parseDouble(r[2]), false, crossCheck));
+  }
+
+  /**
+   * The instances of a benchmark list ({@code onnx,vnnlib,timeout} per line, paths relative to
+   * the list's directory): each row holds the three fields and the line number.
+   *
+   * @throws ParameterException naming the line when a row is malformed
+   */
+  static List<String[]> readInstances(Path instances, CommandLine cli) throws IOException {
     List<String[]> rows = new ArrayList<>();
     int number = 0;
     for (String line : Files.readAllLines(instances, StandardCharsets.UTF_8)) {
@@ -193,16 +212,26 @@ final class VerifyCommand implements Callable<Integer> {
       }
       String[] f = line.split(",");
       if (f.length != 3) {
-        throw new ParameterException(spec.commandLine(), instances + ":" + number
+        throw new ParameterException(cli, instances + ":" + number
             + ": expected onnx,vnnlib,timeout but found '" + line + "'");
+      }
+      try {
+        Double.parseDouble(f[2].trim());
+      } catch (NumberFormatException e) {
+        throw new ParameterException(cli, instances + ":" + number + ": timeout '"
+            + f[2].trim() + "' is not a number");
       }
       rows.add(new String[] {f[0].trim(), f[1].trim(), f[2].trim(), Integer.toString(number)});
     }
-    Path out = results != null ? results : base.resolve("results.csv");
-    if (Files.exists(out) && !overwrite) {
-      throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
-          + " another --results");
-    }
+    return rows;
+  }
+
+  /**
+   * Answers every row with {@code answers} in order, writing the results CSV after each one and
+   * a progress line per instance, then prints the summary table.
+   */
+  static int writeResults(List<String[]> rows, Path out, Double crossCheck,
+      java.util.function.Function<String[], Answer> answers) throws IOException {
     StringBuilder csv = new StringBuilder(
         "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail"
             + (crossCheck == null ? "" : ",milp") + "\n");
@@ -217,15 +246,7 @@ final class VerifyCommand implements Callable<Integer> {
     double total = 0;
     for (int i = 0; i < rows.size(); i++) {
       String[] r = rows.get(i);
-      double limit;
-      try {
-        limit = Double.parseDouble(r[2]);
-      } catch (NumberFormatException e) {
-        throw new ParameterException(spec.commandLine(), instances + ":" + r[3]
-            + ": timeout '" + r[2] + "' is not a number");
-      }
-      Answer a = answer(verifier, base.resolve(r[0]), base.resolve(r[1]), limit, false,
-          crossCheck);
+      Answer a = answers.apply(r);
       counts.merge(a.word(), 1, Integer::sum);
       total += a.seconds();
       System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%s%n", i + 1,

@@ -1,10 +1,10 @@
 package org.certkit.attack;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import org.certkit.internal.Gradients;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
@@ -77,7 +77,7 @@ public record PgdAttack(int steps, double stepSize, int restarts, boolean random
           point.attach(scope);
           NDArray loss;
           NDArray gradient;
-          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          try (GradientCollector collector = Gradients.collector()) {
             point.setRequiresGradient(true);
             NDArray logits = ConcreteDomain.forward(network, point, stats);
             loss = Losses.crossEntropyPerExample(logits, labels);

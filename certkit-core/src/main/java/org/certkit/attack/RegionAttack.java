@@ -1,12 +1,12 @@
 package org.certkit.attack;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
+import org.certkit.internal.Gradients;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
@@ -85,7 +85,7 @@ public record RegionAttack(int steps, int restarts, double stepSize, long seed) 
         point.attach(scope);
         NDArray objective;
         NDArray gradient = null;
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        try (GradientCollector collector = Gradients.collector()) {
           point.setRequiresGradient(true);
           NDArray y = ConcreteDomain.forward(network, point, stats);
           objective = objective(y, clauses);

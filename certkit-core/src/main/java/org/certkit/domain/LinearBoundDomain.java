@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.certkit.internal.Gradients;
 import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
 import org.certkit.net.Add;
@@ -1243,7 +1244,7 @@ public final class LinearBoundDomain implements BoundDomain {
           NDArray lower;
           NDArray totals;
           try (ai.djl.training.GradientCollector collector =
-              ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+              Gradients.collector()) {
             Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
             for (Target target : targets) {
               tighten(target, relaxed, alphas.get(target.node()), step, false);

@@ -1,11 +1,11 @@
 package org.certkit.tightness;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.util.List;
+import org.certkit.internal.Gradients;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
 import org.certkit.internal.LayerOps;
@@ -160,7 +160,7 @@ public final class LocalTightness {
         selector = selector.sub(target);
       }
       NDArray gradient;
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      try (GradientCollector collector = Gradients.collector()) {
         replicas.setRequiresGradient(true);
         NDArray logits = ConcreteDomain.forward(layers, 0, replicas,
             BatchStatistics.evaluation());

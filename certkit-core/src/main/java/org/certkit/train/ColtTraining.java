@@ -1,6 +1,5 @@
 package org.certkit.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
@@ -11,6 +10,7 @@ import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.certkit.internal.Gradients;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
@@ -161,7 +161,7 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     for (int s = 0; s < steps; s++) {
       NDArray towardsE;
       NDArray towardsP;
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      try (GradientCollector collector = Gradients.collector()) {
         e.setRequiresGradient(true);
         p.setRequiresGradient(true);
         NDArray logits = ConcreteDomain.forward(after, latent + 1, fixed.point(e, p), stats);

@@ -1,6 +1,5 @@
 package org.certkit.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -9,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.OptionalLong;
+import org.certkit.internal.Gradients;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
@@ -145,7 +145,7 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
         NDArray z = point.duplicate();
         z.attach(scope);
         NDArray gradient;
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        try (GradientCollector collector = Gradients.collector()) {
           z.setRequiresGradient(true);
           NDArray logits = ConcreteDomain.forward(classifier, last + 1, z, stats);
           collector.backward(logits.mul(direction).sum());

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.certkit.internal.Gradients;
 import org.certkit.data.ImageDataset;
 import org.certkit.io.Checkpoint;
 import org.certkit.io.Json;
@@ -149,7 +150,7 @@ public final class Trainer {
             NDList prepared = method.prepare(input);
             StepLoss result;
             List<NDArray> gradients = new ArrayList<>();
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector collector = Gradients.collector()) {
               zeroGradients(parameters, step);
               result = method.loss(input, prepared);
               collector.backward(result.loss());

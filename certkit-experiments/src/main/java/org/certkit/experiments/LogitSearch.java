@@ -1,10 +1,10 @@
 package org.certkit.experiments;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import org.certkit.internal.Gradients;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
@@ -64,7 +64,7 @@ final class LogitSearch {
           current.attach(iteration);
           NDArray outputs;
           NDArray gradient = null;
-          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          try (GradientCollector collector = Gradients.collector()) {
             current.setRequiresGradient(true);
             outputs = ConcreteDomain.forward(network, current, BatchStatistics.evaluation());
             if (s < steps) {
