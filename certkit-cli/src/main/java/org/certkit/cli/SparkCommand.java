@@ -28,6 +28,17 @@ import picocli.CommandLine.Spec;
     subcommands = {SparkCommand.Certify.class, SparkCommand.Verify.class})
 final class SparkCommand {
 
+  /**
+   * A Spark context named {@code app}: the master of spark-submit when it set one, else
+   * {@code master}; no web UI, warnings only in the log.
+   */
+  static JavaSparkContext context(String app, String master) {
+    JavaSparkContext spark = new JavaSparkContext(new SparkConf().setAppName(app)
+        .setIfMissing("spark.master", master).set("spark.ui.enabled", "false"));
+    spark.setLogLevel("WARN");
+    return spark;
+  }
+
   /** {@code certkit spark certify}: the results of {@code certify}, one task per chunk. */
   @Command(name = "certify", mixinStandardHelpOptions = true,
       description = {"Certified accuracy of a model on the test set, one Spark task per chunk"
@@ -78,10 +89,7 @@ final class SparkCommand {
           model.file.getFileName().toString(), data.name(), data.root().toAbsolutePath()
               .toString(), eps, method, batchSize, n == null ? Integer.MAX_VALUE : n, chunk,
           false);
-      SparkConf conf = new SparkConf().setAppName("certkit spark certify")
-          .setIfMissing("spark.master", master).set("spark.ui.enabled", "false");
-      try (JavaSparkContext spark = new JavaSparkContext(conf)) {
-        spark.setLogLevel("WARN");
+      try (JavaSparkContext spark = context("certkit spark certify", master)) {
         SparkCertification.Result result = SparkCertification.run(spark, job);
         System.out.printf("%d tasks on %s%n", result.tasks(), spark.master());
         EvaluationOptions.write(result.report(), result.examples(), null, false, json,
@@ -130,12 +138,9 @@ final class SparkCommand {
         items.add(new ArrayList<>(List.of(base.resolve(r[0]).toString(),
             base.resolve(r[1]).toString(), r[2])));
       }
-      SparkConf conf = new SparkConf().setAppName("certkit spark verify")
-          .setIfMissing("spark.master", master).set("spark.ui.enabled", "false");
       List<VerifyCommand.Answer> answers;
       long start = System.nanoTime();
-      try (JavaSparkContext spark = new JavaSparkContext(conf)) {
-        spark.setLogLevel("WARN");
+      try (JavaSparkContext spark = context("certkit spark verify", master)) {
         answers = SparkTasks.map(spark, items, item -> VerifyCommand.answer(
             PropertyVerifier.standard(), Path.of(item.get(0)), Path.of(item.get(1)),
             Double.parseDouble(item.get(2)), false, null));
