@@ -41,4 +41,18 @@ class EngineUsageRulesTest {
             + " use org.certkit.internal.Constants")
         .check(CERTKIT);
   }
+
+  /**
+   * Gradient collectors come from {@code org.certkit.internal.Gradients}, which lets one thread
+   * collect at a time: DJL allows one collector per JVM, and concurrent tasks (Spark's
+   * {@code local[N]}) would otherwise fail.
+   */
+  @Test
+  void gradientCollectorsComeFromGradients() {
+    noClasses().that().doNotHaveFullyQualifiedName("org.certkit.internal.Gradients$Locked")
+        .and().doNotHaveFullyQualifiedName("org.certkit.internal.Gradients")
+        .should().callMethod(ai.djl.engine.Engine.class, "newGradientCollector")
+        .because("org.certkit.internal.Gradients serialises collectors across threads")
+        .check(CERTKIT);
+  }
 }
