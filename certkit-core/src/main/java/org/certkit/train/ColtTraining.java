@@ -1,8 +1,8 @@
 package org.certkit.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -10,12 +10,12 @@ import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.certkit.internal.Gradients;
 import org.certkit.attack.PgdAttack;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.ZonotopeDomain;
 import org.certkit.internal.Constants;
+import org.certkit.internal.Gradients;
 import org.certkit.loss.Losses;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Layer;

@@ -4,10 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import org.certkit.internal.Gradients;
 import org.certkit.domain.Box;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.internal.Constants;
+import org.certkit.internal.Gradients;
 import org.certkit.net.BatchStatistics;
 import org.certkit.net.Network;
 
