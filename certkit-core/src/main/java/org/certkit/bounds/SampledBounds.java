@@ -52,7 +52,7 @@ public record SampledBounds(int samples, int cornerLimit, int batchSize) {
     }
   }
 
-  /** The paper's estimator: {@code samples} uniform points plus all corners when n <= 20. */
+  /** The paper's estimator: {@code samples} uniform points plus all corners when {@code n <= 20}. */
   public static SampledBounds of(int samples) {
     return new SampledBounds(samples, MAX_CORNER_DIMENSION, DEFAULT_BATCH_SIZE);
   }
