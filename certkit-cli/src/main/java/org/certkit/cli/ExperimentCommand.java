@@ -89,8 +89,9 @@ final class ExperimentCommand implements Runnable {
       Path data = dataDir != null ? dataDir : DatasetStore.defaultRoot();
       PrintWriter stdout = spec.commandLine().getOut();
       try (NDManager manager = NDManager.newBaseManager()) {
+        WorkBar bar = new WorkBar(quiet);
         ExperimentContext context = new ExperimentContext(out.resolve(experiment.id()), data,
-            seed, quiet ? line -> { } : System.err::println, manager);
+            seed, quiet ? line -> { } : System.err::println, manager, bar);
         long start = System.nanoTime();
         ExperimentResult result = experiment.run(parsed, context);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
@@ -104,6 +105,28 @@ final class ExperimentCommand implements Runnable {
         }
       }
       return 0;
+    }
+  }
+
+  /** A progress bar over an experiment's units of work, opened at the first count. */
+  private static final class WorkBar implements ExperimentContext.Work {
+    private final boolean quiet;
+    private me.tongfei.progressbar.ProgressBar bar;
+
+    WorkBar(boolean quiet) {
+      this.quiet = quiet;
+    }
+
+    @Override
+    public void finished(String unit, int done, int total) {
+      if (bar == null) {
+        bar = ProgressOptions.bar(unit, total, quiet);
+      }
+      bar.stepTo(done);
+      if (done >= total) {
+        bar.close();
+        bar = null;
+      }
     }
   }
 }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
@@ -232,9 +233,15 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     int criterionCount = 0;
     int criterionTotal = 0;
     Map<String, Object> trainingSpeed = new LinkedHashMap<>();
+    int networks = p.architectures().size() * (1 + p.trainEpsilons().size()
+        * p.optimisation().size() * (1 + p.kappas().size()));
+    int[] trained = {0};
+    context.work().finished("networks", 0, networks);
+    Consumer<Model> count = m -> context.work().finished("networks", ++trained[0], networks);
     for (String arch : p.architectures()) {
       Model nominal = trainAndMeasure(arch, new StandardTraining(), p.learningRates().get(0),
           Double.NaN, p, train, test, context);
+      count.accept(nominal);
       List<Model> ibp = new ArrayList<>();
       List<Model> selected = new ArrayList<>();
       List<Model> others = new ArrayList<>();
@@ -247,6 +254,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           ibpGrid.add(trainAndMeasure(arch, new IbpTraining(p.ibpRobustWeight(),
               IbpTraining.shi().regularizerWeight(), opt[1]), opt[0], eps, p, train, test,
               context));
+          count.accept(ibpGrid.getLast());
         }
         Model ibpBest = select(ibpGrid, p);
         ibp.add(ibpBest);
@@ -258,6 +266,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           for (double kappa : p.kappas()) {
             grid.add(trainAndMeasure(arch, new ExpectedBoundsTraining(kappa, opt[1]), opt[0],
                 eps, p, train, test, context));
+            count.accept(grid.getLast());
           }
         }
         gridMeeting.add(grid.stream().filter(m -> meetsCriterion(m, nominal)).count());

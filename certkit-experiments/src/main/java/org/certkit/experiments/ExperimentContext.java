@@ -15,9 +15,24 @@ import java.util.function.Consumer;
  * @param seed the root seed; equal seeds and parameters give equal results
  * @param log receives one human-readable progress line at a time
  * @param manager the parent manager for DJL arrays, owned by the caller
+ * @param work receives the count of finished units of long work (trained networks of a sweep),
+ *     for a progress bar with rate and time left
  */
 public record ExperimentContext(Path outputDirectory, Path dataRoot, long seed,
-    Consumer<String> log, NDManager manager) {
+    Consumer<String> log, NDManager manager, Work work) {
+
+  /** Counts of finished units of an experiment's long work. */
+  @FunctionalInterface
+  public interface Work {
+    /** {@code done} of {@code total} units named {@code unit} are finished. */
+    void finished(String unit, int done, int total);
+  }
+
+  /** A context whose work counts go nowhere. */
+  public ExperimentContext(Path outputDirectory, Path dataRoot, long seed, Consumer<String> log,
+      NDManager manager) {
+    this(outputDirectory, dataRoot, seed, log, manager, (unit, done, total) -> { });
+  }
 
   /** Checks that nothing is missing. */
   public ExperimentContext {
@@ -25,6 +40,7 @@ public record ExperimentContext(Path outputDirectory, Path dataRoot, long seed,
     Objects.requireNonNull(dataRoot, "dataRoot");
     Objects.requireNonNull(log, "log");
     Objects.requireNonNull(manager, "manager");
+    Objects.requireNonNull(work, "work");
   }
 
   /** Sends a progress message to {@link #log()}. */

@@ -272,6 +272,7 @@ public final class TrainingSweepExperiment implements Experiment {
     List<Outcome> outcomes = new ArrayList<>();
     List<List<Object>> rows = new ArrayList<>();
     int done = 0;
+    context.work().finished("cells", 0, p.cells().size());
     for (Cell cell : p.cells()) {
       TrainingConfig config = p.dataset() == DatasetName.MNIST
           ? TrainingConfig.mnist(cell.method(), cell.eps(), p.epochs(), context.seed())
@@ -295,6 +296,7 @@ public final class TrainingSweepExperiment implements Experiment {
         Outcome o = new Outcome(cell, report, tightness, trainCertified, run.trainSeconds());
         outcomes.add(o);
         done++;
+        context.work().finished("cells", done, p.cells().size());
         context.progress(String.format(Locale.ROOT, "cell %d/%d %s: clean %.2f%%, PGD %.2f%%,"
                 + " certified %.2f%% (%s), tightness %.3g%s", done, p.cells().size(),
             cell.label(), 100 * report.cleanAccuracy(), 100 * report.pgdAccuracy(),

@@ -55,9 +55,12 @@ class TrainingSweepExperimentTest {
         "none", scale -> p, List.of("a note"));
     try (NDManager manager = NDManager.newBaseManager()) {
       List<String> log = new ArrayList<>();
-      ExperimentContext context = ExperimentFiles.context(dir, manager, log);
+      List<Integer> counts = new ArrayList<>();
+      ExperimentContext context = new ExperimentContext(dir, dir.resolve("data"), 7, log::add,
+          manager, (unit, done, total) -> counts.add(done));
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(16, 1),
           ExperimentFiles.randomImages(8, 2), context);
+      assertEquals(List.of(0, 1, 2, 3), counts, "work counted per cell");
       ExperimentFiles.writeAndCheck(experiment, context, result, COLUMNS);
       assertEquals(3, result.table().rows().size());
       assertEquals(2 * 4, result.figure().panels().size());
