@@ -149,6 +149,10 @@ public final class TrainedTightnessExperiment implements Experiment {
     Map<String, double[]> certified = new LinkedHashMap<>();
     Map<String, double[]> clean = new LinkedHashMap<>();
     try (NDManager manager = context.manager().newSubManager()) {
+      int networks = p.methods().stream().mapToInt(m -> m.equals("standard") ? 1 : eps.length)
+          .sum();
+      int trained = 0;
+      context.work().finished("networks", 0, networks);
       for (String name : p.methods()) {
         double[] t = new double[eps.length];
         double[] c = new double[eps.length];
@@ -159,6 +163,7 @@ public final class TrainedTightnessExperiment implements Experiment {
           if (o == null) {
             o = trainAndMeasure(method(name, eps[i], p), name.equals("standard") ? 0 : eps[i],
                 p, train, test, manager, context);
+            context.work().finished("networks", ++trained, networks);
           }
           RobustnessReport report = evaluate(o, eps[i], p, test, manager);
           double trainEps = name.equals("standard") ? 0 : eps[i];
