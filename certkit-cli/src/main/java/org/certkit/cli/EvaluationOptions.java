@@ -59,6 +59,18 @@ final class EvaluationOptions {
    * none) and prints and writes the report.
    */
   RobustnessReport run(PgdAttack attack, Certifier.Method certify) throws Exception {
+    check();
+    int[] chosen = indices == null ? null : parseIndices(indices);
+    try (NDManager manager = NDManager.newBaseManager();
+        Network network = model.load(data, manager)) {
+      ImageDataset test = data.load(Split.TEST);
+      return evaluate(network, chosen == null ? test : test.select(chosen), chosen, attack,
+          certify, manager);
+    }
+  }
+
+  /** Fails, naming the option, when a value is out of range or two exclude each other. */
+  void check() {
     if (!(eps >= 0 && eps <= 1)) {
       throw new IllegalArgumentException("--eps must be in [0, 1] (pixel space), got " + eps);
     }
@@ -71,13 +83,11 @@ final class EvaluationOptions {
     if (n != null && indices != null) {
       throw new IllegalArgumentException("give --n or --indices, not both");
     }
-    int[] chosen = indices == null ? null : parseIndices(indices);
-    try (NDManager manager = NDManager.newBaseManager();
-        Network network = model.load(data, manager)) {
-      ImageDataset test = data.load(Split.TEST);
-      return evaluate(network, chosen == null ? test : test.select(chosen), chosen, attack,
-          certify, manager);
-    }
+  }
+
+  /** The branch-and-bound limit per example of {@code --bab-timeout}. */
+  java.time.Duration babLimit() {
+    return java.time.Duration.ofMillis((long) (babTimeout * 1000));
   }
 
   /** {@code 3,17,100-199} as the indices it names, in order (ranges inclusive). */
@@ -109,8 +119,7 @@ final class EvaluationOptions {
     int count = n == null ? test.size() : Math.min(n, test.size());
     try (ProgressBar bar = progress.bar("evaluating", count)) {
       List<RobustnessEvaluator.ExampleResult> results = new ArrayList<>();
-      RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize,
-          java.time.Duration.ofMillis((long) (babTimeout * 1000)))
+      RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize, babLimit())
           .evaluate(network, test, count, eps, manager, bar::stepTo, results::add);
       bar.close();
       write(report, results, chosen, attack != null, json, perExample);

@@ -46,25 +46,12 @@ final class SparkCommand {
           "Every executor reads the data from --data-dir: on a cluster, a path they all see."})
   static final class Certify implements Callable<Integer> {
 
-    @Mixin DataOptions data;
-
-    @Mixin ModelFileOptions model;
-
-    @Option(names = "--eps", defaultValue = "0.1",
-        description = "L-infinity radius in [0,1] pixel space (default: ${DEFAULT-VALUE}).")
-    double eps;
+    @Mixin EvaluationOptions options;
 
     @Option(names = "--method", defaultValue = "ibp",
         converter = CertifyCommand.MethodConverter.class,
         description = "As for certify (default: ${DEFAULT-VALUE}).")
     Certifier.Method method;
-
-    @Option(names = "--n", description = "The first N test images (default: all).")
-    Integer n;
-
-    @Option(names = "--batch-size", defaultValue = "500",
-        description = "Examples per batch (default: ${DEFAULT-VALUE}).")
-    int batchSize;
 
     @Option(names = "--chunk", defaultValue = "1000",
         description = "Examples per task, a multiple of --batch-size (default:"
@@ -75,25 +62,25 @@ final class SparkCommand {
         description = "Spark master URL (default: ${DEFAULT-VALUE}); spark-submit's wins.")
     String master;
 
-    @Option(names = "--json", description = "Also write the results to this JSON file.")
-    Path json;
-
-    @Option(names = "--per-example", paramLabel = "FILE.csv",
-        description = "Write one row per example, as certify does.")
-    Path perExample;
-
     @Override
     public Integer call() throws Exception {
-      data.load(Split.TEST);
-      SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(model.file),
-          model.file.getFileName().toString(), data.name(), data.root().toAbsolutePath()
-              .toString(), eps, method, batchSize, n == null ? Integer.MAX_VALUE : n, chunk,
-          false);
+      options.check();
+      if (options.indices != null) {
+        throw new IllegalArgumentException("spark certify takes the first --n test images;"
+            + " --indices is for certify");
+      }
+      options.data.load(Split.TEST);
+      Path file = options.model.file;
+      SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(file),
+          file.getFileName().toString(), options.data.name(),
+          options.data.root().toAbsolutePath().toString(), options.eps, method,
+          options.babLimit(), options.batchSize,
+          options.n == null ? Integer.MAX_VALUE : options.n, chunk, false);
       try (JavaSparkContext spark = context("certkit spark certify", master)) {
         SparkCertification.Result result = SparkCertification.run(spark, job);
         System.out.printf("%d tasks on %s%n", result.tasks(), spark.master());
-        EvaluationOptions.write(result.report(), result.examples(), null, false, json,
-            perExample);
+        EvaluationOptions.write(result.report(), result.examples(), null, false,
+            options.json, options.perExample);
       }
       return 0;
     }

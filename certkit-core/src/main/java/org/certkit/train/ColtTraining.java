@@ -111,21 +111,34 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     List<Integer> latents = latents(step.network());
     int stages = latents.size();
     int s = stage(step.progress(), stages);
-    NDList points = new NDList(point(step, latents.get(s)));
+    BatchStatistics stats = cleanStatistics(step);
+    NDList points = new NDList(point(step, latents.get(s), stats));
     if (currentWeight(step.progress(), stages) < 1) {
-      points.add(point(step, latents.get(s - 1)));
+      points.add(point(step, latents.get(s - 1), stats));
     }
     return points;
   }
 
   /** The adversarial point at the output of node {@code latent} (-1: the input). */
   NDArray point(StepInput step, int latent) {
+    return point(step, latent, cleanStatistics(step));
+  }
+
+  /**
+   * The clean batch's BatchNorm statistics, from an extra pass that leaves the running
+   * statistics alone: what the searches of the step use.
+   */
+  private static BatchStatistics cleanStatistics(StepInput step) {
+    BatchStatistics stats = BatchStatistics.trainingWithoutRunningUpdate();
+    ConcreteDomain.forward(step.network(), step.x(), stats);
+    return stats;
+  }
+
+  private NDArray point(StepInput step, int latent, BatchStatistics stats) {
     if (latent < 0) {
-      return PgdTraining.adversarial(attack, step);
+      return attack.attack(step.network(), step.x(), step.labels(), step.eps(), stats);
     }
     Network network = step.network();
-    BatchStatistics stats = BatchStatistics.trainingWithoutRunningUpdate();
-    ConcreteDomain.forward(network, step.x(), stats);
     ZonotopeDomain domain = new ZonotopeDomain();
     long n = step.x().getShape().get(0);
     NDList parts = new NDList();

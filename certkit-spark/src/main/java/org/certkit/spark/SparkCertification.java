@@ -6,6 +6,7 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -51,6 +52,7 @@ public final class SparkCertification {
    * @param dataRoot the data root on every executor, as a path string
    * @param eps L-infinity radius in pixel space
    * @param method the certifier
+   * @param babLimit the time limit per example of {@link Certifier.Method#BAB}
    * @param batchSize examples per batch
    * @param examples the first this many test examples (all when larger)
    * @param chunk examples per task, a positive multiple of the batch size
@@ -58,13 +60,14 @@ public final class SparkCertification {
    *     throws, so Spark must retry it
    */
   public record Job(byte[] model, String modelName, DatasetName dataset, String dataRoot,
-      double eps, Certifier.Method method, int batchSize, int examples, int chunk,
-      boolean failFirstAttempt) implements Serializable {
+      double eps, Certifier.Method method, Duration babLimit, int batchSize, int examples,
+      int chunk, boolean failFirstAttempt) implements Serializable {
 
     /** Validates sizes. */
     public Job {
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(babLimit, "babLimit");
       if (batchSize < 1 || examples < 1 || chunk < 1 || chunk % batchSize != 0
           || !(eps >= 0 && eps <= 1)) {
         throw new IllegalArgumentException("need batch size, examples and a chunk that is a"
@@ -120,7 +123,7 @@ public final class SparkCertification {
   }
 
   private static RobustnessEvaluator evaluator(Job job) {
-    return new RobustnessEvaluator(null, job.method(), job.batchSize());
+    return new RobustnessEvaluator(null, job.method(), job.batchSize(), job.babLimit());
   }
 
   /** Test sets already read by this executor, by data root and dataset. */

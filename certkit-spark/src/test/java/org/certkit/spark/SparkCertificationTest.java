@@ -67,8 +67,8 @@ class SparkCertificationTest {
     org.junit.jupiter.api.Assertions.assertTrue(single.certifiedAccuracy() > 0
         && single.certifiedAccuracy() < 1, "certified " + single.certifiedAccuracy());
     SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(model),
-        "model.ckpt", DatasetName.MNIST, dir.toString(), 0.002, Certifier.Method.LINEAR, 50,
-        250, 100, false);
+        "model.ckpt", DatasetName.MNIST, dir.toString(), 0.002, Certifier.Method.LINEAR,
+        Certifier.DEFAULT_BAB_LIMIT, 50, 250, 100, false);
     for (String master : List.of("local[2]", "local[2,2]")) {
       boolean inject = master.equals("local[2,2]");
       AtomicInteger failed = new AtomicInteger();
@@ -84,8 +84,8 @@ class SparkCertificationTest {
         });
         SparkCertification.Result result = SparkCertification.run(spark,
             new SparkCertification.Job(job.model(), job.modelName(), job.dataset(),
-                job.dataRoot(), job.eps(), job.method(), job.batchSize(), job.examples(),
-                job.chunk(), inject));
+                job.dataRoot(), job.eps(), job.method(), job.babLimit(), job.batchSize(),
+                job.examples(), job.chunk(), inject));
         assertEquals(3, result.tasks());
         assertEquals(expected, result.examples().stream().map(Outcome::of).toList(), master);
         assertEquals(single.certifiedAccuracy(), result.report().certifiedAccuracy(), master);
