@@ -78,6 +78,12 @@ final class BenchCommand implements Callable<Integer> {
           + " inputs of its input shape) instead of the architecture.")
   Path crownModel;
 
+  @Option(names = "--crown-modes", split = ",", paramLabel = "MODE",
+      defaultValue = "nearest,outward,outward_float32",
+      description = "CROWN rows to time: nearest, outward (sound, float64), outward_float32"
+          + " (sound, float32) (default: all three).")
+  List<String> crownModes;
+
   @Option(names = "--crown-repeats", defaultValue = "3",
       description = "Timed CROWN repetitions, after one warm-up when more than one (default:"
           + " ${DEFAULT-VALUE}).")
@@ -191,31 +197,49 @@ final class BenchCommand implements Callable<Integer> {
     return ms;
   }
 
-  /** The CROWN rows, to nearest and sound: median time and peak memory of each. */
+  /**
+   * The CROWN rows, to nearest and sound (float64 and float32 arithmetic): median time and peak
+   * memory of each.
+   */
   private void crownRows(NDManager root, Network network, Map<String, Object> result) {
     if (crownBatchSize < 1) {
       return;
     }
-    for (IntervalDomain.Rounding rounding : IntervalDomain.Rounding.values()) {
-      String key = "crown_" + rounding.name().toLowerCase(java.util.Locale.ROOT);
+    record Row(String name, LinearBoundDomain domain) { }
+    List<Row> rows = List.of(
+        new Row("nearest", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+            IntervalDomain.Rounding.NEAREST)),
+        new Row("outward", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+            IntervalDomain.Rounding.OUTWARD)),
+        new Row("outward_float32", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+            IntervalDomain.Rounding.OUTWARD, null,
+            LinearBoundDomain.SoundArithmetic.FLOAT32)));
+    for (String mode : crownModes) {
+      if (rows.stream().noneMatch(r -> r.name().equals(mode))) {
+        throw new IllegalArgumentException("--crown-modes: unknown mode '" + mode
+            + "' (nearest, outward, outward_float32)");
+      }
+    }
+    for (Row row : rows) {
+      if (!crownModes.contains(row.name())) {
+        continue;
+      }
+      String key = "crown_" + row.name();
       boolean resettable = PeakMemory.reset();
-      double[] crown = timeCrown(root, network, rounding);
+      double[] crown = timeCrown(root, network, row.domain());
       long peak = PeakMemory.peakBytes();
       result.put(key + "_ms", median(crown));
       result.put(key + "_ms_min_max", new double[] {min(crown), max(crown)});
       result.put(key + "_peak_rss_bytes", peak);
       System.out.printf("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
-          + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", rounding.name().toLowerCase(
-          java.util.Locale.ROOT), crownBatchSize, median(crown), crown.length,
-          min(crown), max(crown), peak / (double) (1L << 30),
-          resettable ? "" : " (peak not resettable: process peak)");
+          + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", row.name().replace('_', ' '),
+          crownBatchSize, median(crown), crown.length, min(crown), max(crown),
+          peak / (double) (1L << 30), resettable ? "" : " (peak not resettable: process peak)");
     }
   }
 
   /** CROWN margin lower bounds of a random batch; fewer repetitions than the forward pass. */
-  private double[] timeCrown(NDManager root, Network network, IntervalDomain.Rounding rounding) {
-    LinearBoundDomain domain = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-        rounding);
+  private double[] timeCrown(NDManager root, Network network, LinearBoundDomain domain) {
     int timed = Math.max(1, crownRepeats);
     double[] ms = new double[timed];
     for (int i = timed > 1 ? -1 : 0; i < timed; i++) {

@@ -57,8 +57,8 @@ import org.certkit.spec.Specification;
  * bounds, which are then already exact. Margins go back from the logits, so the last layer is
  * merged into the specification.
  *
- * <p>With {@link IntervalDomain.Rounding#OUTWARD} all arithmetic is float64 and the bounds are
- * sound in floating point: the computed coefficients are taken as they are, and every backward
+ * <p>With {@link IntervalDomain.Rounding#OUTWARD} the arithmetic is float64 (or float32, see
+ * {@link SoundArithmetic}) and the bounds are sound in floating point: the computed coefficients are taken as they are, and every backward
  * step adds to an error term a rigorous bound on how far its rounding moves the bound (the
  * coefficient error {@code gamma_n |a| |W|} times a sound magnitude of the node's values, from
  * outward interval bounds); pre-activation bounds come from the same sound computation,
@@ -76,6 +76,23 @@ public final class LinearBoundDomain implements BoundDomain {
     CROWN,
     /** Interval propagation (CROWN-IBP). */
     INTERVAL
+  }
+
+  /** The arithmetic of sound ({@link IntervalDomain.Rounding#OUTWARD}) passes. */
+  public enum SoundArithmetic {
+    /**
+     * float64: allowances of float64 size, so bounds lie within about {@code 1e-12} relative of
+     * the bound computed to nearest (the default).
+     */
+    FLOAT64,
+    /**
+     * float32 with float32 allowances (docs/soundness.md): several times faster and in half the
+     * memory on convolutional networks, but the allowances ({@code gamma_n} of float32, about
+     * {@code n 6e-8} of the magnitudes) loosen the bounds, measured 0.5% on the reference FC
+     * network and 2.6% on the reference CNN3 (CROWN, untrained, eps 0.1). Networks with Sigmoid
+     * or Tanh layers still go in float64, where their lines are fitted.
+     */
+    FLOAT32
   }
 
   /** Coefficients per backward pass are kept below this many bytes by splitting the rows. */
@@ -149,6 +166,7 @@ public final class LinearBoundDomain implements BoundDomain {
   private final Intermediate intermediate;
   private final IntervalDomain.Rounding rounding;
   private final SlopeOptimisation slopes;
+  private final SoundArithmetic arithmetic;
 
   /**
    * A domain whose relaxations use {@code intermediate} pre-activation bounds.
@@ -168,9 +186,40 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding,
       SlopeOptimisation slopes) {
+    this(intermediate, rounding, slopes, SoundArithmetic.FLOAT64);
+  }
+
+  /**
+   * As {@link #LinearBoundDomain(Intermediate, IntervalDomain.Rounding, SlopeOptimisation)}, with
+   * the arithmetic of the sound passes chosen (ignored to nearest).
+   */
+  public LinearBoundDomain(Intermediate intermediate, IntervalDomain.Rounding rounding,
+      SlopeOptimisation slopes, SoundArithmetic arithmetic) {
     this.intermediate = intermediate;
     this.rounding = rounding;
     this.slopes = slopes;
+    this.arithmetic = java.util.Objects.requireNonNull(arithmetic, "arithmetic");
+  }
+
+  /**
+   * The type of a sound pass over {@code network}: float64, or float32 when so chosen and no
+   * Sigmoid or Tanh layer needs its float64 lines.
+   */
+  private DataType soundType(Network network) {
+    if (arithmetic == SoundArithmetic.FLOAT64) {
+      return DataType.FLOAT64;
+    }
+    for (Layer layer : network.layers()) {
+      if (layer instanceof Sigmoid || layer instanceof Tanh) {
+        return DataType.FLOAT64;
+      }
+    }
+    return DataType.FLOAT32;
+  }
+
+  /** The arithmetic of the sound passes. */
+  public SoundArithmetic arithmetic() {
+    return arithmetic;
   }
 
   /** Where the pre-activation bounds come from. */
@@ -193,7 +242,7 @@ public final class LinearBoundDomain implements BoundDomain {
     Pass pass = new Pass(network, input, stats, ReluSplits.none());
     int last = network.layers().size() - 1;
     if (slopes == null) {
-      return pass.nodeBounds(last, false);
+      return exported(pass.nodeBounds(last, false));
     }
     // Rows +I and -I over the outputs, their slopes optimised like a specification's.
     int classes = network.numClasses();
@@ -210,7 +259,21 @@ public final class LinearBoundDomain implements BoundDomain {
       hi.attach(m);
       out = Box.fromBounds(lo, hi);
     }
-    return out;
+    return exported(out);
+  }
+
+  /**
+   * {@code box} in float64 when it is float32 from a sound pass (exactly: every float32 is a
+   * float64), so sound results have one type whatever the pass computed in.
+   */
+  private Box exported(Box box) {
+    return new Box(exported(box.centre()), exported(box.radius()));
+  }
+
+  /** {@code array} in float64 when it is float32 from a sound pass; else itself. */
+  private NDArray exported(NDArray array) {
+    return sound() && array.getDataType() == DataType.FLOAT32
+        ? array.toType(DataType.FLOAT64, false) : array;
   }
 
   /**
@@ -232,16 +295,17 @@ public final class LinearBoundDomain implements BoundDomain {
     List<Box> reluInputs = new ArrayList<>();
     for (int i = 0; i < network.layers().size(); i++) {
       if (network.layers().get(i) instanceof Relu) {
-        reluInputs.add(pass.preActivation(network.inputs(i)[0], true));
+        reluInputs.add(exported(pass.preActivation(network.inputs(i)[0], true)));
       }
     }
-    return new LayerBounds(List.copyOf(reluInputs), output);
+    return new LayerBounds(List.copyOf(reluInputs), exported(output));
   }
 
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {
-    return specificationBounds(new Pass(network, input, stats, ReluSplits.none()), spec);
+    return exported(specificationBounds(new Pass(network, input, stats, ReluSplits.none()),
+        spec));
   }
 
   /**
@@ -310,7 +374,7 @@ public final class LinearBoundDomain implements BoundDomain {
         int source = network.inputs(i)[0];
         Box box = pass.optimisedBounds.containsKey(source)
             ? pass.optimisedBounds.get(source) : pass.preActivation(source, true);
-        bounded.add(box);
+        bounded.add(exported(box));
         weights.add(pass.upperLineWeights.get(i));
         NDArray crossed = box.lower().gt(box.upper()).reshape(box.lower().getShape().get(0), -1)
             .toType(DataType.INT32, false).max(new int[] {1}).toType(DataType.BOOLEAN, false);
@@ -320,7 +384,7 @@ public final class LinearBoundDomain implements BoundDomain {
     if (infeasible == null) {
       infeasible = pass.manager.zeros(new Shape(lower.getShape().get(0)), DataType.BOOLEAN);
     }
-    return new BranchBounds(lower, List.copyOf(bounded), infeasible,
+    return new BranchBounds(exported(lower), List.copyOf(bounded), infeasible,
         java.util.Collections.unmodifiableList(weights));
   }
 
@@ -349,7 +413,8 @@ public final class LinearBoundDomain implements BoundDomain {
         case Specification.LinearConstraints constraints -> {
           // Copies: the caller keeps its arrays.
           rows = constraints.matrix().toType(pass.type, true);
-          offset = constraints.offset().toType(pass.type, true);
+          offset = pass.outward ? pass.soundOffset(constraints, rows)
+              : constraints.offset().toType(pass.type, true);
           rows.attach(scope);
           offset.attach(scope);
         }
@@ -405,8 +470,16 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Network network;
     private final BatchStatistics stats;
     private final NDManager manager;
-    /** float64 in OUTWARD mode, else the input set's type. */
+    /**
+     * OUTWARD mode: as {@link SoundArithmetic} says (float64 for networks with Sigmoid or Tanh
+     * layers, whose lines are fitted in float64 and hold as stored); NEAREST: the input set's
+     * type.
+     */
     private final DataType type;
+    /** The unit roundoff of {@link #type}, for the allowances of OUTWARD mode. */
+    private final double unit;
+    /** The smallest positive subnormal of {@link #type}: twice the most one underflow loses. */
+    private final double tiny;
     /** The most units of any node, the input included. */
     private final long widest;
     /** The input set's box as given. */
@@ -479,9 +552,15 @@ public final class LinearBoundDomain implements BoundDomain {
         inactive.attach(manager);
         clamps.put(network.inputs(relu)[0], new NDArray[] {active, inactive});
       });
-      this.type = outward ? DataType.FLOAT64 : box.centre().getDataType();
-      Box wide = new Box(box.centre().toType(type, false), box.radius().toType(type, false));
-      this.intervals = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
+      this.type = outward ? soundType(network) : box.centre().getDataType();
+      this.unit = type == DataType.FLOAT32 ? 0x1p-24 : IntervalDomain.UNIT_ROUNDOFF;
+      this.tiny = type == DataType.FLOAT32 ? 0x1p-149 : IntervalDomain.UNDERFLOW;
+      // The interval boxes are float64 in OUTWARD mode (IntervalDomain's sound arithmetic).
+      DataType boxType = outward ? DataType.FLOAT64 : type;
+      Box wide = new Box(box.centre().toType(boxType, false),
+          box.radius().toType(boxType, false));
+      NodeBoxes sound = new IntervalDomain(rounding).nodeBoxes(network, wide, stats);
+      this.intervals = boxType == type ? sound : narrowed(sound);
       // OUTWARD: the input box widened for its own rounding, read as an exact real box.
       this.input = intervals.input();
       long most = input.centre().getShape().size() / input.centre().getShape().get(0);
@@ -489,8 +568,9 @@ public final class LinearBoundDomain implements BoundDomain {
         most = Math.max(most, node.centre().getShape().size() / node.centre().getShape().get(0));
       }
       this.widest = most;
-      given.forEach((source, known) -> bounds.put(source, split(source,
-          new Box(known.centre().toType(type, false), known.radius().toType(type, false)))));
+      given.forEach((source, known) -> bounds.put(source, split(source, outward
+          ? Precision.enclosing(known, type)
+          : new Box(known.centre().toType(type, false), known.radius().toType(type, false)))));
       for (int i = 0; i < network.layers().size(); i++) {
         Layer layer = network.layers().get(i);
         switch (layer) {
@@ -512,6 +592,64 @@ public final class LinearBoundDomain implements BoundDomain {
           case AvgPool p -> { }
         }
       }
+    }
+
+    /**
+     * The offset of {@code constraints} for rows converted to this pass's type ({@code rows}),
+     * rounded down, less what the conversion moved: {@code |A - fl(A)| M} of the output's sound
+     * magnitude {@code M}, so that {@code fl(A) y + offset <= A y + d} for every output {@code y}
+     * of the input set.
+     */
+    NDArray soundOffset(Specification.LinearConstraints constraints, NDArray rows) {
+      NDArray matrix = constraints.matrix().toType(DataType.FLOAT64, false);
+      NDArray moved = matrix.sub(rows.toType(DataType.FLOAT64, false)).abs();
+      if (valueOf(moved.max()) == 0) {
+        return Precision.down(constraints.offset(), type);
+      }
+      NDArray m = magnitude(network.layers().size() - 1).toType(DataType.FLOAT64, false);
+      int classes = (int) m.getShape().get(1);
+      // [B, S, K] . [N, 1, K] summed over K; float64 rounding of the sum covered by gamma.
+      NDArray residual = moved.mul(m.expandDims(1)).sum(new int[] {2});
+      residual = residual.mul(Constants.scalar(residual,
+          1 + 2 * Precision.gammaUlps(classes + 2, IntervalDomain.UNIT_ROUNDOFF)
+              * IntervalDomain.UNIT_ROUNDOFF));
+      NDArray d = constraints.offset().toType(DataType.FLOAT64, false);
+      NDArray lowered = d.sub(residual);
+      // One float64 rounding of the difference, then rounded down to the pass's type.
+      lowered = lowered.sub(lowered.abs().mul(Constants.scalar(lowered,
+          2 * IntervalDomain.UNIT_ROUNDOFF))).sub(Constants.scalar(lowered, Double.MIN_VALUE));
+      return Precision.down(lowered, type);
+    }
+
+    /**
+     * A lower bound in this pass's type of the exact {@code min a . x} over the input box, from
+     * its float64 value {@code a . c - |a| . r} ({@code value}), the magnitude
+     * {@code |a| . (|c| + r)} and the products and sums ({@code terms}) that computed both:
+     * lowered by {@code 2 gamma_terms} of the magnitude (float64), by one float64 rounding of
+     * the difference and one subnormal unit per term, then rounded down.
+     */
+    private NDArray minimumBelow(NDArray value, NDArray magnitude, int terms) {
+      double gamma = Precision.gammaUlps(terms, IntervalDomain.UNIT_ROUNDOFF)
+          * IntervalDomain.UNIT_ROUNDOFF;
+      NDArray lowered = value.sub(magnitude.mul(Constants.scalar(magnitude, 2 * gamma)));
+      lowered = lowered.sub(lowered.abs().mul(Constants.scalar(lowered,
+          2 * IntervalDomain.UNIT_ROUNDOFF))).sub(Constants.scalar(lowered,
+          2.0 * terms * IntervalDomain.UNDERFLOW));
+      return Precision.down(lowered, type);
+    }
+
+    /** The boxes of {@code sound} (float64, OUTWARD), each enclosed by a box of {@link #type}. */
+    private NodeBoxes narrowed(NodeBoxes sound) {
+      List<Box> nodes = new ArrayList<>();
+      for (Box node : sound.nodes()) {
+        nodes.add(Precision.enclosing(node, type));
+      }
+      return new NodeBoxes(Precision.enclosing(sound.input(), type), nodes);
+    }
+
+    /** Higham's {@code gamma_n} in units of {@link #unit}: {@code n / (1 - n u)}. */
+    private double gammaUlps(int n) {
+      return Precision.gammaUlps(n, unit);
     }
 
     /**
@@ -811,88 +949,104 @@ public final class LinearBoundDomain implements BoundDomain {
     private NDArray patchBackward(int start, Patches rows, NDManager scope,
         Map<Integer, Relaxation> relaxed, Map<Integer, NDArray> lowerSlopes, boolean sound) {
       Patches p = rows;
-      Terms terms = new Terms(sound, 4);
+      Terms terms = new Terms(sound, 4, scope, rows.values(), unit, tiny);
       int steps = 0;
       for (int i = start; i != Network.INPUT; i = network.inputs(i)[0]) {
-        int below = network.inputs(i)[0];
-        Shape inputShape = shapeOf(below);
-        NDArray a = p.values();
-        // Each constant below sums over a window: its rounding grows with the window's size.
-        int window = (int) a.getShape().slice(4).size();
-        steps++;
-        switch (network.layers().get(i)) {
-          case Conv2d cv -> {
-            NDArray b = LayerOps.cast(cv.bias(), a, scope);
-            terms.constant(patchSum(a).matMul(b.reshape(-1, 1)).squeeze(-1));
-            if (terms.outward) {
-              terms.error(windowDot(a.abs(), unfold(convolutionReach(cv, below, a, scope), p)),
-                  convolutionGamma(cv) + IntervalDomain.gammaUlps(window));
-              terms.underflow(magnitude(below), convolutionProducts(cv));
-            }
-            Shape ps = a.getShape();
-            long patches = ps.size() / ps.slice(4).size();
-            NDArray flat = a.reshape(patches, ps.get(4), ps.get(5), ps.get(6));
-            NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(), 0, 0, 0);
-            Shape bs = back.getShape();
-            Patches next = new Patches(back.reshape(ps.slice(0, 4).addAll(bs.slice(1))),
-                p.stride() * cv.stride(), p.padding() * cv.stride() + cv.padding());
-            p = next.masked(inputShape, scope);
+        // Each step's temporaries are freed with the step; the next patches are kept.
+        try (NDManager step = scope.newSubManager()) {
+          int below = network.inputs(i)[0];
+          Shape inputShape = shapeOf(below);
+          NDArray a = p.values();
+          if (a != rows.values()) {
+            a.attach(step);
           }
-          case BatchNorm bn -> {
-            NDArray like = intervals.of(below).centre();
-            BatchNorm.Affine affine = bn.affine(stats.recordedOrRunning(i, bn), like);
-            NDArray scale = channelsOfPatch(affine.scale());
-            terms.constant(patchSum(a).matMul(affine.shift().reshape(-1, 1)).squeeze(-1));
-            if (terms.outward) {
-              NDArray reach = batchNormReach(i, bn, below, affine, scope);
-              terms.error(windowDot(a.abs(), unfold(reach, p)),
-                  IntervalDomain.BATCH_NORM_ULPS + 2 + IntervalDomain.gammaUlps(window));
-              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+          // Each constant below sums over a window: its rounding grows with the window's size.
+          int window = (int) a.getShape().slice(4).size();
+          steps++;
+          switch (network.layers().get(i)) {
+            case Conv2d cv -> {
+              NDArray b = LayerOps.cast(cv.bias(), a, step);
+              terms.constant(patchSum(a).matMul(b.reshape(-1, 1)).squeeze(-1));
+              if (terms.outward) {
+                // gamma of the products on the reach; the constant sums over the window, but only
+                // |a| |b| rounds with that many terms. One weighted magnitude, in units of u.
+                NDArray weights = unfold(convolutionReach(cv, below, a, step), p)
+                    .mul(Constants.scalar(a, gammaUlps(convolutionTerms(cv))))
+                    .add(channelsOfPatch(b.abs())
+                        .mul(Constants.scalar(a, gammaUlps(window + 2))));
+                terms.error(windowDot(a.abs(), weights), 1);
+                terms.underflow(magnitude(below), convolutionProducts(cv));
+              }
+              Shape ps = a.getShape();
+              long patches = ps.size() / ps.slice(4).size();
+              NDArray flat = a.reshape(patches, ps.get(4), ps.get(5), ps.get(6));
+              NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(), 0, 0, 0);
+              Shape bs = back.getShape();
+              Patches next = new Patches(back.reshape(ps.slice(0, 4).addAll(bs.slice(1))),
+                  p.stride() * cv.stride(), p.padding() * cv.stride() + cv.padding());
+              p = next.masked(inputShape, step);
             }
-            p = new Patches(a.mul(scale), p.stride(), p.padding());
+            case BatchNorm bn -> {
+              NDArray like = intervals.of(below).centre();
+              BatchNorm.Affine affine = bn.affine(stats.recordedOrRunning(i, bn), like);
+              NDArray scale = channelsOfPatch(affine.scale());
+              terms.constant(patchSum(a).matMul(affine.shift().reshape(-1, 1)).squeeze(-1));
+              if (terms.outward) {
+                NDArray reach = batchNormReach(i, bn, below, affine, step);
+                terms.error(windowDot(a.abs(), unfold(reach, p)),
+                    IntervalDomain.BATCH_NORM_ULPS + 2 + gammaUlps(window));
+                terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+              }
+              p = new Patches(a.mul(scale), p.stride(), p.padding());
+            }
+            case Normalize norm -> {
+              NDArray like = intervals.of(below).centre();
+              NDArray std = LayerOps.perChannel(norm.std(), like);
+              NDArray mean = LayerOps.perChannel(norm.mean(), like);
+              NDArray scaled = a.div(channelsOfPatch(std));
+              terms.constant(patchSum(scaled).matMul(mean.reshape(-1, 1)).squeeze(-1).neg());
+              if (terms.outward) {
+                NDArray reach = magnitude(below).add(mean.abs()).div(std);
+                terms.error(windowDot(a.abs(), unfold(reach, p)),
+                    IntervalDomain.NORMALIZE_ULPS + 2 + gammaUlps(window));
+                terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+              }
+              p = new Patches(scaled, p.stride(), p.padding());
+            }
+            case Relu r -> {
+              Relaxation relax = relaxed.get(i);
+              NDArray positive = Activation.relu(a);
+              NDArray negative = a.sub(positive);
+              NDArray intercept = unfold(relax.upperIntercept(), p);
+              terms.constant(windowDot(negative, intercept));
+              if (terms.outward) {
+                // gamma_4 on M + |t|; the constant sums over the window, but only |a| |t| rounds
+                // with that many terms. One weighted magnitude, in units of u.
+                double lines = gammaUlps(RELU_TERMS);
+                NDArray weights = unfold(magnitude(below), p).mul(Constants.scalar(a, lines))
+                    .add(intercept.abs().mul(Constants.scalar(a, lines + gammaUlps(window + 1))));
+                terms.error(windowDot(a.abs(), weights), 1);
+                terms.underflow(magnitude(below), 2);
+              }
+              NDArray lowerSlope = unfold(relax.lowerSlope(), p);
+              NDArray alpha = lowerSlopes.get(i);
+              if (alpha != null) {
+                Shape full = alpha.getShape();
+                lowerSlope = NDArrays.where(unfold(relax.unstable(), p).toType(DataType.BOOLEAN,
+                    false).broadcast(full), alpha, lowerSlope.broadcast(full));
+              }
+              p = new Patches(positive.mul(lowerSlope)
+                  .add(negative.mul(unfold(relax.upperSlope(), p))), p.stride(), p.padding());
+            }
+            case Linear l -> throw notPatchable(i);
+            case Flatten f -> throw notPatchable(i);
+            case Add add -> throw notPatchable(i);
+            case AvgPool ap -> throw notPatchable(i);
+            case MaxPool mp -> throw notPatchable(i);
+            case Sigmoid g -> throw notPatchable(i);
+            case Tanh t -> throw notPatchable(i);
           }
-          case Normalize norm -> {
-            NDArray like = intervals.of(below).centre();
-            NDArray std = LayerOps.perChannel(norm.std(), like);
-            NDArray mean = LayerOps.perChannel(norm.mean(), like);
-            NDArray scaled = a.div(channelsOfPatch(std));
-            terms.constant(patchSum(scaled).matMul(mean.reshape(-1, 1)).squeeze(-1).neg());
-            if (terms.outward) {
-              NDArray reach = magnitude(below).add(mean.abs()).div(std);
-              terms.error(windowDot(a.abs(), unfold(reach, p)),
-                  IntervalDomain.NORMALIZE_ULPS + 2 + IntervalDomain.gammaUlps(window));
-              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
-            }
-            p = new Patches(scaled, p.stride(), p.padding());
-          }
-          case Relu r -> {
-            Relaxation relax = relaxed.get(i);
-            NDArray positive = Activation.relu(a);
-            NDArray negative = a.sub(positive);
-            NDArray intercept = unfold(relax.upperIntercept(), p);
-            terms.constant(windowDot(negative, intercept));
-            if (terms.outward) {
-              terms.error(windowDot(a.abs(), unfold(magnitude(below), p).add(intercept.abs())),
-                  IntervalDomain.gammaUlps(RELU_TERMS + window));
-              terms.underflow(magnitude(below), 2);
-            }
-            NDArray lowerSlope = unfold(relax.lowerSlope(), p);
-            NDArray alpha = lowerSlopes.get(i);
-            if (alpha != null) {
-              Shape full = alpha.getShape();
-              lowerSlope = NDArrays.where(unfold(relax.unstable(), p).toType(DataType.BOOLEAN,
-                  false).broadcast(full), alpha, lowerSlope.broadcast(full));
-            }
-            p = new Patches(positive.mul(lowerSlope)
-                .add(negative.mul(unfold(relax.upperSlope(), p))), p.stride(), p.padding());
-          }
-          case Linear l -> throw notPatchable(i);
-          case Flatten f -> throw notPatchable(i);
-          case Add add -> throw notPatchable(i);
-          case AvgPool ap -> throw notPatchable(i);
-          case MaxPool mp -> throw notPatchable(i);
-          case Sigmoid g -> throw notPatchable(i);
-          case Tanh t -> throw notPatchable(i);
+          terms.keep(p.values());
         }
       }
       NDArray a = p.values();
@@ -902,7 +1056,7 @@ public final class LinearBoundDomain implements BoundDomain {
       if (terms.outward) {
         long window = a.getShape().slice(4).size();
         terms.error(windowDot(a.abs(), centre.abs().add(radius)),
-            IntervalDomain.gammaUlps(2 * (int) window + 2));
+            gammaUlps(2 * (int) window + 2));
         terms.underflow(input.centre().abs().add(input.radius()), 2);
       }
       Shape rs = a.getShape();
@@ -946,150 +1100,169 @@ public final class LinearBoundDomain implements BoundDomain {
         Map<Integer, NDArray> betas) {
       Map<Integer, NDArray> pending = new HashMap<>();
       pending.put(start, rows);
-      Terms terms = new Terms(sound, 2);
+      Terms terms = new Terms(sound, 2, scope, rows, unit, tiny);
       terms.constant(offset);
       for (int i = start; i >= 0; i--) {
         NDArray a = pending.remove(i);
         if (a == null) {
           continue;
         }
-        Layer layer = network.layers().get(i);
-        int[] in = network.inputs(i);
-        Shape inputShape = shapeOf(in[0]);
-        // Constants sum over a node's units: their rounding grows with the count.
-        int units = (int) inputShape.size();
-        switch (layer) {
-          case Linear l -> {
-            NDArray w = LayerOps.cast(l.weight(), a, scope);
-            NDArray b = LayerOps.cast(l.bias(), a, scope);
-            terms.constant(a.matMul(b.reshape(-1, 1)).squeeze(2));
-            if (terms.outward) {
-              NDArray reach = LayerOps.linear(magnitude(in[0]), w.abs(), b.abs());
-              terms.error(rowsTimes(a.abs(), reach),
-                  IntervalDomain.gammaUlps(l.outFeatures() + l.inFeatures() + 2));
-              terms.underflow(magnitude(in[0]), l.outFeatures());
-            }
-            push(pending, in[0], a.matMul(w), terms);
+        // Each step's temporaries (a row-sized array per operation) are freed with the step.
+        try (NDManager step = scope.newSubManager()) {
+          // An Add pushes one array to both inputs: it stays while the other still needs it.
+          if (a != rows && pending.values().stream().noneMatch(other -> other == a)) {
+            a.attach(step);
           }
-          case Conv2d cv -> {
-            long batch = a.getShape().get(0);
-            long s = a.getShape().get(1);
-            Shape out = a.getShape().slice(2);
-            NDArray flat = a.reshape(new Shape(batch * s).addAll(out));
-            NDArray b = LayerOps.cast(cv.bias(), a, scope);
-            terms.constant(a.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
-                .matMul(b.reshape(-1, 1)).squeeze(2));
-            if (terms.outward) {
-              terms.error(rowsTimes(a.abs(), convolutionReach(cv, in[0], a, scope)),
-                  convolutionGamma(cv) + IntervalDomain.gammaUlps((int) out.size()));
-              terms.underflow(magnitude(in[0]), convolutionProducts(cv));
-            }
-            NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(),
-                cv.padding(), outputPadding(inputShape, out, cv.kernelSize(), cv.stride(),
-                    cv.padding(), 1), outputPadding(inputShape, out, cv.kernelSize(),
-                    cv.stride(), cv.padding(), 2));
-            push(pending, in[0], back.reshape(new Shape(batch, s).addAll(inputShape)), terms);
-          }
-          case Relu r -> {
-            Relaxation relax = relaxed.get(i);
-            NDArray positive = Activation.relu(a);
-            NDArray negative = a.sub(positive);
-            NDArray intercept = relax.upperIntercept().expandDims(1);
-            terms.constant(sumUnits(negative.mul(intercept)));
-            if (terms.outward) {
-              terms.error(sumUnits(a.abs().mul(magnitude(in[0]).expandDims(1).add(
-                  intercept.abs()))), IntervalDomain.gammaUlps(RELU_TERMS + units));
-              terms.underflow(magnitude(in[0]), 2);
-            }
-            NDArray lowerSlope = relax.lowerSlope().expandDims(1);
-            NDArray alpha = lowerSlopes.get(i);
-            if (alpha != null) {
-              Shape full = alpha.getShape();
-              lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
-                  false).broadcast(full), alpha, lowerSlope.broadcast(full));
-            }
-            if (start == recordFrom) {
-              NDArray weight = negative.neg().sum(new int[] {1}).stopGradient()
-                  .toType(DataType.FLOAT32, true);
-              weight.attach(manager);
-              NDArray old = upperLineWeights.put(i, weight);
-              if (old != null) {
-                old.close();
-              }
-            }
-            NDArray next = positive.mul(lowerSlope)
-                .add(negative.mul(relax.upperSlope().expandDims(1)));
-            NDArray beta = betas.get(i);
-            if (beta != null) {
-              next = next.sub(beta.mul(splitSigns(in[0]).expandDims(1)));
+          Layer layer = network.layers().get(i);
+          int[] in = network.inputs(i);
+          Shape inputShape = shapeOf(in[0]);
+          // Constants sum over a node's units: their rounding grows with the count.
+          int units = (int) inputShape.size();
+          switch (layer) {
+            case Linear l -> {
+              NDArray w = LayerOps.cast(l.weight(), a, step);
+              NDArray b = LayerOps.cast(l.bias(), a, step);
+              terms.constant(a.matMul(b.reshape(-1, 1)).squeeze(2));
               if (terms.outward) {
-                // The subtraction rounds once per coefficient.
-                terms.error(sumUnits(next.abs().mul(magnitude(in[0]).expandDims(1))),
-                    IntervalDomain.gammaUlps(1));
+                // |W| M + |b| in float64, at least the exact value; the products a W and the
+                // constant a . b each sum over the outputs.
+                NDArray m = magnitude(in[0]).toType(DataType.FLOAT64, false);
+                NDArray reach = upperBound(LayerOps.linear(m, LayerOps.abs(l.weight(), step, m),
+                    LayerOps.abs(l.bias(), step, m)), l.inFeatures() + 1);
+                terms.error(rowsTimes(a.abs(), reach), gammaUlps(2 * l.outFeatures() + 2));
+                terms.underflow(magnitude(in[0]), l.outFeatures());
               }
+              push(pending, in[0], a.matMul(w), terms);
             }
-            push(pending, in[0], next, terms);
-          }
-          case BatchNorm b -> {
-            NDArray like = intervals.of(in[0]).centre();
-            BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(i, b), like);
-            NDArray scale = affine.scale().expandDims(1);
-            terms.constant(sumUnits(a.mul(affine.shift().expandDims(1))));
-            if (terms.outward) {
-              NDArray reach = batchNormReach(i, b, in[0], affine, scope);
-              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.BATCH_NORM_ULPS + 2 + IntervalDomain.gammaUlps(units));
-              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            case Conv2d cv -> {
+              long batch = a.getShape().get(0);
+              long s = a.getShape().get(1);
+              Shape out = a.getShape().slice(2);
+              NDArray flat = a.reshape(new Shape(batch * s).addAll(out));
+              NDArray b = LayerOps.cast(cv.bias(), a, step);
+              terms.constant(a.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
+                  .matMul(b.reshape(-1, 1)).squeeze(2));
+              if (terms.outward) {
+                NDArray absA = a.abs();
+                terms.error(rowsTimes(absA, convolutionReach(cv, in[0], a, step)),
+                    gammaUlps(convolutionTerms(cv)));
+                terms.error(absA.reshape(batch, s, out.get(0), -1).sum(new int[] {3})
+                    .matMul(b.abs().reshape(-1, 1)).squeeze(2), gammaUlps((int) out.size() + 2));
+                terms.underflow(magnitude(in[0]), convolutionProducts(cv));
+              }
+              int padH = outputPadding(inputShape, out, cv.kernelSize(), cv.stride(),
+                  cv.padding(), 1);
+              int padW = outputPadding(inputShape, out, cv.kernelSize(), cv.stride(),
+                  cv.padding(), 2);
+              NDArray back = LayerOps.conv2dTranspose(flat, cv.weight(), cv.stride(),
+                  cv.padding(), padH, padW);
+              push(pending, in[0], back.reshape(new Shape(batch, s).addAll(inputShape)), terms);
             }
-            push(pending, in[0], a.mul(scale), terms);
-          }
-          case Normalize norm -> {
-            NDArray like = intervals.of(in[0]).centre();
-            NDArray std = LayerOps.perChannel(norm.std(), like);
-            NDArray mean = LayerOps.perChannel(norm.mean(), like);
-            NDArray scaled = a.div(std.expandDims(1));
-            terms.constant(sumUnits(scaled.mul(mean.expandDims(1))).neg());
-            if (terms.outward) {
-              NDArray reach = magnitude(in[0]).add(mean.abs()).div(std);
-              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.NORMALIZE_ULPS + 2 + IntervalDomain.gammaUlps(units));
-              terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+            case Relu r -> {
+              Relaxation relax = relaxed.get(i);
+              NDArray positive = Activation.relu(a);
+              NDArray negative = a.sub(positive);
+              NDArray intercept = relax.upperIntercept().expandDims(1);
+              terms.constant(sumUnits(negative.mul(intercept)));
+              if (terms.outward) {
+                NDArray absA = a.abs();
+                NDArray absT = intercept.abs();
+                terms.error(sumUnits(absA.mul(magnitude(in[0]).expandDims(1).add(absT))),
+                    gammaUlps(RELU_TERMS));
+                // The constant sums over the units: only |a| |t| rounds with that many terms.
+                terms.error(sumUnits(absA.mul(absT)), gammaUlps(units + 1));
+                terms.underflow(magnitude(in[0]), 2);
+              }
+              NDArray lowerSlope = relax.lowerSlope().expandDims(1);
+              NDArray alpha = lowerSlopes.get(i);
+              if (alpha != null) {
+                Shape full = alpha.getShape();
+                lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
+                    false).broadcast(full), alpha, lowerSlope.broadcast(full));
+              }
+              if (start == recordFrom) {
+                NDArray weight = negative.neg().sum(new int[] {1}).stopGradient()
+                    .toType(DataType.FLOAT32, true);
+                weight.attach(manager);
+                NDArray old = upperLineWeights.put(i, weight);
+                if (old != null) {
+                  old.close();
+                }
+              }
+              NDArray next = positive.mul(lowerSlope)
+                  .add(negative.mul(relax.upperSlope().expandDims(1)));
+              NDArray beta = betas.get(i);
+              if (beta != null) {
+                next = next.sub(beta.mul(splitSigns(in[0]).expandDims(1)));
+                if (terms.outward) {
+                  // The subtraction rounds once per coefficient.
+                  terms.error(sumUnits(next.abs().mul(magnitude(in[0]).expandDims(1))),
+                      gammaUlps(1));
+                }
+              }
+              push(pending, in[0], next, terms);
             }
-            push(pending, in[0], scaled, terms);
-          }
-          case Flatten f -> push(pending, in[0], a.reshape(new Shape(a.getShape().get(0),
-              a.getShape().get(1)).addAll(inputShape)), terms);
-          case Add add -> {
-            push(pending, in[0], a, terms);
-            push(pending, in[1], a, terms);
-          }
-          case AvgPool p -> {
-            if (terms.outward) {
-              NDArray reach = LayerOps.avgPool(magnitude(in[0]), p);
-              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.gammaUlps(2 * p.kernel() * p.kernel() + 2));
-              terms.underflow(magnitude(in[0]), (long) p.kernel() * p.kernel());
+            case BatchNorm b -> {
+              NDArray like = intervals.of(in[0]).centre();
+              BatchNorm.Affine affine = b.affine(stats.recordedOrRunning(i, b), like);
+              NDArray scale = affine.scale().expandDims(1);
+              terms.constant(sumUnits(a.mul(affine.shift().expandDims(1))));
+              if (terms.outward) {
+                NDArray reach = batchNormReach(i, b, in[0], affine, step);
+                terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                    IntervalDomain.BATCH_NORM_ULPS + 2 + gammaUlps(units));
+                terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+              }
+              push(pending, in[0], a.mul(scale), terms);
             }
-            push(pending, in[0], avgPoolAdjoint(a, p, inputShape), terms);
-          }
-          case MaxPool p -> {
-            Pooling pool = pools.get(i);
-            NDArray positive = Activation.relu(a);
-            NDArray negative = a.sub(positive);
-            NDArray dominated = pool.dominated().expandDims(1);
-            NDArray open = Constants.scalar(dominated, 1).sub(dominated);
-            terms.constant(sumUnits(negative.mul(open).mul(pool.maxUpper().expandDims(1))));
-            if (terms.outward) {
-              NDArray reach = LayerOps.maxPool(magnitude(in[0]), p);
-              terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
-                  IntervalDomain.gammaUlps(p.kernel() * p.kernel() + units + 4));
-              terms.underflow(reach, (long) p.kernel() * p.kernel());
+            case Normalize norm -> {
+              NDArray like = intervals.of(in[0]).centre();
+              NDArray std = LayerOps.perChannel(norm.std(), like);
+              NDArray mean = LayerOps.perChannel(norm.mean(), like);
+              NDArray scaled = a.div(std.expandDims(1));
+              terms.constant(sumUnits(scaled.mul(mean.expandDims(1))).neg());
+              if (terms.outward) {
+                NDArray reach = magnitude(in[0]).add(mean.abs()).div(std);
+                terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                    IntervalDomain.NORMALIZE_ULPS + 2 + gammaUlps(units));
+                terms.underflow(reach, IntervalDomain.ELEMENTWISE_OPERATIONS);
+              }
+              push(pending, in[0], scaled, terms);
             }
-            push(pending, in[0], poolAdjoint(positive.add(negative.mul(dominated)),
-                pool.selection(), p, inputShape), terms);
+            case Flatten f -> push(pending, in[0], a.reshape(new Shape(a.getShape().get(0),
+                a.getShape().get(1)).addAll(inputShape)), terms);
+            case Add add -> {
+              push(pending, in[0], a, terms);
+              push(pending, in[1], a, terms);
+            }
+            case AvgPool p -> {
+              if (terms.outward) {
+                NDArray reach = LayerOps.avgPool(magnitude(in[0]), p);
+                terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                    gammaUlps(2 * p.kernel() * p.kernel() + 2));
+                terms.underflow(magnitude(in[0]), (long) p.kernel() * p.kernel());
+              }
+              push(pending, in[0], avgPoolAdjoint(a, p, inputShape), terms);
+            }
+            case MaxPool p -> {
+              Pooling pool = pools.get(i);
+              NDArray positive = Activation.relu(a);
+              NDArray negative = a.sub(positive);
+              NDArray dominated = pool.dominated().expandDims(1);
+              NDArray open = Constants.scalar(dominated, 1).sub(dominated);
+              terms.constant(sumUnits(negative.mul(open).mul(pool.maxUpper().expandDims(1))));
+              if (terms.outward) {
+                NDArray reach = LayerOps.maxPool(magnitude(in[0]), p);
+                terms.error(sumUnits(a.abs().mul(reach.expandDims(1))),
+                    gammaUlps(p.kernel() * p.kernel() + units + 4));
+                terms.underflow(reach, (long) p.kernel() * p.kernel());
+              }
+              push(pending, in[0], poolAdjoint(positive.add(negative.mul(dominated)),
+                  pool.selection(), p, inputShape), terms);
+            }
+            case Sigmoid s -> curveStep(curves.get(i), a, in[0], units, pending, terms);
+            case Tanh t -> curveStep(curves.get(i), a, in[0], units, pending, terms);
           }
-          case Sigmoid s -> curveStep(curves.get(i), a, in[0], units, pending, terms);
-          case Tanh t -> curveStep(curves.get(i), a, in[0], units, pending, terms);
         }
       }
       NDArray a = pending.remove(Network.INPUT);
@@ -1098,15 +1271,22 @@ public final class LinearBoundDomain implements BoundDomain {
       if (a != null) {
         // min over the exact box [c - r, c + r] of a . x is a . c - |a| . r.
         NDArray flat = a.reshape(a.getShape().get(0), a.getShape().get(1), -1);
+        NDArray r = input.radius();
+        if (terms.outward) {
+          // In float64 whatever the pass's type, as a sound lower bound of the minimum.
+          flat = flat.toType(DataType.FLOAT64, false);
+          c = c.toType(DataType.FLOAT64, false);
+          r = r.toType(DataType.FLOAT64, false);
+        }
         NDArray absFlat = flat.abs();
         NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
-        NDArray spread = absFlat.matMul(input.radius().reshape(n, -1, 1)).squeeze(2);
-        terms.constant(centre.sub(spread));
+        NDArray spread = absFlat.matMul(r.reshape(n, -1, 1)).squeeze(2);
         if (terms.outward) {
-          NDArray reach = c.abs().add(input.radius()).reshape(n, -1, 1);
-          terms.error(absFlat.matMul(reach).squeeze(2),
-              IntervalDomain.gammaUlps(2 * (int) flat.getShape().get(2) + 2));
-          terms.underflow(reach, 2);
+          NDArray reach = c.abs().add(r).reshape(n, -1, 1);
+          terms.constant(minimumBelow(centre.sub(spread), absFlat.matMul(reach).squeeze(2),
+              2 * (int) flat.getShape().get(2) + 2));
+        } else {
+          terms.constant(centre.sub(spread));
         }
       }
       NDArray result = terms.lower(network.layers().size(), widest);
@@ -1240,66 +1420,66 @@ public final class LinearBoundDomain implements BoundDomain {
       int sinceBest = 0;
       for (int t = 1; t <= settings.iterations() && sinceBest < settings.patience(); t++) {
         try (NDManager step = scope.newSubManager()) {
-          borrow(step, lentEachStep);
-          NDArray lower;
-          NDArray totals;
-          try (ai.djl.training.GradientCollector collector =
-              Gradients.collector()) {
-            Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
-            for (Target target : targets) {
-              tighten(target, relaxed, alphas.get(target.node()), step, false);
+            borrow(step, lentEachStep);
+            NDArray lower;
+            NDArray totals;
+            try (ai.djl.training.GradientCollector collector =
+                Gradients.collector()) {
+              Map<Integer, Relaxation> relaxed = new HashMap<>(relaxations);
+              for (Target target : targets) {
+                tighten(target, relaxed, alphas.get(target.node()), step, false);
+              }
+              NDArray stepRows = rows.duplicate();
+              stepRows.attach(step);
+              lower = backward(start, stepRows, offset, step, relaxed, alphas.get(start),
+                  outward, betas);
+              NDArray finite = lower.isNaN().logicalOr(lower.isInfinite()).logicalNot();
+              totals = NDArrays.where(finite, lower, lower.zerosLike()).sum(new int[] {1});
+              collector.backward(totals.sum().neg());
             }
-            NDArray stepRows = rows.duplicate();
-            stepRows.attach(step);
-            lower = backward(start, stepRows, offset, step, relaxed, alphas.get(start),
-                outward, betas);
-            NDArray finite = lower.isNaN().logicalOr(lower.isInfinite()).logicalNot();
-            totals = NDArrays.where(finite, lower, lower.zerosLike()).sum(new int[] {1});
-            collector.backward(totals.sum().neg());
-          }
-          NDArray detached = lower.stopGradient();
-          NDArray improved = NDArrays.where(detached.gt(bestLower), detached, bestLower);
-          improved.attach(scope);
-          bestLower.close();
-          bestLower = improved;
-          NDArray exampleTotals = totals.stopGradient();
-          NDArray better = bestTotals == null ? exampleTotals.onesLike().toType(DataType.BOOLEAN,
-              false) : exampleTotals.gt(bestTotals);
-          NDArray newTotals = bestTotals == null ? exampleTotals.duplicate()
-              : NDArrays.where(better, exampleTotals, bestTotals);
-          newTotals.attach(scope);
-          if (bestTotals != null) {
-            bestTotals.close();
-          }
-          bestTotals = newTotals;
-          for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
-            keepBetter(e.getValue(), best.get(e.getKey()), better, scope);
-          }
-          keepBetter(betas, keptBetas, better, scope);
-          double total = valueOf(detached.sum());
-          if (total > bestTotal) {
-            bestTotal = total;
-            sinceBest = 0;
-          } else {
-            sinceBest++;
-          }
-          double rate = settings.learningRate() * Math.pow(settings.learningRateDecay(), t - 1);
-          double corrected = rate * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
-          for (Map.Entry<NDArray, NDArray[]> e : moments.entrySet()) {
-            NDArray a = e.getKey();
-            NDArray gradient = a.getGradient();
-            gradient.attach(step);
-            NDArray[] m = e.getValue();
-            a.getNDArrayInternal().adamUpdate(new NDList(a, gradient, m[0], m[1]),
-                new NDList(a), (float) rate, (float) corrected, 0f, 1f, -1f, 0.9f, 0.999f,
-                1e-8f, false, false);
-            // In place in the engine: copyTo would go through a Java buffer.
-            NDArray clipped = multipliers.contains(a) ? a.maximum(Constants.scalar(a, 0))
-                : a.clip(0, 1);
-            clipped.attach(step);
-            a.set(new NDIndex("..."), clipped);
-            gradient.set(new NDIndex("..."), 0);
-          }
+            NDArray detached = lower.stopGradient();
+            NDArray improved = NDArrays.where(detached.gt(bestLower), detached, bestLower);
+            improved.attach(scope);
+            bestLower.close();
+            bestLower = improved;
+            NDArray exampleTotals = totals.stopGradient();
+            NDArray better = bestTotals == null ? exampleTotals.onesLike().toType(DataType.BOOLEAN,
+                false) : exampleTotals.gt(bestTotals);
+            NDArray newTotals = bestTotals == null ? exampleTotals.duplicate()
+                : NDArrays.where(better, exampleTotals, bestTotals);
+            newTotals.attach(scope);
+            if (bestTotals != null) {
+              bestTotals.close();
+            }
+            bestTotals = newTotals;
+            for (Map.Entry<Integer, Map<Integer, NDArray>> e : alphas.entrySet()) {
+              keepBetter(e.getValue(), best.get(e.getKey()), better, scope);
+            }
+            keepBetter(betas, keptBetas, better, scope);
+            double total = valueOf(detached.sum());
+            if (total > bestTotal) {
+              bestTotal = total;
+              sinceBest = 0;
+            } else {
+              sinceBest++;
+            }
+            double rate = settings.learningRate() * Math.pow(settings.learningRateDecay(), t - 1);
+            double corrected = rate * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
+            for (Map.Entry<NDArray, NDArray[]> e : moments.entrySet()) {
+              NDArray a = e.getKey();
+              NDArray gradient = a.getGradient();
+              gradient.attach(step);
+              NDArray[] m = e.getValue();
+              a.getNDArrayInternal().adamUpdate(new NDList(a, gradient, m[0], m[1]),
+                  new NDList(a), (float) rate, (float) corrected, 0f, 1f, -1f, 0.9f, 0.999f,
+                  1e-8f, false, false);
+              // In place in the engine: copyTo would go through a Java buffer.
+              NDArray clipped = multipliers.contains(a) ? a.maximum(Constants.scalar(a, 0))
+                  : a.clip(0, 1);
+              clipped.attach(step);
+              a.set(new NDIndex("..."), clipped);
+              gradient.set(new NDIndex("..."), 0);
+            }
         }
       }
       return new Optimised(best, keptBetas, bestLower);
@@ -1606,7 +1786,7 @@ public final class LinearBoundDomain implements BoundDomain {
       if (terms.outward) {
         terms.error(sumUnits(a.abs().mul(magnitude(below).expandDims(1)
             .add(lowerIntercept.abs()).add(upperIntercept.abs()))),
-            IntervalDomain.gammaUlps(RELU_TERMS + units));
+            gammaUlps(RELU_TERMS + units));
         terms.underflow(magnitude(below), 2);
       }
       push(pending, below, positive.mul(curve.lowerSlope().expandDims(1))
@@ -1677,11 +1857,28 @@ public final class LinearBoundDomain implements BoundDomain {
       return magnitude(below).add(mean).mul(affine.scale().abs()).add(beta);
     }
 
-    /** {@code |W| * M + |b|} per output unit of a convolution reading node {@code below}. */
+    /**
+     * {@code |W| * M + |b|} per output unit of a convolution reading node {@code below}, at least
+     * the exact value: computed in float64 (the engine's float32 convolution may take a Winograd
+     * path, whose error a sum-of-products bound does not cover) and rounded up.
+     */
     private NDArray convolutionReach(Conv2d cv, int below, NDArray like, NDManager scope) {
-      NDArray absW = LayerOps.cast(cv.weight(), like, scope).abs();
-      NDArray absB = LayerOps.cast(cv.bias(), like, scope).abs();
-      return LayerOps.conv2d(magnitude(below), absW, absB, cv.stride(), cv.padding());
+      NDArray m = magnitude(below).toType(DataType.FLOAT64, false);
+      NDArray absW = LayerOps.cast(cv.weight(), m, scope).abs();
+      NDArray absB = LayerOps.cast(cv.bias(), m, scope).abs();
+      NDArray reach = LayerOps.conv2d(m, absW, absB, cv.stride(), cv.padding());
+      return upperBound(reach, cv.inChannels() * cv.kernelSize() * cv.kernelSize() + 1);
+    }
+
+    /**
+     * A magnitude computed in float64 as sums of {@code terms} non-negative products, raised by
+     * their rounding ({@code gamma_terms}, doubled to cover the raise's own) and rounded up to
+     * this pass's type: at least the exact value.
+     */
+    private NDArray upperBound(NDArray magnitude, int terms) {
+      double raise = 1 + 2 * Precision.gammaUlps(terms, IntervalDomain.UNIT_ROUNDOFF)
+          * IntervalDomain.UNIT_ROUNDOFF;
+      return Precision.up(magnitude.mul(Constants.scalar(magnitude, raise)), type);
     }
 
     /** {@code |c| + r} of node {@code node}'s sound bounds: a bound on its values' magnitude. */
@@ -1695,15 +1892,15 @@ public final class LinearBoundDomain implements BoundDomain {
     private void push(Map<Integer, NDArray> pending, int node, NDArray a, Terms terms) {
       NDArray earlier = pending.get(node);
       if (earlier == null) {
-        pending.put(node, a);
+        pending.put(node, terms.keep(a));
         return;
       }
       NDArray sum = earlier.add(a);
       if (terms.outward) {
         terms.error(rowsTimes(earlier.abs().add(a.abs()), magnitude(node)),
-            IntervalDomain.gammaUlps(1));
+            gammaUlps(1));
       }
-      pending.put(node, sum);
+      pending.put(node, terms.keep(sum));
     }
 
     /** The shape of one value of {@code node}, without the batch axis. */
@@ -1712,10 +1909,12 @@ public final class LinearBoundDomain implements BoundDomain {
     }
   }
 
-  /** Higham's terms for a backward convolution step: the transposed products and the reach. */
-  private static double convolutionGamma(Conv2d cv) {
-    int taps = cv.kernelSize() * cv.kernelSize();
-    return IntervalDomain.gammaUlps((cv.outChannels() + cv.inChannels()) * taps + 2);
+  /**
+   * Higham's terms for the coefficients of a backward convolution step: the transposed products
+   * ({@code C_out k^2} each) and two for the sum that meets the reach (an upper bound already).
+   */
+  private static int convolutionTerms(Conv2d cv) {
+    return cv.outChannels() * cv.kernelSize() * cv.kernelSize() + 2;
   }
 
   /** Products summed into each coefficient of a backward convolution step. */
@@ -1750,21 +1949,49 @@ public final class LinearBoundDomain implements BoundDomain {
     private NDArray error;
 
     private final int rank;
+    /** The pass's scope: the sums, and the coefficients pending between steps, live here. */
+    private final NDManager home;
+    /** The caller's rows, which stay in the caller's manager. */
+    private final NDArray rows;
+    /** The unit roundoff and the smallest subnormal of the pass's type. */
+    private final double unit;
+    private final double tiny;
 
-    /** Terms of rows of rank {@code rank} ({@code [B, S]} 2, patches {@code [B, R, H, W]} 4). */
-    Terms(boolean outward, int rank) {
+    /**
+     * Terms of rows of rank {@code rank} ({@code [B, S]} 2, patches {@code [B, R, H, W]} 4),
+     * kept in {@code home} while each step's temporaries go with the step's own scope.
+     */
+    Terms(boolean outward, int rank, NDManager home, NDArray rows, double unit, double tiny) {
       this.outward = outward;
       this.rank = rank;
+      this.home = home;
+      this.rows = rows;
+      this.unit = unit;
+      this.tiny = tiny;
+    }
+
+    /** {@code array}, moved to the pass's scope unless it is the caller's rows. */
+    NDArray keep(NDArray array) {
+      if (array != rows) {
+        array.attach(home);
+      }
+      return array;
+    }
+
+    /** {@code sum + term} (or a copy of {@code term}), in the pass's scope. */
+    private NDArray plus(NDArray sum, NDArray term) {
+      NDArray result = sum == null ? term.duplicate() : sum.add(term);
+      result.attach(home);
+      return result;
     }
 
     void constant(NDArray term) {
       if (term == null) {
         return;
       }
-      constant = constant == null ? term : constant.add(term);
+      constant = plus(constant, term);
       if (outward) {
-        constantMagnitude = constantMagnitude == null ? term.abs()
-            : constantMagnitude.add(term.abs());
+        constantMagnitude = plus(constantMagnitude, term.abs());
       }
     }
 
@@ -1778,16 +2005,16 @@ public final class LinearBoundDomain implements BoundDomain {
       java.util.Arrays.fill(shape, 1);
       shape[0] = m.getShape().get(0);
       NDArray total = m.reshape(m.getShape().get(0), -1).sum(new int[] {1})
-          .mul(Constants.scalar(m, 2.0 * products * IntervalDomain.UNDERFLOW))
+          .mul(Constants.scalar(m, 2.0 * products * tiny))
           .reshape(new Shape(shape));
-      error = error == null ? total : error.add(total);
+      error = plus(error, total);
     }
 
     /** Adds {@code gammaUlps} units of roundoff of {@code magnitude} ({@code [B, S]}). */
     void error(NDArray magnitude, double gammaUlps) {
       NDArray e = magnitude.mul(Constants.scalar(magnitude,
-          BACKWARD_GAMMAS * gammaUlps * IntervalDomain.UNIT_ROUNDOFF));
-      error = error == null ? e : error.add(e);
+          BACKWARD_GAMMAS * gammaUlps * unit));
+      error = plus(error, e);
     }
 
     /**
@@ -1798,10 +2025,10 @@ public final class LinearBoundDomain implements BoundDomain {
       if (!outward || constant == null) {
         return constant;
       }
-      error(constantMagnitude, IntervalDomain.gammaUlps(steps + 2));
-      NDArray total = error.mul(Constants.scalar(error,
-          1 + IntervalDomain.gammaUlps(steps + 2) * IntervalDomain.UNIT_ROUNDOFF))
-          .add(Constants.scalar(error, (double) steps * widest * 4 * IntervalDomain.UNDERFLOW));
+      double sums = Precision.gammaUlps(steps + 2, unit);
+      error(constantMagnitude, sums);
+      NDArray total = error.mul(Constants.scalar(error, 1 + sums * unit))
+          .add(Constants.scalar(error, (double) steps * widest * 4 * tiny));
       NDArray lower = constant.sub(total);
       // x - x is 0 for finite x and NaN otherwise: NaN marks an example with no finite bound.
       return lower.add(lower.sub(lower));

@@ -3,6 +3,7 @@ package org.certkit.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
@@ -88,6 +89,10 @@ public final class LayerOps {
    */
   public static NDArray conv2dTranspose(NDArray x, NDArray weight, int stride, int padding,
       int outputPaddingH, int outputPaddingW) {
+    if (x.getDataType() == DataType.FLOAT64) {
+      return conv2dTransposeByProducts(x, weight, stride, padding, outputPaddingH,
+          outputPaddingW);
+    }
     NDManager m = x.getManager();
     Shape ws = weight.getShape();
     int k = (int) ws.get(2);
@@ -118,6 +123,49 @@ public final class LayerOps {
         (int) (padding + width - v * s));
     return spread.get(new NDIndex(":, :, {}:{}, {}:{}", padding, padding + height, padding,
         padding + width));
+  }
+
+  /**
+   * {@link #conv2dTranspose} as {@code k^2} matrix products, one per kernel tap, each added in
+   * place into its strided slice of the full result: for float64, whose CPU convolution works
+   * image by image (the backward passes of {@code LinearBoundDomain} hand it millions of tiny
+   * patch images). Input row {@code y} and tap {@code ky} meet at output row {@code y s + ky};
+   * the full result is then cropped by {@code padding}.
+   */
+  private static NDArray conv2dTransposeByProducts(NDArray x, NDArray weight, int s,
+      int padding, int outputPaddingH, int outputPaddingW) {
+    NDManager m = x.getManager();
+    Shape xs = x.getShape();
+    Shape ws = weight.getShape();
+    long n = xs.get(0);
+    long h = xs.get(2);
+    long w = xs.get(3);
+    long cIn = ws.get(1);
+    int k = (int) ws.get(2);
+    NDArray kernel = cast(weight, x, m);
+    NDArray rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, xs.get(1));
+    // Channels last, so each tap's product lands without a transpose.
+    NDArray full = m.zeros(new Shape(n, (h - 1) * s + k, (w - 1) * s + k, cIn), x.getDataType());
+    for (int ky = 0; ky < k; ky++) {
+      for (int kx = 0; kx < k; kx++) {
+        NDArray tap = owned(kernel.get(new NDIndex(":, :, {}, {}", ky, kx)), m);
+        NDArray term = rows.matMul(tap).reshape(n, h, w, cIn);
+        // A strided slice is a view: adding into it adds into the full result.
+        NDArray slice = full.get(new NDIndex(":, {}:{}:{}, {}:{}:{}, :", ky, ky + (h - 1) * s + 1,
+            s, kx, kx + (w - 1) * s + 1, s));
+        slice.addi(term);
+        slice.close();
+        term.close();
+        tap.close();
+      }
+    }
+    rows.close();
+    long height = (h - 1) * s - 2L * padding + k + outputPaddingH;
+    long width = (w - 1) * s - 2L * padding + k + outputPaddingW;
+    full = padEnd(padEnd(full, 1, (int) (padding + height - full.getShape().get(1))), 2,
+        (int) (padding + width - full.getShape().get(2)));
+    return full.get(new NDIndex(":, {}:{}, {}:{}, :", padding, padding + height, padding,
+        padding + width)).transpose(0, 3, 1, 2);
   }
 
   /** Appends {@code count} zero slices at the end of {@code axis}. */

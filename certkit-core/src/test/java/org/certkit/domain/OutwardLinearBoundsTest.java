@@ -20,26 +20,33 @@ import org.certkit.net.Relu;
 import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
 import org.certkit.testing.EngineTest;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link LinearBoundDomain} with {@link IntervalDomain.Rounding#OUTWARD} against exact arithmetic
  * (BigDecimal): its margin lower bounds never exceed the exact margins, on cases built so that
- * rounding decides the sign (logits that nearly tie, BatchNorm means that cancel).
+ * rounding decides the sign (logits that nearly tie, BatchNorm means that cancel), in float64 and
+ * in float32 arithmetic.
  */
 class OutwardLinearBoundsTest extends EngineTest {
 
   private static final int TRIALS = 300;
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
-  private final LinearBoundDomain domain = new LinearBoundDomain(
-      LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD);
+
+  private static LinearBoundDomain domain(LinearBoundDomain.SoundArithmetic arithmetic) {
+    return new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+        IntervalDomain.Rounding.OUTWARD, null, arithmetic);
+  }
 
   /**
    * One Linear layer over a ball: CROWN's margin bound is the exact minimum up to rounding, and
    * must lie below it; the biases nearly tie so the margins are tiny against the logits.
    */
-  @Test
-  void singleLayerMarginsBelowExactMinimum() {
+  @ParameterizedTest
+  @EnumSource(LinearBoundDomain.SoundArithmetic.class)
+  void singleLayerMarginsBelowExactMinimum(LinearBoundDomain.SoundArithmetic arithmetic) {
+    LinearBoundDomain domain = domain(arithmetic);
     Random random = new Random(21);
     int in = 5;
     int classes = 3;
@@ -57,7 +64,7 @@ class OutwardLinearBoundsTest extends EngineTest {
           Network net = new Network("fc", new Shape(in), List.of(new Flatten(),
               new Linear(scope.create(w, new Shape(classes, in)), scope.create(b))),
               manager.newSubManager())) {
-        double[] computed = margins(net, scope, x, eps, target);
+        double[] computed = margins(domain, net, scope, x, eps, target);
         BigDecimal[] exact = ExactIntervals.marginLower(ExactIntervals.linfBall(x, eps), w, b,
             target);
         assertBelow(computed, exact, target, "trial " + t);
@@ -70,8 +77,10 @@ class OutwardLinearBoundsTest extends EngineTest {
    * last Linear with nearly tied biases, at a point: every margin bound lies below the exact
    * margin of the network evaluated in BigDecimal.
    */
-  @Test
-  void deepPointMarginsBelowExactMargins() {
+  @ParameterizedTest
+  @EnumSource(LinearBoundDomain.SoundArithmetic.class)
+  void deepPointMarginsBelowExactMargins(LinearBoundDomain.SoundArithmetic arithmetic) {
+    LinearBoundDomain domain = domain(arithmetic);
     Random random = new Random(22);
     int in = 4;
     int hidden = 5;
@@ -99,7 +108,7 @@ class OutwardLinearBoundsTest extends EngineTest {
               new Relu(),
               new Linear(scope.create(w3, new Shape(classes, hidden)), scope.create(b3))),
               manager.newSubManager())) {
-        double[] computed = margins(net, scope, x, 0, target);
+        double[] computed = margins(domain, net, scope, x, 0, target);
         Interval[] h = ExactIntervals.linfBall(x, 0);
         h = ExactIntervals.linear(h, w1, b1);
         h = bn.exact(h, 1);
@@ -117,8 +126,10 @@ class OutwardLinearBoundsTest extends EngineTest {
    * patches; its box must contain the exact values (BigDecimal). Without the patch steps'
    * rounding allowance this fails in the first trial.
    */
-  @Test
-  void convolutionPatchBoundsContainExactImage() {
+  @ParameterizedTest
+  @EnumSource(LinearBoundDomain.SoundArithmetic.class)
+  void convolutionPatchBoundsContainExactImage(LinearBoundDomain.SoundArithmetic arithmetic) {
+    LinearBoundDomain domain = domain(arithmetic);
     Random random = new Random(23);
     int side = 4;
     int channels = 2;
@@ -185,7 +196,8 @@ class OutwardLinearBoundsTest extends EngineTest {
     }
   }
 
-  private double[] margins(Network net, NDManager scope, double[] x, double eps, int target) {
+  private static double[] margins(LinearBoundDomain domain, Network net, NDManager scope,
+      double[] x, double eps, int target) {
     NDArray point = scope.create(x, new Shape(1, x.length));
     return domain.lowerBounds(net, InputSet.LinfBall.pixels(point, eps),
         new Specification.Margins(scope.create(new long[] {target})), EVAL)
