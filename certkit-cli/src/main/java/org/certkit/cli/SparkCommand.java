@@ -74,7 +74,7 @@ final class SparkCommand {
       SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(file),
           file.getFileName().toString(), options.data.name(),
           options.data.root().toAbsolutePath().toString(), options.eps, method,
-          options.babLimit(), options.batchSize,
+          options.babLimit(), options.arithmetic, options.batchSize,
           options.n == null ? Integer.MAX_VALUE : options.n, chunk, false);
       try (JavaSparkContext spark = context("certkit spark certify", master)) {
         SparkCertification.Result result = SparkCertification.run(spark, job);

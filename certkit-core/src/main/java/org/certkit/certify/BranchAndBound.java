@@ -67,11 +67,17 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
    * outward rounding); 256 children per call, at most 50,000 open.
    */
   public static BranchAndBound standard() {
+    return standard(LinearBoundDomain.SoundArithmetic.FLOAT64);
+  }
+
+  /** As {@link #standard()}, the bounds computed in {@code arithmetic}. */
+  public static BranchAndBound standard(LinearBoundDomain.SoundArithmetic arithmetic) {
     IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
     return new BranchAndBound(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
-        LinearBoundDomain.SlopeOptimisation.standard()),
+        LinearBoundDomain.SlopeOptimisation.standard(), arithmetic),
         new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
-            new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 20, false)), 256, 50_000);
+            new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 20, false), arithmetic), 256,
+        50_000);
   }
 
   /** Where a search stands, for progress lines. */

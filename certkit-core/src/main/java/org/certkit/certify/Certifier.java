@@ -67,15 +67,17 @@ public final class Certifier {
       };
     }
 
-    /** The sound domain of a single method. */
-    BoundDomain domain() {
+    /** The sound domain of a single method; linear bounds in {@code arithmetic}. */
+    BoundDomain domain(LinearBoundDomain.SoundArithmetic arithmetic) {
       IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
       return switch (this) {
         case IBP -> new IntervalDomain(sound);
-        case CROWN_IBP -> new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL, sound);
-        case CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound);
+        case CROWN_IBP -> new LinearBoundDomain(LinearBoundDomain.Intermediate.INTERVAL, sound,
+            null, arithmetic);
+        case CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound, null,
+            arithmetic);
         case ALPHA_CROWN -> new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
-            LinearBoundDomain.SlopeOptimisation.standard());
+            LinearBoundDomain.SlopeOptimisation.standard(), arithmetic);
         case LINEAR, AUTO -> throw new IllegalStateException(this
             + " is a cascade of the other methods");
         case BAB -> throw new IllegalStateException("BAB searches, it has no single domain");
@@ -93,6 +95,7 @@ public final class Certifier {
 
   private final Method method;
   private final Duration babLimit;
+  private final LinearBoundDomain.SoundArithmetic arithmetic;
 
   /**
    * The answer for one example: its verdict, the method whose bounds gave it (the last one
@@ -107,12 +110,22 @@ public final class Certifier {
 
   /** A certifier whose {@link Method#BAB} search takes at most {@code babLimit} per example. */
   public Certifier(Method method, Duration babLimit) {
+    this(method, babLimit, LinearBoundDomain.SoundArithmetic.FLOAT64);
+  }
+
+  /**
+   * As {@link #Certifier(Method, Duration)}, with the arithmetic of the linear bounds chosen
+   * (interval bounds are float64 always).
+   */
+  public Certifier(Method method, Duration babLimit,
+      LinearBoundDomain.SoundArithmetic arithmetic) {
     if (babLimit.isNegative() || babLimit.isZero()) {
       throw new IllegalArgumentException("the branch-and-bound limit must be positive, got "
           + babLimit);
     }
     this.method = method;
     this.babLimit = babLimit;
+    this.arithmetic = java.util.Objects.requireNonNull(arithmetic, "arithmetic");
   }
 
   /** A certifier with interval bounds. */
@@ -137,7 +150,9 @@ public final class Certifier {
       case BAB -> "IBP, CROWN-IBP, CROWN, alpha-CROWN, then branch and bound ("
           + babLimit.toSeconds() + " s per example)";
     };
-    return "float64 " + bounds + " on the CPU with a rigorous per-operation rounding"
+    String type = arithmetic == LinearBoundDomain.SoundArithmetic.FLOAT32 && method != Method.IBP
+        ? "float32 (interval boxes float64) " : "float64 ";
+    return type + bounds + " on the CPU with a rigorous per-operation rounding"
         + " allowance (outward; Higham's gamma_n bound, doubled, for sums of products)";
   }
 
@@ -197,7 +212,7 @@ public final class Certifier {
         }
         NDArray index = scope.create(open.stream().mapToLong(Integer::longValue).toArray());
         boolean all = open.size() == n;
-        NDArray lower = stage.domain().lowerBounds(network, all ? wide : select(wide, index),
+        NDArray lower = stage.domain(arithmetic).lowerBounds(network, all ? wide : select(wide, index),
             all ? spec : select(spec, index), BatchStatistics.evaluation());
         decide(lower, all ? spec : select(spec, index), open, stage, out);
         List<Integer> still = new ArrayList<>();
@@ -241,7 +256,7 @@ public final class Certifier {
       }
       case Specification.LinearConstraints c -> c;
     };
-    BranchAndBound bab = BranchAndBound.standard();
+    BranchAndBound bab = BranchAndBound.standard(arithmetic);
     LinearBoundDomain.BranchBounds root = bab.root().branchBounds(network, one, constraints,
         BatchStatistics.evaluation(), ReluSplits.none());
     double[] bounds = root.lower().toDoubleArray();

@@ -34,11 +34,20 @@ import org.certkit.spec.Specification;
  *     accuracy is then NaN)
  * @param batchSize examples per batch
  * @param babLimit the time limit per example of {@link Certifier.Method#BAB}
+ * @param arithmetic the arithmetic of the linear bounds
  */
 public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certification,
-    int batchSize, java.time.Duration babLimit) {
+    int batchSize, java.time.Duration babLimit,
+    org.certkit.domain.LinearBoundDomain.SoundArithmetic arithmetic) {
 
-  /** An evaluator with {@link Certifier#DEFAULT_BAB_LIMIT}. */
+  /** An evaluator whose linear bounds compute in float64. */
+  public RobustnessEvaluator(PgdAttack attack, Certifier.Method certification, int batchSize,
+      java.time.Duration babLimit) {
+    this(attack, certification, batchSize, babLimit,
+        org.certkit.domain.LinearBoundDomain.SoundArithmetic.FLOAT64);
+  }
+
+  /** An evaluator with {@link Certifier#DEFAULT_BAB_LIMIT}, linear bounds in float64. */
   public RobustnessEvaluator(PgdAttack attack, Certifier.Method certification, int batchSize) {
     this(attack, certification, batchSize, Certifier.DEFAULT_BAB_LIMIT);
   }
@@ -100,7 +109,7 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
   public List<ExampleResult> examples(Network network, ImageDataset data, int from, int to,
       double eps, NDManager manager, IntConsumer progress) {
     boolean certify = certification != null;
-    Certifier certifier = certify ? new Certifier(certification, babLimit) : null;
+    Certifier certifier = certify ? new Certifier(certification, babLimit, arithmetic) : null;
     BatchStatistics eval = BatchStatistics.evaluation();
     List<ExampleResult> out = new ArrayList<>(Math.max(0, to - from));
     for (int first = from; first < to; first += batchSize) {
@@ -167,7 +176,8 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
         attack == null ? Double.NaN : (double) unchanged / total,
         certify ? (double) certified / total : Double.NaN,
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
-        certify ? new Certifier(certification, babLimit).soundnessNote() : "not certified",
+        certify ? new Certifier(certification, babLimit, arithmetic).soundnessNote()
+            : "not certified",
         seconds);
   }
 

@@ -22,6 +22,7 @@ import org.certkit.data.DatasetName;
 import org.certkit.data.DatasetStore;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessEvaluator.ExampleResult;
 import org.certkit.eval.RobustnessReport;
@@ -53,6 +54,7 @@ public final class SparkCertification {
    * @param eps L-infinity radius in pixel space
    * @param method the certifier
    * @param babLimit the time limit per example of {@link Certifier.Method#BAB}
+   * @param arithmetic the arithmetic of the linear bounds
    * @param batchSize examples per batch
    * @param examples the first this many test examples (all when larger)
    * @param chunk examples per task, a positive multiple of the batch size
@@ -60,14 +62,16 @@ public final class SparkCertification {
    *     throws, so Spark must retry it
    */
   public record Job(byte[] model, String modelName, DatasetName dataset, String dataRoot,
-      double eps, Certifier.Method method, Duration babLimit, int batchSize, int examples,
-      int chunk, boolean failFirstAttempt) implements Serializable {
+      double eps, Certifier.Method method, Duration babLimit,
+      LinearBoundDomain.SoundArithmetic arithmetic, int batchSize, int examples, int chunk,
+      boolean failFirstAttempt) implements Serializable {
 
     /** Validates sizes. */
     public Job {
       Objects.requireNonNull(model, "model");
       Objects.requireNonNull(method, "method");
       Objects.requireNonNull(babLimit, "babLimit");
+      Objects.requireNonNull(arithmetic, "arithmetic");
       if (batchSize < 1 || examples < 1 || chunk < 1 || chunk % batchSize != 0
           || !(eps >= 0 && eps <= 1)) {
         throw new IllegalArgumentException("need batch size, examples and a chunk that is a"
@@ -123,7 +127,8 @@ public final class SparkCertification {
   }
 
   private static RobustnessEvaluator evaluator(Job job) {
-    return new RobustnessEvaluator(null, job.method(), job.batchSize(), job.babLimit());
+    return new RobustnessEvaluator(null, job.method(), job.batchSize(), job.babLimit(),
+        job.arithmetic());
   }
 
   /** Test sets already read by this executor, by data root and dataset. */

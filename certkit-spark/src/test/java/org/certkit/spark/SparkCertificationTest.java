@@ -20,6 +20,7 @@ import org.certkit.data.DatasetStore;
 import org.certkit.data.FakeMnist;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessEvaluator.ExampleResult;
 import org.certkit.eval.RobustnessReport;
@@ -68,7 +69,8 @@ class SparkCertificationTest {
         && single.certifiedAccuracy() < 1, "certified " + single.certifiedAccuracy());
     SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(model),
         "model.ckpt", DatasetName.MNIST, dir.toString(), 0.002, Certifier.Method.LINEAR,
-        Certifier.DEFAULT_BAB_LIMIT, 50, 250, 100, false);
+        Certifier.DEFAULT_BAB_LIMIT, LinearBoundDomain.SoundArithmetic.FLOAT64, 50, 250, 100,
+        false);
     for (String master : List.of("local[2]", "local[2,2]")) {
       boolean inject = master.equals("local[2,2]");
       AtomicInteger failed = new AtomicInteger();
@@ -84,8 +86,8 @@ class SparkCertificationTest {
         });
         SparkCertification.Result result = SparkCertification.run(spark,
             new SparkCertification.Job(job.model(), job.modelName(), job.dataset(),
-                job.dataRoot(), job.eps(), job.method(), job.babLimit(), job.batchSize(),
-                job.examples(), job.chunk(), inject));
+                job.dataRoot(), job.eps(), job.method(), job.babLimit(), job.arithmetic(),
+                job.batchSize(), job.examples(), job.chunk(), inject));
         assertEquals(3, result.tasks());
         assertEquals(expected, result.examples().stream().map(Outcome::of).toList(), master);
         assertEquals(single.certifiedAccuracy(), result.report().certifiedAccuracy(), master);
