@@ -52,9 +52,9 @@ final class EvaluationOptions {
 
   @Option(names = "--arithmetic", paramLabel = "TYPE", defaultValue = "float64",
       description = "Arithmetic of the sound linear bounds (CROWN-IBP, CROWN, alpha-CROWN, branch"
-          + " and bound): float64, or float32: faster on convolutional networks and in half the"
-          + " memory, bounds slightly looser (docs/soundness.md). Interval bounds stay float64"
-          + " (default: ${DEFAULT-VALUE}).")
+          + " and bound): float64, or float32: faster on convolutional networks and in less"
+          + " memory, bounds looser, more so on deep networks near their margins (docs/results.md)."
+          + " Interval bounds stay float64 (default: ${DEFAULT-VALUE}).")
   LinearBoundDomain.SoundArithmetic arithmetic;
 
   @Option(names = "--per-example", paramLabel = "FILE.csv",

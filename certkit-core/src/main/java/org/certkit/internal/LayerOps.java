@@ -78,7 +78,7 @@ public final class LayerOps {
    * sub-kernel; one convolution computes all phases as separate output channels, which are then
    * interleaved and cropped. This avoids convolving an input dilated with {@code s - 1} zeros
    * per gap, which took several times longer (and most of an expected-bound training step on
-   * {@code dm-small}).
+   * {@code dm-small}). Float64 takes {@link #conv2dTransposeByProducts} instead.
    *
    * @param x {@code [N, C_out, H_out, W_out]}
    * @param weight the forward kernel {@code [C_out, C_in, k, k]}
