@@ -65,8 +65,9 @@ import org.certkit.spec.Specification;
  * the same sound computation, intersected with the outward interval bounds, and the ReLU's upper
  * line is widened until it is valid for the computed slope. The argument is in docs/soundness.md.
  * With NEAREST the arithmetic is that of the input set's type, without allowance (float64 inputs
- * give auto_LiRPA's bounds up to rounding), differentiable, and BatchNorm may use a training step's batch statistics (CROWN-IBP
- * training). Results belong to the manager of the input set's arrays.
+ * give auto_LiRPA's bounds up to rounding), differentiable, and BatchNorm may use a training
+ * step's batch statistics (CROWN-IBP training). Results belong to the manager of the input set's
+ * arrays.
  */
 public final class LinearBoundDomain implements BoundDomain {
 
