@@ -307,8 +307,116 @@ public final class LinearBoundDomain implements BoundDomain {
   @Override
   public NDArray lowerBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats) {
-    return exported(specificationBounds(new Pass(network, input, stats, ReluSplits.none()),
-        spec));
+    Box box = Box.of(input);
+    long n = box.centre().getShape().get(0);
+    long group = examplesPerPass(network, box, stats);
+    if (group >= n) {
+      return exported(specificationBounds(new Pass(network, box, stats, rounding,
+          ReluSplits.none(), Map.of()), spec));
+    }
+    NDManager m = box.centre().getManager();
+    List<NDArray> parts = new ArrayList<>();
+    for (long from = 0; from < n; from += group) {
+      NDIndex examples = new NDIndex("{}:{}", from, Math.min(n, from + group));
+      try (NDManager part = m.newSubManager()) {
+        NDArray centre = box.centre().get(examples);
+        NDArray radius = box.radius().get(examples);
+        centre.attach(part);
+        radius.attach(part);
+        Pass pass = new Pass(network, new Box(centre, radius), stats, rounding,
+            ReluSplits.none(), Map.of());
+        NDArray lower = exported(specificationBounds(pass, rowsOf(spec, examples, part)));
+        lower.attach(m);
+        parts.add(lower);
+      }
+    }
+    return NDArrays.concat(new NDList(parts), 0);
+  }
+
+  /** The examples {@code examples} of {@code spec}, their arrays in {@code scope}. */
+  private static Specification rowsOf(Specification spec, NDIndex examples, NDManager scope) {
+    return switch (spec) {
+      case Specification.Margins margins -> {
+        NDArray labels = margins.labels().get(examples);
+        labels.attach(scope);
+        yield new Specification.Margins(labels);
+      }
+      case Specification.LinearConstraints constraints -> {
+        NDArray matrix = constraints.matrix().get(examples);
+        NDArray offset = constraints.offset().get(examples);
+        matrix.attach(scope);
+        offset.attach(scope);
+        yield new Specification.LinearConstraints(matrix, offset);
+      }
+    };
+  }
+
+  /**
+   * Examples per pass of {@link #lowerBounds}: all, unless the patch rows of a single example
+   * already take several chunks at some node (CNN7: 43 at its last convolution). Chunks shrink
+   * with the batch while each still unfolds every example's windows, so such networks go one
+   * example per pass (per image, batch 2 took 1.7 times batch 1 in one pass).
+   */
+  long examplesPerPass(Network network, Box box, BatchStatistics stats) {
+    long n = box.centre().getShape().get(0);
+    if (n == 1 || intermediate != Intermediate.CROWN) {
+      return n;
+    }
+    try (NDManager probe = box.centre().getManager().newSubManager()) {
+      NDArray point = box.centre().get("0:1").toType(DataType.FLOAT32, true);
+      point.attach(probe);
+      NodeBoxes shapes = new IntervalDomain(IntervalDomain.Rounding.NEAREST).nodeBoxes(network,
+          new Box(point, point.zerosLike()), stats);
+      for (int i = 0; i < network.layers().size(); i++) {
+        if (network.layers().get(i) instanceof Relu) {
+          int node = network.inputs(i)[0];
+          Shape shape = shapes.of(node).centre().getShape();
+          if (patchable(network, node, shape) && patchChunk(network, node, shape)
+              < shape.get(1)) {
+            return 1;
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Whether {@code node} (values of {@code shape}) is image-shaped and reaches the input through
+   * a chain of convolutions and elementwise layers only: its rows then go back as patches.
+   */
+  private static boolean patchable(Network network, int node, Shape shape) {
+    if (shape.dimension() != 4) {
+      return false;
+    }
+    for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+      switch (kind(network.layers().get(i))) {
+        case CONVOLUTION, CHANNELWISE, RELU -> { }
+        case LINEAR, FLATTEN, OTHER -> {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Channels per chunk of {@code node}'s patch rows ({@code shape [N, C, H, W]}), so that one
+   * chunk's coefficients stay within {@link #CHUNK_BYTES}.
+   */
+  private static int patchChunk(Network network, int node, Shape shape) {
+    long widestWindow = 1;
+    int k = 1;
+    int maxChannels = (int) shape.get(1);
+    for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
+      if (network.layers().get(i) instanceof Conv2d cv) {
+        k = (k - 1) * cv.stride() + cv.kernelSize();
+        maxChannels = Math.max(maxChannels, cv.inChannels());
+        widestWindow = Math.max(widestWindow, (long) maxChannels * k * k);
+      }
+    }
+    long perRow = 2L * shape.get(0) * shape.get(2) * shape.get(3) * widestWindow * Double.BYTES;
+    return (int) Math.max(1, Math.min(shape.get(1), CHUNK_BYTES / Math.max(1, perRow)));
   }
 
   /**
@@ -884,18 +992,7 @@ public final class LinearBoundDomain implements BoundDomain {
      * convolutions and elementwise layers only: its rows then go back as patches.
      */
     private boolean patchable(int node) {
-      if (intervals.of(node).centre().getShape().dimension() != 4) {
-        return false;
-      }
-      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
-        switch (kind(network.layers().get(i))) {
-          case CONVOLUTION, CHANNELWISE, RELU -> { }
-          case LINEAR, FLATTEN, OTHER -> {
-            return false;
-          }
-        }
-      }
-      return true;
+      return LinearBoundDomain.patchable(network, node, intervals.of(node).centre().getShape());
     }
 
     /**
@@ -907,22 +1004,10 @@ public final class LinearBoundDomain implements BoundDomain {
      */
     private Box patchBounds(int node) {
       Shape shape = intervals.of(node).centre().getShape();
-      long n = shape.get(0);
       int channels = (int) shape.get(1);
       int height = (int) shape.get(2);
       int width = (int) shape.get(3);
-      long widestWindow = 1;
-      int k = 1;
-      int maxChannels = channels;
-      for (int i = node; i != Network.INPUT; i = network.inputs(i)[0]) {
-        if (network.layers().get(i) instanceof Conv2d cv) {
-          k = (k - 1) * cv.stride() + cv.kernelSize();
-          maxChannels = Math.max(maxChannels, cv.inChannels());
-          widestWindow = Math.max(widestWindow, (long) maxChannels * k * k);
-        }
-      }
-      long perRow = 2L * n * height * width * widestWindow * Double.BYTES;
-      int chunk = (int) Math.max(1, Math.min(channels, CHUNK_BYTES / Math.max(1, perRow)));
+      int chunk = patchChunk(network, node, shape);
       NDArray[] bounds = inChunks(channels, chunk, (start, size, scope) -> {
         NDArray eye = scope.arange(start, start + size, 1, DataType.INT64).oneHot(channels)
             .toType(type, false);

@@ -90,6 +90,47 @@ class LinearBoundDomainTest extends EngineTest {
     }
   }
 
+  /**
+   * A network whose patch rows of one example take several chunks (Conv 1->64 and 64->64 on
+   * 14x14) goes one example per pass: the margin bounds of a batch of 2 are those of each
+   * example alone, bit for bit, with every example keeping its own label.
+   */
+  @org.junit.jupiter.api.Test
+  void batchOfAWideConvolutionGoesExampleByExample() {
+    try (ai.djl.ndarray.NDManager scope = manager.newSubManager()) {
+      scope.getEngine().setRandomSeed(11);
+      java.util.List<org.certkit.net.Layer> layers = java.util.List.of(
+          new org.certkit.net.Conv2d(scope.randomNormal(new ai.djl.ndarray.types.Shape(64, 1, 3,
+              3)).div(3), scope.randomNormal(new ai.djl.ndarray.types.Shape(64)).div(10), 1, 1),
+          new org.certkit.net.Relu(),
+          new org.certkit.net.Conv2d(scope.randomNormal(new ai.djl.ndarray.types.Shape(64, 64,
+              3, 3)).div(24), scope.randomNormal(new ai.djl.ndarray.types.Shape(64)).div(10), 1,
+              1),
+          new org.certkit.net.Relu(), new org.certkit.net.Flatten(),
+          new org.certkit.net.Linear(scope.randomNormal(new ai.djl.ndarray.types.Shape(10,
+              64 * 14 * 14)).div(112), scope.zeros(new ai.djl.ndarray.types.Shape(10))));
+      try (Network net = new Network("wide", new ai.djl.ndarray.types.Shape(1, 14, 14), layers,
+          scope.newSubManager())) {
+        NDArray x = scope.randomUniform(0, 1, new ai.djl.ndarray.types.Shape(2, 1, 14, 14),
+            ai.djl.ndarray.types.DataType.FLOAT64);
+        NDArray labels = scope.create(new long[] {2, 7});
+        LinearBoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+            IntervalDomain.Rounding.OUTWARD);
+        org.junit.jupiter.api.Assertions.assertEquals(1, crown.examplesPerPass(net,
+            Box.linfBall(x, 0.002), BatchStatistics.evaluation()));
+        double[] batch = crown.lowerBounds(net, InputSet.LinfBall.pixels(x, 0.002),
+            new Specification.Margins(labels), BatchStatistics.evaluation()).toDoubleArray();
+        for (int i = 0; i < 2; i++) {
+          double[] alone = crown.lowerBounds(net, InputSet.LinfBall.pixels(
+              x.get(i + ":" + (i + 1)), 0.002), new Specification.Margins(
+              labels.get(i + ":" + (i + 1))), BatchStatistics.evaluation()).toDoubleArray();
+          org.junit.jupiter.api.Assertions.assertArrayEquals(alone,
+              java.util.Arrays.copyOfRange(batch, 10 * i, 10 * (i + 1)), "example " + i);
+        }
+      }
+    }
+  }
+
   /** The reference batch's eps-ball, in float64. */
   private InputSet referenceBall() {
     return InputSet.LinfBall.pixels(ReferenceBounds.inputs(manager)
