@@ -363,8 +363,9 @@ public final class LinearBoundDomain implements BoundDomain {
       return n;
     }
     try (NDManager probe = box.centre().getManager().newSubManager()) {
-      NDArray point = box.centre().get("0:1").toType(DataType.FLOAT32, true);
-      point.attach(probe);
+      NDArray first = box.centre().get("0:1");
+      first.attach(probe);
+      NDArray point = first.toType(DataType.FLOAT32, true);
       NodeBoxes shapes = new IntervalDomain(IntervalDomain.Rounding.NEAREST).nodeBoxes(network,
           new Box(point, point.zerosLike()), stats);
       for (int i = 0; i < network.layers().size(); i++) {
