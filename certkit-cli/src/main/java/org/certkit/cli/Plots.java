@@ -1,13 +1,26 @@
 package org.certkit.cli;
 
+import java.awt.BasicStroke;
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.certkit.eval.Histogram;
 import org.certkit.train.EpochMetrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.StandardXYBarPainter;
+import org.jfree.chart.renderer.xy.XYBarRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -63,6 +76,65 @@ final class Plots {
     chart.getXYPlot().setBackgroundPaint(java.awt.Color.WHITE);
     chart.getXYPlot().getRenderer().setSeriesPaint(0, new java.awt.Color(0x1f77b4));
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
+  }
+
+  /**
+   * A certification's lowest margin bounds as bars, with a line at 0: right of it the
+   * certificates, left of it the examples no method could decide.
+   */
+  static void marginHistogram(Histogram h, String title, Path png) throws IOException {
+    XYIntervalSeries bins = new XYIntervalSeries("examples");
+    for (int i = 0; i < h.counts().length; i++) {
+      double lo = h.edges()[i];
+      double hi = h.edges()[i + 1];
+      bins.add((lo + hi) / 2, lo, hi, h.counts()[i], 0, h.counts()[i]);
+    }
+    XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+    data.addSeries(bins);
+    JFreeChart chart = ChartFactory.createXYBarChart("Lowest margin bound: " + title,
+        "lowest margin lower bound", false, "examples", data, PlotOrientation.VERTICAL, false,
+        false, false);
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    XYBarRenderer renderer = (XYBarRenderer) plot.getRenderer();
+    renderer.setBarPainter(new StandardXYBarPainter());
+    renderer.setShadowVisible(false);
+    renderer.setSeriesPaint(0, new Color(0x1f77b4));
+    ValueMarker zero = new ValueMarker(0, new Color(0xd62728), new BasicStroke(2f));
+    zero.setLabel("certified to the right");
+    zero.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+    zero.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+    plot.addDomainMarker(zero);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 400);
+  }
+
+  /**
+   * The field's cactus plot of verification runs: for each run (name to the sorted times of its
+   * solved instances), the n-th point is the time the n-th fastest instance took.
+   */
+  static void cactus(Map<String, List<Double>> solvedTimes, Path png) throws IOException {
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (Map.Entry<String, List<Double>> run : solvedTimes.entrySet()) {
+      XYSeries series = new XYSeries(run.getKey());
+      List<Double> times = run.getValue();
+      for (int i = 0; i < times.size(); i++) {
+        series.add(i + 1, times.get(i));
+      }
+      data.addSeries(series);
+    }
+    JFreeChart chart = ChartFactory.createXYLineChart("Solved instances", "instances solved",
+        "time per instance (s)", data, PlotOrientation.VERTICAL, true, false, false);
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+    for (int i = 0; i < data.getSeriesCount(); i++) {
+      renderer.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    plot.setRenderer(renderer);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 450);
   }
 
   private static void addIfKnown(XYSeries series, int x, double fraction) {

@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
@@ -117,14 +115,13 @@ final class QuickstartCommand implements Callable<Integer> {
               new MetricsWriter(out.resolve("metrics.json")));
       history = trainer.train(network, train);
       int count = n == null ? test.size() : Math.min(n, test.size());
-      try (ProgressBar bar = new ProgressBarBuilder().setTaskName("certifying")
-          .setInitialMax(count).setStyle(ProgressBarStyle.ASCII).setConsumer(
-              new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+      try (ProgressBar bar = progress.bar("certifying", count)) {
         report = new RobustnessEvaluator(PgdAttack.withSteps(pgdSteps, 1), Certifier.Method.IBP, 500)
             .evaluate(network, test, count, eps, manager, bar::stepTo);
       }
     }
     Plots.trainingCurves(history, out.resolve("training.png"));
+    Json.write(out.resolve("certification.json"), report);
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.println();
     System.out.println("quickstart summary (MNIST test set)");

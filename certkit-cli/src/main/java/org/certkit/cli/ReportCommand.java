@@ -11,8 +11,9 @@ import picocli.CommandLine.Spec;
 /** {@code certkit report}: one static HTML page of every experiment, training and certification. */
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = {"Writes OUT/index.html (images in OUT/assets/): every experiment under"
-        + " --experiments, every training run (metrics.json) and certification (certify --json)"
-        + " under --runs, with plots, sortable tables and the commands that reproduce them.",
+        + " --experiments (beside the paper's values), every training run (metrics.json),"
+        + " certification (certify --json) and verification run (verify --instances) under"
+        + " --runs, with plots, sortable tables and the commands that reproduce them.",
         "Static: open it in a browser, no server or network needed."})
 final class ReportCommand implements Callable<Integer> {
 
@@ -37,8 +38,9 @@ final class ReportCommand implements Callable<Integer> {
     ReportWriter.Written written = ReportWriter.write(
         Files.isDirectory(experiments) ? experiments : null,
         Files.isDirectory(runs) ? runs : null, out);
-    spec.commandLine().getOut().printf("report: %s (%d experiments, %d training runs, %d certifications)%n",
-        written.page(), written.experiments(), written.trainings(), written.certifications());
+    spec.commandLine().getOut().printf("report: %s (%d experiments, %d training runs,"
+        + " %d certifications, %d verification runs)%n", written.page(), written.experiments(),
+        written.trainings(), written.certifications(), written.verifications());
     return 0;
   }
 }

@@ -22,8 +22,11 @@ import org.certkit.train.EpochMetrics;
  * One static HTML page ({@code OUT/index.html}, images beside it in {@code OUT/assets/}) that
  * gathers what certkit wrote: every experiment ({@code summary.json} and {@code plot.png} under
  * the experiments root), every training run ({@code metrics.json}: configuration, provenance and
- * the curves per epoch) and every certification ({@code certify --json} files, read as
- * {@link RobustnessReport}) under the runs root. Everything is read from the typed files, nothing
+ * the curves per epoch), every certification ({@code certify --json} files, read as
+ * {@link RobustnessReport}: counts per method and the margin histogram) and every benchmark run
+ * of {@code verify --instances} ({@link VerificationResults}: answers and a cactus plot) under
+ * the runs root. An experiment's headline numbers stand next to the paper's values it records,
+ * each row marked as agreeing or differing. Everything is read from the typed files, nothing
  * from text output; the page needs no server and no network (style and script are inline).
  *
  * <p>Tables sort by a click on a column header. A script checks on load that every image
@@ -38,6 +41,8 @@ final class ReportWriter {
 
   private static final ObjectReader REPORT = Json.MAPPER.readerFor(RobustnessReport.class);
   private static final ObjectReader EPOCH = Json.MAPPER.readerFor(EpochMetrics.class);
+  private static final ObjectReader VERIFICATION =
+      Json.MAPPER.readerFor(VerificationResults.class);
 
   private ReportWriter() {}
 
@@ -50,8 +55,12 @@ final class ReportWriter {
   /** What the page shows of one certification. */
   private record CertificationEntry(Path file, RobustnessReport report) {}
 
+  /** What the page shows of one benchmark run of {@code verify --instances}. */
+  private record VerificationEntry(Path file, VerificationResults results) {}
+
   /** The counts on the page, for the command's output. */
-  record Written(Path page, int experiments, int trainings, int certifications) {}
+  record Written(Path page, int experiments, int trainings, int certifications,
+      int verifications) {}
 
   /**
    * Writes the page.
@@ -72,8 +81,9 @@ final class ReportWriter {
     List<ExperimentEntry> exps = experiments == null ? List.of() : experiments(experiments);
     List<TrainingEntry> trainings = new ArrayList<>();
     List<CertificationEntry> certifications = new ArrayList<>();
+    List<VerificationEntry> verifications = new ArrayList<>();
     if (runs != null) {
-      scanRuns(runs, out, trainings, certifications);
+      scanRuns(runs, out, trainings, certifications, verifications);
     }
     StringBuilder html = new StringBuilder();
     head(html);
@@ -90,6 +100,9 @@ final class ReportWriter {
     if (!certifications.isEmpty()) {
       html.append("<li><a href=\"#certifications\">certifications</a></li>\n");
     }
+    if (!verifications.isEmpty()) {
+      html.append("<li><a href=\"#verifications\">verifications</a></li>\n");
+    }
     html.append("</ul></nav>\n");
     for (ExperimentEntry e : exps) {
       experiment(html, e, assets);
@@ -98,12 +111,16 @@ final class ReportWriter {
       training(html, i, trainings.get(i), runs, assets);
     }
     if (!certifications.isEmpty()) {
-      certifications(html, certifications, runs);
+      certifications(html, certifications, runs, assets);
+    }
+    if (!verifications.isEmpty()) {
+      verifications(html, verifications, runs, assets);
     }
     html.append("<h2>Self-check</h2><pre id=\"self-check\">not run</pre>\n");
     html.append(SCRIPT).append("</body></html>\n");
     AtomicFiles.write(page, html.toString().getBytes(StandardCharsets.UTF_8));
-    return new Written(page, exps.size(), trainings.size(), certifications.size());
+    return new Written(page, exps.size(), trainings.size(), certifications.size(),
+        verifications.size());
   }
 
   private static List<ExperimentEntry> experiments(Path root) throws IOException {
@@ -122,9 +139,13 @@ final class ReportWriter {
     return out;
   }
 
-  /** Training runs ({@code metrics.json}) and certifications under {@code runs}, not in out. */
+  /**
+   * Training runs ({@code metrics.json}), certifications and verification runs under
+   * {@code runs}, not in out.
+   */
   private static void scanRuns(Path runs, Path out, List<TrainingEntry> trainings,
-      List<CertificationEntry> certifications) throws IOException {
+      List<CertificationEntry> certifications, List<VerificationEntry> verifications)
+      throws IOException {
     Path skip = out.toAbsolutePath().normalize();
     List<Path> files;
     try (Stream<Path> walk = Files.walk(runs, 6)) {
@@ -146,6 +167,8 @@ final class ReportWriter {
         trainings.add(new TrainingEntry(f.getParent(), json, history));
       } else if (json.has("certifiedAccuracy") && json.has("soundness")) {
         certifications.add(new CertificationEntry(f, REPORT.readValue(json)));
+      } else if (json.has("instanceList") && json.has("answers")) {
+        verifications.add(new VerificationEntry(f, VERIFICATION.readValue(json)));
       }
     }
   }
@@ -170,13 +193,31 @@ final class ReportWriter {
       html.append("<img src=\"assets/").append(escape(name)).append("\" alt=\"")
           .append(escape(id)).append(" plot\">\n");
     }
+    JsonNode paper = s.path("paper");
     List<String[]> rows = new ArrayList<>();
+    List<String> marks = new ArrayList<>();
     Iterator<Map.Entry<String, JsonNode>> fields = s.path("headline").fields();
     while (fields.hasNext()) {
       Map.Entry<String, JsonNode> f = fields.next();
-      rows.add(new String[] {f.getKey(), value(f.getValue())});
+      JsonNode p = paper.path(f.getKey());
+      boolean claim = f.getValue().isBoolean();
+      if (p.isMissingNode() || !(f.getValue().isNumber() || claim)) {
+        rows.add(new String[] {f.getKey(), value(f.getValue()), "", "", ""});
+        marks.add(null);
+        continue;
+      }
+      double measured = claim ? (f.getValue().asBoolean() ? 1 : 0) : f.getValue().asDouble();
+      double stated = p.path("value").asDouble();
+      boolean agrees = Math.abs(measured - stated) <= p.path("tolerance").asDouble();
+      String verdict = agrees ? "agrees" : "differs";
+      rows.add(new String[] {f.getKey(), value(f.getValue()),
+          claim ? Boolean.toString(stated == 1) : number(stated),
+          claim ? verdict : number(measured - stated) + " (" + verdict + ")",
+          p.path("source").asText()});
+      marks.add(agrees ? "agrees" : "differs");
     }
-    table(html, List.of("headline", "value"), rows);
+    table(html, List.of("headline", "measured", "paper", "difference", "paper source"), rows,
+        marks);
     html.append("<ul>");
     for (JsonNode note : s.path("notes")) {
       html.append("<li>").append(escape(note.asText())).append("</li>");
@@ -216,31 +257,91 @@ final class ReportWriter {
   }
 
   private static void certifications(StringBuilder html, List<CertificationEntry> entries,
-      Path runs) {
+      Path runs, Path assets) throws IOException {
     html.append("<section id=\"certifications\"><h2>certifications</h2>\n");
     List<String[]> rows = new ArrayList<>();
     for (CertificationEntry c : entries) {
       RobustnessReport r = c.report();
+      List<String> by = new ArrayList<>();
+      r.certifiedBy().forEach((method, count) -> by.add(method + " " + count));
       rows.add(new String[] {label(runs, c.file()), number(r.eps()),
           Integer.toString(r.samples()), percent(r.cleanAccuracy()), percent(r.pgdAccuracy()),
-          percent(r.certifiedAccuracy()), r.soundness(),
+          percent(r.certifiedAccuracy()), String.join(", ", by), r.soundness(),
           number(1000 * r.seconds() / Math.max(1, r.samples()))});
     }
-    table(html, List.of("file", "eps", "examples", "clean", "PGD", "certified", "soundness",
-        "ms per example"), rows);
+    table(html, List.of("file", "eps", "examples", "clean", "PGD", "certified",
+        "certified by", "soundness", "ms per example"), rows);
+    for (int i = 0; i < entries.size(); i++) {
+      CertificationEntry c = entries.get(i);
+      if (c.report().margins() != null) {
+        String name = "certification-" + i + "-margins.png";
+        Plots.marginHistogram(c.report().margins(), label(runs, c.file()),
+            assets.resolve(name));
+        html.append("<img src=\"assets/").append(name).append("\" alt=\"margin histogram of ")
+            .append(escape(label(runs, c.file()))).append("\">\n");
+      }
+    }
+    html.append("</section>\n");
+  }
+
+  private static void verifications(StringBuilder html, List<VerificationEntry> entries,
+      Path runs, Path assets) throws IOException {
+    html.append("<section id=\"verifications\"><h2>verifications</h2>\n<p>Reproduce:"
+        + " <code>certkit verify --instances LIST --results FILE</code> with the list and"
+        + " results file of each row.</p>\n");
+    List<String[]> rows = new ArrayList<>();
+    Map<String, List<Double>> solvedTimes = new java.util.LinkedHashMap<>();
+    for (VerificationEntry v : entries) {
+      VerificationResults r = v.results();
+      Map<String, Integer> a = r.answers();
+      int sat = a.getOrDefault("sat", 0);
+      int unsat = a.getOrDefault("unsat", 0);
+      rows.add(new String[] {label(runs, v.file()), r.instanceList(),
+          Integer.toString(r.instances().size()), Integer.toString(sat + unsat),
+          Integer.toString(sat), Integer.toString(unsat),
+          Integer.toString(a.getOrDefault("timeout", 0)),
+          Integer.toString(a.getOrDefault("unknown", 0)),
+          Integer.toString(a.getOrDefault("error", 0)), number(r.seconds())});
+      solvedTimes.put(label(runs, v.file()), r.instances().stream()
+          .filter(i -> i.result().equals("sat") || i.result().equals("unsat"))
+          .map(VerificationResults.Instance::seconds).sorted().toList());
+    }
+    table(html, List.of("results", "instance list", "instances", "solved", "sat", "unsat",
+        "timeout", "unknown", "error", "seconds"), rows);
+    Plots.cactus(solvedTimes, assets.resolve("verification-cactus.png"));
+    html.append("<img src=\"assets/verification-cactus.png\" alt=\"solved instances against"
+        + " time\">\n");
+    for (VerificationEntry v : entries) {
+      html.append("<h3>").append(escape(label(runs, v.file()))).append("</h3>\n");
+      List<String[]> instances = new ArrayList<>();
+      for (VerificationResults.Instance i : v.results().instances()) {
+        instances.add(new String[] {i.onnx(), i.vnnlib(), number(i.timeout()), i.result(),
+            number(i.seconds()), i.method(), Long.toString(i.subproblems()), i.detail(),
+            i.milp()});
+      }
+      table(html, List.of("onnx", "vnnlib", "timeout", "result", "seconds", "method",
+          "subproblems", "detail", "MILP cross-check"), instances);
+    }
     html.append("</section>\n");
   }
 
   /** A sortable table; {@code data-rows} lets the self-check count its rows. */
   private static void table(StringBuilder html, List<String> header, List<String[]> rows) {
+    table(html, header, rows, java.util.Collections.nCopies(rows.size(), null));
+  }
+
+  /** A sortable table whose rows carry the CSS classes {@code marks} (null for none). */
+  private static void table(StringBuilder html, List<String> header, List<String[]> rows,
+      List<String> marks) {
     html.append("<table class=\"sortable\" data-rows=\"").append(rows.size())
         .append("\"><thead><tr>");
     for (String h : header) {
       html.append("<th>").append(escape(h)).append("</th>");
     }
     html.append("</tr></thead><tbody>\n");
-    for (String[] row : rows) {
-      html.append("<tr>");
+    for (int r = 0; r < rows.size(); r++) {
+      String[] row = rows.get(r);
+      html.append(marks.get(r) == null ? "<tr>" : "<tr class=\"" + marks.get(r) + "\">");
       for (String cell : row) {
         html.append("<td>").append(escape(cell)).append("</td>");
       }
@@ -293,6 +394,7 @@ final class ReportWriter {
         .append("table{border-collapse:collapse;margin:.5em 0}")
         .append("td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}")
         .append("th{cursor:pointer;background:#f3f3f3}section{margin-bottom:2em}")
+        .append("tr.agrees td{background:#e6f4e6}tr.differs td{background:#fbe3cf}")
         .append("</style></head><body>\n");
   }
 

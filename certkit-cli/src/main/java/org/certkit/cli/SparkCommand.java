@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code certkit spark}: certification spread over a Spark cluster, in-process by default. */
@@ -115,11 +114,8 @@ final class SparkCommand {
     public Integer call() throws Exception {
       Path base = instances.toAbsolutePath().getParent();
       List<String[]> rows = VerifyCommand.readInstances(instances, spec.commandLine());
-      Path out = results != null ? results : base.resolve("results.csv");
-      if (Files.exists(out) && !overwrite) {
-        throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
-            + " another --results");
-      }
+      Path out = VerifyCommand.resultsFile(results != null ? results
+          : base.resolve("results.csv"), overwrite, spec.commandLine());
       List<ArrayList<String>> items = new ArrayList<>();
       for (String[] r : rows) {
         items.add(new ArrayList<>(List.of(base.resolve(r[0]).toString(),
@@ -135,7 +131,7 @@ final class SparkCommand {
             spark.master(), (System.nanoTime() - start) / 1e9);
       }
       Iterator<VerifyCommand.Answer> next = answers.iterator();
-      return VerifyCommand.writeResults(rows, out, null, r -> next.next());
+      return VerifyCommand.writeResults(instances, rows, out, null, r -> next.next());
     }
   }
 }

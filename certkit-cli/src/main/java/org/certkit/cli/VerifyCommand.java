@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.certkit.certify.Verdict;
 import org.certkit.io.AtomicFiles;
+import org.certkit.io.Json;
 import org.certkit.io.ModelFile;
 import org.certkit.io.vnnlib.VnnlibCounterexample;
 import org.certkit.io.vnnlib.VnnlibProperty;
@@ -187,12 +188,9 @@ final class VerifyCommand implements Callable<Integer> {
   private int runList(PropertyVerifier verifier) throws IOException {
     Path base = instances.toAbsolutePath().getParent();
     List<String[]> rows = readInstances(instances, spec.commandLine());
-    Path out = results != null ? results : base.resolve("results.csv");
-    if (Files.exists(out) && !overwrite) {
-      throw new ParameterException(spec.commandLine(), out + " exists; pass --overwrite or"
-          + " another --results");
-    }
-    return writeResults(rows, out, crossCheck, r -> answer(verifier, base.resolve(r[0]),
+    Path out = resultsFile(results != null ? results : base.resolve("results.csv"), overwrite,
+        spec.commandLine());
+    return writeResults(instances, rows, out, crossCheck, r -> answer(verifier, base.resolve(r[0]),
         base.resolve(r[1]), Double.parseDouble(r[2]), false, crossCheck));
   }
 
@@ -227,10 +225,26 @@ final class VerifyCommand implements Callable<Integer> {
   }
 
   /**
-   * Answers every row with {@code answers} in order, writing the results CSV after each one and
-   * a progress line per instance, then prints the summary table.
+   * {@code csv}, checked to be free: neither it nor its JSON twin
+   * ({@link VerificationResults#jsonBeside}) may exist unless {@code overwrite}.
+   *
+   * @throws ParameterException naming the file that exists
    */
-  static int writeResults(List<String[]> rows, Path out, Double crossCheck,
+  static Path resultsFile(Path csv, boolean overwrite, CommandLine cli) {
+    for (Path f : List.of(csv, VerificationResults.jsonBeside(csv))) {
+      if (Files.exists(f) && !overwrite) {
+        throw new ParameterException(cli, f + " exists; pass --overwrite or another --results");
+      }
+    }
+    return csv;
+  }
+
+  /**
+   * Answers every row of {@code list} with {@code answers} in order, writing the results CSV
+   * and its JSON twin ({@link VerificationResults}) after each one and a progress line per
+   * instance, then prints the summary table.
+   */
+  static int writeResults(Path list, List<String[]> rows, Path out, Double crossCheck,
       java.util.function.Function<String[], Answer> answers) throws IOException {
     StringBuilder csv = new StringBuilder(
         "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail"
@@ -244,6 +258,7 @@ final class VerifyCommand implements Callable<Integer> {
       checks.put(w, 0);
     }
     double total = 0;
+    List<VerificationResults.Instance> typed = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       String[] r = rows.get(i);
       Answer a = answers.apply(r);
@@ -264,6 +279,11 @@ final class VerifyCommand implements Callable<Integer> {
       }
       csv.append('\n');
       AtomicFiles.write(out, csv.toString().getBytes(StandardCharsets.UTF_8));
+      typed.add(new VerificationResults.Instance(r[0], r[1], Double.parseDouble(r[2]), a.word(),
+          a.seconds(), a.method(), a.subproblems(), a.detail(),
+          a.check() == null ? "" : a.checkText()));
+      Json.write(VerificationResults.jsonBeside(out), new VerificationResults(list.toString(),
+          counts, total, typed));
     }
     int solved = counts.get("sat") + counts.get("unsat");
     PrintStream o = System.out;

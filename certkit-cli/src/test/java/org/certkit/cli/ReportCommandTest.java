@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code certkit report} on real outputs of {@code experiment run}, {@code train} and
- * {@code certify --json}, checked in the page's text and in headless Chromium: every image
+ * {@code certkit report} on real outputs of {@code experiment run}, {@code train},
+ * {@code certify --json} and {@code verify --instances}, checked in the page's text and in headless Chromium: every image
  * decodes, every table has its rows and no script error is raised (the page's own self-check,
  * read from the DOM after load), and a screenshot is kept at
  * {@code certkit-cli/target/report-screenshot.png}. Without Chromium the browser part is
@@ -41,19 +41,29 @@ class ReportCommandTest {
     run("train", "--method", "ibp", "--arch", "fc", "--hidden", "8", "--epochs", "2",
         "--train-samples", "64", "--eval-samples", "16", "--data-dir", data.toString(),
         "--out", runs.resolve("tiny").toString());
-    run("certify", "--model", runs.resolve("tiny").resolve("model.ckpt").toString(), "--n",
-        "16", "--data-dir", data.toString(), "--json", runs.resolve("certify.json").toString());
+    String model = runs.resolve("tiny").resolve("model.ckpt").toString();
+    run("certify", "--model", model, "--n", "16", "--data-dir", data.toString(), "--method",
+        "auto", "--json", runs.resolve("certify.json").toString());
+    Path benchmark = runs.resolve("benchmark");
+    run("properties", "--model", model, "--data-dir", data.toString(), "--n", "3", "--all",
+        "--eps", "0.02", "--timeout", "10", "--out", benchmark.toString());
+    run("verify", "--instances", benchmark.resolve("instances.csv").toString());
     Path out = dir.resolve("report");
     CertkitCommandTest.Run report = run("report", "--experiments", experiments.toString(),
         "--runs", runs.toString(), "--out", out.toString());
-    assertTrue(report.out().contains("1 experiments, 1 training runs, 1 certifications"),
-        report.out());
+    assertTrue(report.out().contains("1 experiments, 1 training runs, 1 certifications,"
+        + " 1 verification runs"), report.out());
     String page = Files.readString(out.resolve("index.html"), StandardCharsets.UTF_8);
     assertTrue(page.contains("id=\"exp-s1-fig1\"") && page.contains("certkit experiment run"
         + " s1-fig1 --scale small"), "experiment section with its command");
     assertTrue(page.contains("assets/train-0.png") && page.contains("assets/experiment-s1-fig1"
         + ".png"), "plots copied and drawn");
     assertTrue(page.contains("<td>certify.json</td>"), "certification row");
+    assertTrue(page.contains("assets/certification-0-margins.png"), "margin histogram");
+    assertTrue(page.contains("<td>benchmark/results.json</td>")
+        && page.contains("assets/verification-cactus.png"), "verification run and cactus plot");
+    // s1-fig1's headline stands next to the paper's values, each row marked.
+    assertTrue(page.contains("<tr class=\"agrees\">"), "a headline that agrees with the paper");
 
     // A page not written by certkit is never replaced.
     Path foreign = Files.createDirectories(dir.resolve("foreign"));

@@ -3,6 +3,7 @@ package org.certkit.cli;
 import static org.certkit.cli.CertkitCommandTest.assertNoStackTrace;
 import static org.certkit.cli.CertkitCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -98,5 +99,21 @@ class VerifyCommandTest {
     assertTrue(rows.get(2).startsWith("net.onnx,flipped.vnnlib,30,sat,"), rows.get(2));
     assertTrue(rows.get(3).startsWith("net.onnx,small.vnnlib,30,error,"), rows.get(3));
     assertTrue(rows.get(3).contains("inputs"), rows.get(3));
+
+    // The typed twin of the CSV, which certkit report reads.
+    VerificationResults typed = org.certkit.io.Json.MAPPER.readValue(
+        dir.resolve("results.json").toFile(), VerificationResults.class);
+    assertEquals(List.of("unsat", "sat", "error"), typed.instances().stream()
+        .map(VerificationResults.Instance::result).toList());
+    assertEquals(1, typed.answers().get("sat"));
+    assertEquals(1, typed.answers().get("unsat"));
+    assertEquals(1, typed.answers().get("error"));
+    assertEquals("flipped.vnnlib", typed.instances().get(1).vnnlib());
+    // Neither file is replaced without --overwrite, not even the JSON alone.
+    Files.delete(dir.resolve("results.csv"));
+    Run refused = run("verify", "--instances", list.toString());
+    assertTrue(refused.exitCode() != 0 && refused.err().contains("results.json"),
+        refused.err());
+    assertFalse(Files.exists(dir.resolve("results.csv")));
   }
 }

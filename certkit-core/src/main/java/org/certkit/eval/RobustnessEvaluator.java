@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
@@ -150,6 +152,9 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
     return out;
   }
 
+  /** Bins of the margin histogram of a report. */
+  static final int MARGIN_BINS = 40;
+
   /**
    * The report of {@code results} (one per example, any order, as {@link #examples} gives them
    * for any split of the examples into ranges).
@@ -164,7 +169,11 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
     int unchanged = 0;
     int certified = 0;
     int inconsistent = 0;
+    Map<String, Integer> certifiedBy = new LinkedHashMap<>();
     for (ExampleResult r : results) {
+      if (r.certified()) {
+        certifiedBy.merge(r.method(), 1, Integer::sum);
+      }
       clean += r.correct() ? 1 : 0;
       robust += r.pgdSurvives() ? 1 : 0;
       unchanged += r.predictionKept() ? 1 : 0;
@@ -178,7 +187,8 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
         certify ? new Certifier(certification, babLimit, arithmetic).soundnessNote()
             : "not certified",
-        seconds);
+        seconds, certifiedBy, certify ? Histogram.of(results.stream()
+            .mapToDouble(ExampleResult::lowestBound).toArray(), MARGIN_BINS) : null);
   }
 
   /** Element-wise equality of two class-index vectors {@code [N]}. */

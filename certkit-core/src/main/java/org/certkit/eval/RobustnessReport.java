@@ -1,5 +1,7 @@
 package org.certkit.eval;
 
+import java.util.Map;
+
 /**
  * Accuracy of a network on a test set, clean, under PGD and certified by IBP, and the PGD
  * robustness of its predictions.
@@ -19,6 +21,10 @@ package org.certkit.eval;
  * @param pgdRestarts PGD restarts
  * @param soundness how floating-point rounding is accounted for in the certificates
  * @param seconds wall-clock time of the evaluation
+ * @param certifiedBy how many certificates each method of the cascade gave (method name to
+ *     count, in the order the methods first decided an example; empty when nothing was certified or no certifier ran)
+ * @param margins the distribution of the lowest certified margin bound over the examples that
+ *     have one, or null when no certifier ran
  */
 public record RobustnessReport(
     int samples,
@@ -31,4 +37,13 @@ public record RobustnessReport(
     int pgdSteps,
     int pgdRestarts,
     String soundness,
-    double seconds) {}
+    double seconds,
+    Map<String, Integer> certifiedBy,
+    Histogram margins) {
+
+  /** Copies the method counts, keeping their order. */
+  public RobustnessReport {
+    certifiedBy = certifiedBy == null ? Map.of()
+        : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(certifiedBy));
+  }
+}

@@ -190,6 +190,73 @@ class RobustnessEvaluatorTest extends EngineTest {
     }
   }
 
+  /**
+   * On one linear layer the worst margin over the box has a closed form (each pixel at the end
+   * of its clipped interval that lowers the margin), and interval bounds with the last layer
+   * merged attain it. So the cascade certifies every example, by IBP, exactly when that margin
+   * is positive, the lowest margin bound of each example is that margin (to rounding), and the
+   * report's method counts and margin histogram count those examples.
+   */
+  @Test
+  void certificationCountsMethodsAndMarginsAsTheExactMarginsOfALinearNetwork() {
+    try (Network net = linear(manager, 21)) {
+      Normalize normalize = (Normalize) net.layers().get(0);
+      Linear layer = (Linear) net.layers().get(2);
+      double[] w = layer.weight().toType(DataType.FLOAT64, false).toDoubleArray();
+      double[] b = layer.bias().toType(DataType.FLOAT64, false).toDoubleArray();
+      double mean = normalize.mean()[0];
+      double std = normalize.std()[0];
+      ImageDataset data = fourPixelImages(100, 5);
+      double eps = 0.05;
+      java.util.List<RobustnessEvaluator.ExampleResult> results = new java.util.ArrayList<>();
+      RobustnessReport r = new RobustnessEvaluator(null, org.certkit.certify.Certifier.Method.AUTO,
+          32).evaluate(net, data, data.size(), eps, manager, done -> {}, results::add);
+      float[] pixels = data.images(manager, range(data.size())).toFloatArray();
+      int positive = 0;
+      for (int i = 0; i < data.size(); i++) {
+        int t = data.label(i);
+        double worst = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < b.length; k++) {
+          if (k == t) {
+            continue;
+          }
+          double margin = b[t] - b[k];
+          for (int d = 0; d < 4; d++) {
+            double slope = (w[t * 4 + d] - w[k * 4 + d]) / std;
+            double lo = Math.max(0, pixels[4 * i + d] - eps);
+            double hi = Math.min(1, pixels[4 * i + d] + eps);
+            margin += Math.min(slope * (lo - mean), slope * (hi - mean));
+          }
+          worst = Math.min(worst, margin);
+        }
+        assertEquals(worst, results.get(i).lowestBound(), 1e-5, "example " + i);
+        assertTrue(Math.abs(worst) > 1e-4, "a margin too close to 0 for this test: " + worst);
+        positive += worst > 0 ? 1 : 0;
+        assertEquals(worst > 0, results.get(i).certified(), "example " + i);
+      }
+      assertTrue(positive > 10 && positive < 90, "eps should leave some undecided: " + positive);
+      assertEquals(java.util.Map.of("ibp", positive), r.certifiedBy());
+      assertEquals(data.size(), r.margins().total());
+      int[] counts = r.margins().counts();
+      double[] edges = r.margins().edges();
+      int aboveZero = 0;
+      for (int bin = 0; bin < counts.length; bin++) {
+        aboveZero += edges[bin] > 0 ? counts[bin] : 0;
+      }
+      assertTrue(aboveZero <= positive && aboveZero >= positive - counts[zeroBin(edges)],
+          aboveZero + " in bins above 0, " + positive + " positive");
+    }
+  }
+
+  /** The bin whose interval holds 0. */
+  private static int zeroBin(double[] edges) {
+    int bin = 0;
+    while (bin < edges.length - 2 && edges[bin + 1] <= 0) {
+      bin++;
+    }
+    return bin;
+  }
+
   private static int[] range(int n) {
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {

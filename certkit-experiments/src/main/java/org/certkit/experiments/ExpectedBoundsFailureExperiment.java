@@ -95,6 +95,18 @@ public final class ExpectedBoundsFailureExperiment implements Experiment {
         + " Deep Neural Network Training\"";
   }
 
+  /** Appendix E's bounds at n = 1, and the width ratio they imply. */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return Map.of(
+        "check_n1_expected_is_paper_minus10_19990", new PaperValue(1, 0,
+            "Appendix E: expected bounds [-10, 19990] at n = 1"),
+        "check_n1_ibp_is_paper_minus10_0", new PaperValue(1, 0,
+            "Appendix E: IBP bounds [-10, 0] at n = 1"),
+        "width_expected_over_ibp_n1", new PaperValue(2000, 1e-6,
+            "Appendix E: (19990 + 10) / 10 from its bounds at n = 1"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

@@ -82,6 +82,13 @@ public final class ExpectedCoverageExperiment implements Experiment {
         + " Neural Network Training\"";
   }
 
+  /** Section 4: from n = 15 inputs the expected intervals contain the true ones, for any k. */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return Map.of("mean_gamma_k100_n20", new PaperValue(1, 0.01,
+        "Section 4: supersets of the true intervals from n = 15, regardless of k"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

@@ -49,8 +49,8 @@ public record ExperimentOutput(Path directory) {
     ChartWriter.write(result.figure(), output.plot());
     SummaryWriter.writeJson(experiment, context, result, scale, elapsed,
         output.summaryJson());
-    SummaryWriter.writeMarkdown(experiment, context, result, output.plot().getFileName()
-        .toString(), output.summaryMarkdown());
+    SummaryWriter.writeMarkdown(experiment, context, result, scale, output.plot()
+        .getFileName().toString(), output.summaryMarkdown());
     return output;
   }
 }

@@ -99,6 +99,17 @@ public final class InitializationTightnessExperiment implements Experiment {
         + " Training with Interval Bound Propagation\", ICLR 2024";
   }
 
+  /** tau(500) as Section 3.3 prints it, and the order of Lemma 3.7 as log-log slopes. */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return Map.of(
+        "tau_500", new PaperValue(0.056, 0.0005, "Section 3.3, after Lemma 3.7: tau(500) ~ 0.056"),
+        "closed_form_width_loglog_slope", new PaperValue(-0.5, 0.05,
+            "Lemma 3.7: tau in Theta(1/sqrt(width))"),
+        "dln_width_loglog_slope", new PaperValue(-0.5, 0.05,
+            "Lemma 3.7: tau in Theta(1/sqrt(width))"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

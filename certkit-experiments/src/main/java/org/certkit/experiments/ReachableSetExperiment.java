@@ -112,6 +112,19 @@ public final class ReachableSetExperiment implements Experiment {
     return "Mao et al., Understanding Certified Training with IBP: Figure 1";
   }
 
+  /** The numbers of Figure 1's text; the paper's network is not given, certkit's is chosen to fit. */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    String text = "Section 2, Figure 1 text";
+    return Map.of(
+        "true_max_logit_difference", new PaperValue(-0.3, 0.05, text + ": -0.3 >= y2 - y1"),
+        "ibp_logit_difference_bound", new PaperValue(0.6, 0.05, text + ": IBP 0.6 >= y2 - y1"),
+        "robust", new PaperValue(1, 0, text + ": the network is robust"),
+        "ibp_proves_robustness", new PaperValue(0, 0, text + ": IBP too imprecise to prove it"),
+        "optimal_box_of_logits_proves_robustness", new PaperValue(1, 0,
+            text + ": the optimal box suffices"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

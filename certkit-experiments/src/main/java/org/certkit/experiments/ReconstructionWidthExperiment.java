@@ -70,6 +70,17 @@ public final class ReconstructionWidthExperiment implements Experiment {
         + " Interval Bound Propagation\", ICLR 2024";
   }
 
+  /** Theorem 3.10: c tends to 2/pi, IBP's width grows linearly, the optimal box's as sqrt(k). */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return Map.of(
+        "c_closed_form", new PaperValue(2 / Math.PI, 0.005, "Theorem 3.10 (i): c -> 2/pi ~ 0.64"),
+        "c_monte_carlo", new PaperValue(2 / Math.PI, 0.005, "Theorem 3.10 (i): c -> 2/pi ~ 0.64"),
+        "ibp_loglog_slope", new PaperValue(1, 0.05, "Theorem 3.10 (i): IBP width c k, linear"),
+        "optimal_loglog_slope", new PaperValue(0.5, 0.05,
+            "Theorem 3.10 (ii): optimal width in Theta(sqrt(k))"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

@@ -75,6 +75,14 @@ public final class SlacknessExperiment implements Experiment {
         + " with Interval Bound Propagation\", ICLR 2024";
   }
 
+  /** The claims of Lemma B.2. */
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return Map.of(
+        "g_2_exceeds_1_27", new PaperValue(1, 0, "Lemma B.2: g(2) > 1.27"),
+        "g_increasing_on_1_to_max_n", new PaperValue(1, 0, "Lemma B.2: g increases for n >= 1"));
+  }
+
   @Override
   public ExperimentResult run(Scale scale, ExperimentContext context) {
     return run(Parameters.of(scale), context);

@@ -27,7 +27,8 @@ public final class SummaryWriter {
 
   /**
    * Writes {@code summary.json} through {@link Json#write}: id, title, paper reference, scale,
-   * the command that reproduces the run, seed, parameters, headline, notes, time, provenance.
+   * the command that reproduces the run, seed, parameters, headline, the paper's values of
+   * headline keys ({@link Experiment#paperValues}), notes, time, provenance.
    */
   public static void writeJson(Experiment experiment, ExperimentContext context,
       ExperimentResult result, Scale scale, Duration elapsed, Path file) throws IOException {
@@ -42,6 +43,7 @@ public final class SummaryWriter {
     summary.put("seed", context.seed());
     summary.put("parameters", parameters(result));
     summary.put("headline", result.headline());
+    summary.put("paper", paperValues(experiment, result, scale));
     summary.put("notes", result.notes());
     summary.put("elapsed_seconds", elapsed.toMillis() / 1000.0);
     summary.put("provenance", Provenance.current());
@@ -50,7 +52,7 @@ public final class SummaryWriter {
 
   /** Writes {@code summary.md}, linking the image by its file name {@code plotName}. */
   public static void writeMarkdown(Experiment experiment, ExperimentContext context,
-      ExperimentResult result, String plotName, Path file) throws IOException {
+      ExperimentResult result, Scale scale, String plotName, Path file) throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("## ").append(experiment.id()).append(": ").append(experiment.title())
         .append("\n\n");
@@ -59,10 +61,18 @@ public final class SummaryWriter {
     List<String> parts = parameters(result).entrySet().stream()
         .map(e -> "`" + e.getKey() + "` = " + e.getValue()).toList();
     md.append(String.join(", ", parts)).append(".\n\n");
-    md.append("| headline | value |\n|---|---|\n");
+    Map<String, PaperValue> paper = paperValues(experiment, result, scale);
+    md.append(paper.isEmpty() ? "| headline | value |\n|---|---|\n"
+        : "| headline | value | paper | source |\n|---|---|---|---|\n");
     for (Map.Entry<String, Object> e : result.headline().entrySet()) {
-      md.append("| ").append(e.getKey()).append(" | ").append(format(e.getValue()))
-          .append(" |\n");
+      md.append("| ").append(e.getKey()).append(" | ").append(format(e.getValue()));
+      if (!paper.isEmpty()) {
+        PaperValue p = paper.get(e.getKey());
+        md.append(" | ").append(p == null ? "" : e.getValue() instanceof Boolean
+            ? Boolean.toString(p.value() == 1) : format(p.value())).append(" | ")
+            .append(p == null ? "" : p.source());
+      }
+      md.append(" |\n");
     }
     md.append('\n');
     for (String note : result.notes()) {
@@ -85,6 +95,19 @@ public final class SummaryWriter {
     }
     md.append("\n![").append(experiment.title()).append("](").append(plotName).append(")\n");
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
+  }
+
+  /** The experiment's paper values at scale for the keys its headline has, in its order. */
+  static Map<String, PaperValue> paperValues(Experiment experiment, ExperimentResult result,
+      Scale scale) {
+    Map<String, PaperValue> all = experiment.paperValues(scale);
+    Map<String, PaperValue> out = new LinkedHashMap<>();
+    for (String key : result.headline().keySet()) {
+      if (all.containsKey(key)) {
+        out.put(key, all.get(key));
+      }
+    }
+    return out;
   }
 
   private static Map<String, Object> parameters(ExperimentResult result) {

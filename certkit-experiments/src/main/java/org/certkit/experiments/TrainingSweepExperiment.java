@@ -101,6 +101,11 @@ public final class TrainingSweepExperiment implements Experiment {
 
     /** The run directory's label: axis, series and abscissa. */
     String label() {
+      return label(axis, series, x);
+    }
+
+    /** The label of the cell at {@code x} of {@code series} on {@code axis}. */
+    static String label(String axis, String series, double x) {
       return axis + "-" + series + "-"
           + BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();
     }
@@ -204,6 +209,7 @@ public final class TrainingSweepExperiment implements Experiment {
   private final String reference;
   private final Function<Scale, Parameters> parameters;
   private final List<String> notes;
+  private final Function<Scale, Map<String, PaperValue>> paper;
 
   /**
    * A sweep experiment.
@@ -213,11 +219,37 @@ public final class TrainingSweepExperiment implements Experiment {
    */
   public TrainingSweepExperiment(String id, String title, String reference,
       Function<Scale, Parameters> parameters, List<String> notes) {
+    this(id, title, reference, parameters, notes, scale -> Map.of());
+  }
+
+  private TrainingSweepExperiment(String id, String title, String reference,
+      Function<Scale, Parameters> parameters, List<String> notes,
+      Function<Scale, Map<String, PaperValue>> paper) {
     this.id = id;
     this.title = title;
     this.reference = reference;
     this.parameters = parameters;
     this.notes = List.copyOf(notes);
+    this.paper = paper;
+  }
+
+  /**
+   * This sweep with the paper's values of its headline keys at each scale (see
+   * {@link #key(String, String, double, Measure)} for a cell's keys).
+   */
+  public TrainingSweepExperiment withPaperValues(
+      Function<Scale, Map<String, PaperValue>> values) {
+    return new TrainingSweepExperiment(id, title, reference, parameters, notes, values);
+  }
+
+  /** The headline key of {@code measure} on the cell at {@code x} of a series on an axis. */
+  public static String key(String axis, String series, double x, Measure measure) {
+    return Cell.label(axis, series, x) + "_" + measure.name().toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public Map<String, PaperValue> paperValues(Scale scale) {
+    return paper.apply(scale);
   }
 
   @Override
@@ -379,7 +411,7 @@ public final class TrainingSweepExperiment implements Experiment {
     }
     for (Outcome o : outcomes) {
       for (Measure m : p.measures()) {
-        headline.put(o.cell().label() + "_" + m.name().toLowerCase(Locale.ROOT), o.value(m));
+        headline.put(key(o.cell().axis(), o.cell().series(), o.cell().x(), m), o.value(m));
       }
     }
     return headline;

@@ -26,14 +26,18 @@ class ExpectedBoundsFailureExperimentTest {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(new ExpectedBoundsFailureExperiment.Parameters(
           List.of(1, 2, 3), 10, 10), context);
-      JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
+      JsonNode summary = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
           "n", "a1", "expected_lower", "expected_upper", "expected_clean_lower",
           "expected_clean_upper", "ibp_lower", "ibp_upper", "milp_lower", "milp_upper",
           "milp_optimal", "corners_lower", "corners_upper", "true_lower", "true_upper",
           "algebra_expected_lower", "algebra_expected_upper", "paper_expected_lower",
           "paper_expected_upper", "paper_ibp_lower", "paper_ibp_upper", "width_expected",
           "width_ibp", "width_expected_over_ibp", "gamma_expected", "gamma_expected_clean",
-          "milp_seconds")).get("headline");
+          "milp_seconds"));
+      ExperimentFiles.assertAgreesWithPaper(summary, List.of(
+          "check_n1_expected_is_paper_minus10_19990", "check_n1_ibp_is_paper_minus10_0",
+          "width_expected_over_ibp_n1"));
+      JsonNode headline = summary.get("headline");
       assertTrue(headline.get("check_n1_expected_is_paper_minus10_19990").asBoolean());
       assertTrue(headline.get("check_n1_ibp_is_paper_minus10_0").asBoolean());
       assertTrue(headline.get("check_all_n_expected_ibp_milp_corners_match_closed_forms")

@@ -63,6 +63,21 @@ final class ExperimentFiles {
     return summary;
   }
 
+  /**
+   * Checks that {@code summary.json} puts the paper's value beside each of the headline
+   * {@code keys} and that the measured value agrees with it (a boolean counting as 1 or 0).
+   */
+  static void assertAgreesWithPaper(JsonNode summary, List<String> keys) {
+    for (String key : keys) {
+      JsonNode paper = summary.path("paper").path(key);
+      assertTrue(paper.has("value") && paper.has("source"), "no paper value for " + key);
+      JsonNode measured = summary.get("headline").get(key);
+      double value = measured.isBoolean() ? (measured.asBoolean() ? 1 : 0) : measured.asDouble();
+      assertEquals(paper.get("value").asDouble(), value, paper.get("tolerance").asDouble(),
+          key + " against " + paper.get("source").asText());
+    }
+  }
+
   /** The number of cells of a CSV line without quoted fields. */
   private static int cells(String line) {
     return line.split(",", -1).length;

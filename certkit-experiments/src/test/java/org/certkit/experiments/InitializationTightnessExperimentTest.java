@@ -38,6 +38,8 @@ class InitializationTightnessExperimentTest {
       JsonNode summary = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
           "sweep", "width", "depth", "dln_tightness", "dln_stderr", "dln_closed_form",
           "corollary_3_8_bound"));
+      ExperimentFiles.assertAgreesWithPaper(summary, List.of("tau_500",
+          "dln_width_loglog_slope"));
       JsonNode headline = summary.get("headline");
       assertEquals(0.056, headline.get("tau_500").asDouble(), 5e-4);
       for (int width : List.of(2, 10, 100)) {

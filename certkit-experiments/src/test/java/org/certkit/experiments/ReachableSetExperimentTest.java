@@ -32,9 +32,12 @@ class ReachableSetExperimentTest {
       ExperimentContext context = ExperimentFiles.context(dir, manager, log);
       ReachableSetExperiment.Parameters p = ReachableSetExperiment.Parameters.of(Scale.SMALL);
       ExperimentResult result = experiment.run(p, context);
-      JsonNode headline = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
-          "layer", "unit", "optimal_lower", "optimal_upper", "ibp_lower", "ibp_upper"))
-          .get("headline");
+      JsonNode summary = ExperimentFiles.writeAndCheck(experiment, context, result, List.of(
+          "layer", "unit", "optimal_lower", "optimal_upper", "ibp_lower", "ibp_upper"));
+      ExperimentFiles.assertAgreesWithPaper(summary, List.of("true_max_logit_difference",
+          "ibp_logit_difference_bound", "robust", "ibp_proves_robustness",
+          "optimal_box_of_logits_proves_robustness"));
+      JsonNode headline = summary.get("headline");
       assertEquals(-0.3, headline.get("true_max_logit_difference").asDouble(), 1e-12);
       assertEquals(0.6, headline.get("ibp_logit_difference_bound").asDouble(), 1e-9);
       assertTrue(headline.get("ibp_logit_difference_bound").asDouble() >= 0.6 - 1e-15,

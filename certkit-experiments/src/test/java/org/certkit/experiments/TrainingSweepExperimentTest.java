@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.certkit.certify.Certifier;
 import org.certkit.data.DatasetName;
 import org.certkit.experiments.TrainingSweepExperiment.Axis;
@@ -108,6 +109,29 @@ class TrainingSweepExperimentTest {
     for (int relus = 0; relus <= 3; relus++) {
       assertEquals(expected[relus],
           FirstPaperSweeps.classifierLayers(cnn4, DatasetName.MNIST, relus));
+    }
+  }
+
+  /**
+   * The paper's numbers of Figure 5 and Tables 1 and 2 name cells and measures that the full
+   * sweeps train and measure: 1, 4 and 22 of them, as the paper prints them.
+   */
+  @Test
+  void paperValuesNameCellsOfTheFullSweeps() {
+    Map<String, Integer> counts = Map.of("s1-fig5", 1, "s1-table1", 4, "s1-table2", 22);
+    for (TrainingSweepExperiment sweep : List.of(FirstPaperSweeps.epsilonSweep(),
+        FirstPaperSweeps.sabrWidth(), FirstPaperSweeps.methodsOnCnn4())) {
+      TrainingSweepExperiment.Parameters p = sweep.parameters(Scale.FULL);
+      java.util.Set<String> keys = new java.util.HashSet<>();
+      for (TrainingSweepExperiment.Cell cell : p.cells()) {
+        for (TrainingSweepExperiment.Measure m : p.measures()) {
+          keys.add(TrainingSweepExperiment.key(cell.axis(), cell.series(), cell.x(), m));
+        }
+      }
+      Map<String, PaperValue> paper = sweep.paperValues(Scale.FULL);
+      assertEquals(counts.get(sweep.id()), paper.size(), sweep.id());
+      assertTrue(keys.containsAll(paper.keySet()), sweep.id() + ": " + paper.keySet());
+      assertTrue(sweep.paperValues(Scale.SMALL).isEmpty(), "small scale runs MNIST");
     }
   }
 
