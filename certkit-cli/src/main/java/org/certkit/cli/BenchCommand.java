@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
 import org.certkit.data.DatasetName;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.Box;
@@ -37,18 +38,22 @@ import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingListener;
 import org.certkit.train.TrainingMethod;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code certkit bench}: forward and IBP-forward time, their ratio, CROWN margin bounds (time and
  * peak memory), training throughput of standard, PGD-10, IBP and expected-bound steps, and the
- * live native array count over training steps.
+ * live native array count over training steps. The results go to standard output; a bar over
+ * the measured runs (forward and CROWN repetitions, warm-ups included, and training steps) goes
+ * to standard error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Measure speed: standard vs IBP forward (median ms, ratio) and training"
         + " throughput (images/s) for standard, PGD-10, IBP and expected-bound steps, on random"
         + " data of MNIST shape.",
-        "Also checks that the number of live native arrays stays flat over training steps."})
+        "Also checks that the number of live native arrays stays flat over training steps.",
+        "Results go to stdout; a progress bar over the timed runs goes to stderr."})
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--arch", defaultValue = "cnn7",
@@ -92,35 +97,54 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Write the results to this JSON file.")
   Path json;
 
+  @Mixin ProgressOptions progress;
+
+  /** A CROWN row: its name in {@code --crown-modes} and the domain it times. */
+  private record CrownRow(String name, LinearBoundDomain domain) { }
+
   @Override
   public Integer call() throws Exception {
     if (batchSize < 1 || repeats < 1 || trainSteps < 2) {
       throw new IllegalArgumentException("need --batch-size >= 1, --repeats >= 1 and"
           + " --train-steps >= 2");
     }
+    List<CrownRow> crown = selectedCrownRows();
+    List<TrainingMethod> methods = List.of(new StandardTraining(), PgdTraining.tenSteps(),
+        IbpTraining.shi(), new ExpectedBoundsTraining(1));
+    long runs = (long) crown.size() * crownRuns()
+        + (crownModel != null ? 0 : 2L * (repeats + 2) + (long) methods.size() * trainSteps);
     Map<String, Object> result = new LinkedHashMap<>();
-    DatasetName shape = DatasetName.MNIST;
     result.put("architecture", arch);
     result.put("input_shape", "1x28x28");
     result.put("batch_size", batchSize);
-    if (crownModel != null) {
-      result.put("crown_model", crownModel.toString());
-      try (NDManager root = NDManager.newBaseManager();
-          Network network = ModelFile.load(crownModel, root)) {
-        root.getEngine().setRandomSeed(0);
-        crownRows(root, network, result);
+    try (ProgressBar bar = progress.bar("bench", runs)) {
+      if (crownModel != null) {
+        result.put("crown_model", crownModel.toString());
+        try (NDManager root = NDManager.newBaseManager();
+            Network network = ModelFile.load(crownModel, root)) {
+          root.getEngine().setRandomSeed(0);
+          crownRows(root, network, crown, result, bar);
+        }
+      } else {
+        measure(methods, crown, result, bar);
       }
-      writeJson(result);
-      return 0;
     }
+    writeJson(result);
+    return 0;
+  }
+
+  /** The forward, CROWN and training rows on {@code --arch}, into {@code result}. */
+  private void measure(List<TrainingMethod> methods, List<CrownRow> crown,
+      Map<String, Object> result, ProgressBar bar) throws IOException {
+    DatasetName shape = DatasetName.MNIST;
     try (NDManager root = NDManager.newBaseManager()) {
       root.getEngine().setRandomSeed(0);
       try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
           Initialization.IBP, 0, root)) {
-        System.out.print(network.summary());
+        print(network.summary());
         result.put("parameters", network.parameterCount());
-        double[] forward = time(root, network, false);
-        double[] ibp = time(root, network, true);
+        double[] forward = time(root, network, false, bar);
+        double[] ibp = time(root, network, true, bar);
         double forwardMs = median(forward);
         double ibpMs = median(ibp);
         result.put("standard_forward_ms", forwardMs);
@@ -128,20 +152,19 @@ final class BenchCommand implements Callable<Integer> {
         result.put("ibp_forward_ratio", ibpMs / forwardMs);
         result.put("standard_forward_ms_min_max", new double[] {min(forward), max(forward)});
         result.put("ibp_forward_ms_min_max", new double[] {min(ibp), max(ibp)});
-        System.out.printf("forward (eval, batch %d): standard %.1f ms, IBP %.1f ms, ratio %.2f"
-            + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats);
-        crownRows(root, network, result);
+        print(String.format("forward (eval, batch %d): standard %.1f ms, IBP %.1f ms, ratio %.2f"
+            + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats));
+        crownRows(root, network, crown, result, bar);
       }
       ImageDataset data = randomImages(batchSize * trainSteps);
       Map<String, Double> throughput = new LinkedHashMap<>();
       Map<String, Object> liveArrays = new LinkedHashMap<>();
-      for (TrainingMethod method : List.of(new StandardTraining(), PgdTraining.tenSteps(),
-          IbpTraining.shi(), new ExpectedBoundsTraining(1))) {
+      for (TrainingMethod method : methods) {
         String key = method instanceof PgdTraining ? "pgd10" : method.name();
         // One epoch at the target epsilon (no ramp, no decay): every step does the full work.
         TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).toBuilder()
             .batchSize(batchSize).epsilonRamp(0, 0).build();
-        StepTimer timer = new StepTimer(root);
+        StepTimer timer = new StepTimer(root, bar);
         try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {
           new Trainer(config).withListeners(timer).train(network, data);
@@ -149,8 +172,8 @@ final class BenchCommand implements Callable<Integer> {
         double imagesPerSecond = timer.imagesPerSecond(batchSize);
         throughput.put(key, imagesPerSecond);
         liveArrays.put(key, timer.liveArrays);
-        System.out.printf("training %-15s %8.1f images/s   live arrays per step %s%n", key,
-            imagesPerSecond, timer.liveArrays);
+        print(String.format("training %-15s %8.1f images/s   live arrays per step %s%n", key,
+            imagesPerSecond, timer.liveArrays));
       }
       result.put("images_per_second", throughput);
       result.put("live_arrays_after_each_step", liveArrays);
@@ -160,10 +183,13 @@ final class BenchCommand implements Callable<Integer> {
         return counts.stream().distinct().count() == 1;
       });
       result.put("live_arrays_flat", flat);
-      System.out.println("live native arrays flat over steps: " + flat);
+      print("live native arrays flat over steps: " + flat + System.lineSeparator());
     }
-    writeJson(result);
-    return 0;
+  }
+
+  /** Prints {@code text} to standard output, above the progress bar. */
+  private void print(String text) {
+    ProgressOptions.print(System.out, text, progress.quiet);
   }
 
   /** Adds the provenance, prints the allocator settings and writes {@code --json} if given. */
@@ -171,13 +197,14 @@ final class BenchCommand implements Callable<Integer> {
     Provenance provenance = Provenance.current();
     result.put("allocator", provenance.allocator());
     result.put("provenance", provenance);
-    System.out.println("allocator settings: " + provenance.allocator());
+    print("allocator settings: " + provenance.allocator() + System.lineSeparator());
     if (json != null) {
       Json.write(json, result);
     }
   }
 
-  private double[] time(NDManager root, Network network, boolean interval) {
+  /** Forward times in ms after two warm-ups, each of the runs one step of {@code bar}. */
+  private double[] time(NDManager root, Network network, boolean interval, ProgressBar bar) {
     IntervalDomain domain = new IntervalDomain(IntervalDomain.Rounding.NEAREST);
     BatchStatistics eval = BatchStatistics.evaluation();
     double[] ms = new double[repeats];
@@ -193,26 +220,28 @@ final class BenchCommand implements Callable<Integer> {
           ms[i] = (System.nanoTime() - start) / 1e6;
         }
       }
+      bar.step();
     }
     return ms;
   }
 
   /**
-   * The CROWN rows, to nearest and sound (float64 and float32 arithmetic): median time and peak
-   * memory of each.
+   * The CROWN rows that {@code --crown-modes} selects, to nearest and sound (float64 and float32
+   * arithmetic), in that order; none when {@code --crown-batch-size} is 0.
+   *
+   * @throws IllegalArgumentException naming a mode that is not one of the three
    */
-  private void crownRows(NDManager root, Network network, Map<String, Object> result) {
+  private List<CrownRow> selectedCrownRows() {
     if (crownBatchSize < 1) {
-      return;
+      return List.of();
     }
-    record Row(String name, LinearBoundDomain domain) { }
-    List<Row> rows = List.of(
-        new Row("nearest", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+    List<CrownRow> rows = List.of(
+        new CrownRow("nearest", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
             IntervalDomain.Rounding.NEAREST)),
-        new Row("outward", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+        new CrownRow("outward", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
             IntervalDomain.Rounding.OUTWARD)),
-        new Row("outward_float32", new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
-            IntervalDomain.Rounding.OUTWARD, null,
+        new CrownRow("outward_float32", new LinearBoundDomain(
+            LinearBoundDomain.Intermediate.CROWN, IntervalDomain.Rounding.OUTWARD, null,
             LinearBoundDomain.SoundArithmetic.FLOAT32)));
     for (String mode : crownModes) {
       if (rows.stream().noneMatch(r -> r.name().equals(mode))) {
@@ -220,26 +249,39 @@ final class BenchCommand implements Callable<Integer> {
             + "' (nearest, outward, outward_float32)");
       }
     }
-    for (Row row : rows) {
-      if (!crownModes.contains(row.name())) {
-        continue;
-      }
+    return rows.stream().filter(r -> crownModes.contains(r.name())).toList();
+  }
+
+  /** The timed CROWN repetitions of each row, after one warm-up when more than one. */
+  private int crownRuns() {
+    int timed = Math.max(1, crownRepeats);
+    return timed > 1 ? timed + 1 : timed;
+  }
+
+  /** The CROWN rows: median time and peak memory of each. */
+  private void crownRows(NDManager root, Network network, List<CrownRow> rows,
+      Map<String, Object> result, ProgressBar bar) {
+    for (CrownRow row : rows) {
       String key = "crown_" + row.name();
       boolean resettable = PeakMemory.reset();
-      double[] crown = timeCrown(root, network, row.domain());
+      double[] crown = timeCrown(root, network, row.domain(), bar);
       long peak = PeakMemory.peakBytes();
       result.put(key + "_ms", median(crown));
       result.put(key + "_ms_min_max", new double[] {min(crown), max(crown)});
       result.put(key + "_peak_rss_bytes", peak);
-      System.out.printf("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
+      print(String.format("CROWN margins (%s, batch %d, eps 0.1): %.1f ms (median of %d,"
           + " min %.1f, max %.1f), peak RSS %.2f GiB%s%n", row.name().replace('_', ' '),
           crownBatchSize, median(crown), crown.length, min(crown), max(crown),
-          peak / (double) (1L << 30), resettable ? "" : " (peak not resettable: process peak)");
+          peak / (double) (1L << 30), resettable ? "" : " (peak not resettable: process peak)"));
     }
   }
 
-  /** CROWN margin lower bounds of a random batch; fewer repetitions than the forward pass. */
-  private double[] timeCrown(NDManager root, Network network, LinearBoundDomain domain) {
+  /**
+   * CROWN margin lower bounds of a random batch; fewer repetitions than the forward pass, each
+   * one step of {@code bar}.
+   */
+  private double[] timeCrown(NDManager root, Network network, LinearBoundDomain domain,
+      ProgressBar bar) {
     int timed = Math.max(1, crownRepeats);
     double[] ms = new double[timed];
     for (int i = timed > 1 ? -1 : 0; i < timed; i++) {
@@ -255,6 +297,7 @@ final class BenchCommand implements Callable<Integer> {
           ms[i] = (System.nanoTime() - start) / 1e6;
         }
       }
+      bar.step();
     }
     return ms;
   }
@@ -297,16 +340,21 @@ final class BenchCommand implements Callable<Integer> {
     return new ImageDataset("random-mnist-shape", 1, 28, 28, 10, pixels, labels);
   }
 
-  /** Times training steps after the first and records the live array count after each. */
+  /**
+   * Times training steps after the first and records the live array count after each; each step
+   * is one step of the bar.
+   */
   private static final class StepTimer implements TrainingListener {
     private final NDManager root;
+    private final ProgressBar bar;
     private final List<Integer> liveArrays = new ArrayList<>();
     private long firstStepEnd;
     private long lastStepEnd;
     private int timedSteps;
 
-    StepTimer(NDManager root) {
+    StepTimer(NDManager root, ProgressBar bar) {
       this.root = root;
+      this.bar = bar;
     }
 
     @Override
@@ -319,6 +367,7 @@ final class BenchCommand implements Callable<Integer> {
         timedSteps++;
       }
       liveArrays.add(root.getManagedArrays().size());
+      bar.step();
     }
 
     double imagesPerSecond(int batchSize) {

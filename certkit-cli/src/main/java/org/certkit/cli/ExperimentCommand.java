@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import me.tongfei.progressbar.ProgressBar;
 import org.certkit.data.DatasetStore;
 import org.certkit.experiments.Experiment;
 import org.certkit.experiments.ExperimentContext;
@@ -16,6 +18,7 @@ import org.certkit.experiments.ExperimentResult;
 import org.certkit.experiments.Scale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -79,8 +82,7 @@ final class ExperimentCommand implements Runnable {
             + " ~/.certkit/data).")
     Path dataDir;
 
-    @Option(names = "--quiet", description = "No progress lines on standard error.")
-    boolean quiet;
+    @Mixin ProgressOptions progress;
 
     @Override
     public Integer call() throws Exception {
@@ -88,13 +90,19 @@ final class ExperimentCommand implements Runnable {
       Scale parsed = Scale.parse(scale);
       Path data = dataDir != null ? dataDir : DatasetStore.defaultRoot();
       PrintWriter stdout = spec.commandLine().getOut();
+      boolean quiet = progress.quiet;
       try (NDManager manager = NDManager.newBaseManager()) {
-        WorkBar bar = new WorkBar(quiet);
-        ExperimentContext context = new ExperimentContext(out.resolve(experiment.id()), data,
-            seed, quiet ? line -> { } : System.err::println, manager, bar);
-        long start = System.nanoTime();
-        ExperimentResult result = experiment.run(parsed, context);
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        ExperimentContext context;
+        ExperimentResult result;
+        Duration elapsed;
+        try (WorkBar bar = new WorkBar(quiet)) {
+          context = new ExperimentContext(out.resolve(experiment.id()), data, seed,
+              quiet ? line -> { } : line -> ProgressOptions.print(System.err,
+                  line + System.lineSeparator(), false), manager, bar);
+          long start = System.nanoTime();
+          result = experiment.run(parsed, context);
+          elapsed = Duration.ofNanos(System.nanoTime() - start);
+        }
         ExperimentOutput output = ExperimentOutput.write(experiment, context, result, parsed,
             elapsed);
         stdout.printf(Locale.ROOT, "%s (%s scale, %.1f s): %s%n", experiment.id(),
@@ -108,22 +116,45 @@ final class ExperimentCommand implements Runnable {
     }
   }
 
-  /** A progress bar over an experiment's units of work, opened at the first count. */
-  private static final class WorkBar implements ExperimentContext.Work {
-    private final boolean quiet;
-    private me.tongfei.progressbar.ProgressBar bar;
+  /**
+   * A progress bar over an experiment's units of work, one bar per phase: a bar opens at the
+   * first count of a unit and closes when its count reaches the total, or when a count of another
+   * unit or total arrives (the next phase), or when the run ends.
+   */
+  static final class WorkBar implements ExperimentContext.Work, AutoCloseable {
+    private final BiFunction<String, Integer, ProgressBar> open;
+    private ProgressBar bar;
+    private String unit;
 
+    /** Bars from {@link ProgressOptions#bar(String, long, boolean)}, silent when {@code quiet}. */
     WorkBar(boolean quiet) {
-      this.quiet = quiet;
+      this((unit, total) -> ProgressOptions.bar(unit, total, quiet));
+    }
+
+    /** Bars from {@code open}, given the unit and the total. */
+    WorkBar(BiFunction<String, Integer, ProgressBar> open) {
+      this.open = open;
     }
 
     @Override
-    public void finished(String unit, int done, int total) {
+    public synchronized void finished(String unit, int done, int total) {
+      if (bar != null && (!unit.equals(this.unit) || total != bar.getMax())) {
+        close();
+      }
       if (bar == null) {
-        bar = ProgressOptions.bar(unit, total, quiet);
+        bar = open.apply(unit, total);
+        this.unit = unit;
       }
       bar.stepTo(done);
       if (done >= total) {
+        close();
+      }
+    }
+
+    /** Closes the open bar, if any. */
+    @Override
+    public synchronized void close() {
+      if (bar != null) {
         bar.close();
         bar = null;
       }

@@ -1,5 +1,6 @@
 package org.certkit.cli;
 
+import java.io.PrintStream;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -29,6 +30,21 @@ final class ProgressOptions {
     return new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
         .setStyle(ProgressBarStyle.ASCII).setConsumer(consumer).showSpeed()
         .setUpdateIntervalMillis(System.console() != null ? 500 : 30_000).build();
+  }
+
+  /**
+   * Prints {@code text} to {@code out} while a bar may be drawn: on a terminal, the bar's line on
+   * standard error is cleared first, so the text starts at the left margin instead of after the
+   * bar, which is redrawn below it at its next update. Off a terminal, and when {@code silent},
+   * only the text is printed.
+   */
+  static void print(PrintStream out, String text, boolean silent) {
+    if (!silent && System.console() != null) {
+      System.err.print("\r\033[K");
+      System.err.flush();
+    }
+    out.print(text);
+    out.flush();
   }
 
   /** Draws nothing. */

@@ -408,6 +408,20 @@ class CertkitCommandTest {
     assertTrue(help.out().contains("--eps"), help.out());
   }
 
+  /** Every long command takes {@code --quiet}, which turns its progress bar off. */
+  @Test
+  void everyLongCommandTakesQuiet() {
+    for (List<String> path : List.of(List.of("quickstart"), List.of("train"), List.of("eval"),
+        List.of("certify"), List.of("attack"), List.of("tightness"), List.of("bounds"),
+        List.of("verify"), List.of("bench"), List.of("experiment", "run"))) {
+      CommandLine command = CertkitCommand.commandLine();
+      for (String name : path) {
+        command = command.getSubcommands().get(name);
+      }
+      assertTrue(command.getCommandSpec().findOption("--quiet") != null, path.toString());
+    }
+  }
+
   /** The help of {@code train} names every architecture the library can build. */
   @Test
   void trainHelpListsEveryArchitecture() {

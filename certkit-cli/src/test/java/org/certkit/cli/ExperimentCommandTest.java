@@ -8,7 +8,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import me.tongfei.progressbar.ProgressBar;
 import org.certkit.experiments.ExperimentRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +55,31 @@ class ExperimentCommandTest {
     assertEquals(2, run.exitCode(), run.toString());
     assertTrue(run.err().contains("medium") && run.err().contains("small")
         && run.err().contains("full"), run.err());
+  }
+
+  /**
+   * The bar of {@code experiment run} follows an experiment's phases: one bar per phase, closed
+   * when its count reaches the total or when a count of another unit arrives first.
+   */
+  @Test
+  void workBarOpensOneBarPerPhase() {
+    List<String> opened = new ArrayList<>();
+    List<ProgressBar> bars = new ArrayList<>();
+    try (ExperimentCommand.WorkBar work = new ExperimentCommand.WorkBar((unit, total) -> {
+      opened.add(unit + " of " + total);
+      bars.add(ProgressOptions.bar(unit, total, true));
+      return bars.getLast();
+    })) {
+      for (int done = 0; done <= 2; done++) {
+        work.finished("epochs", done, 2);
+      }
+      work.finished("images", 0, 3);
+      work.finished("images", 1, 3);
+      work.finished("networks", 0, 2);
+      work.finished("networks", 1, 2);
+    }
+    assertEquals(List.of("epochs of 2", "images of 3", "networks of 2"), opened);
+    assertEquals(List.of(2L, 1L, 1L), bars.stream().map(ProgressBar::getCurrent).toList());
   }
 
   private static Run run(String... args) {

@@ -88,6 +88,8 @@ public final class CnnDepthTightnessExperiment implements Experiment {
     double[] linear = new double[depths.length];
     double[] referenceLocal = new double[depths.length];
     double[] referenceLinear = new double[depths.length];
+    int networks = depths.length * p.seeds();
+    context.work().finished("networks", 0, networks);
     for (int a = 0; a < depths.length; a++) {
       String arch = p.architectures().get(a);
       double[] sums = new double[2];
@@ -105,6 +107,7 @@ public final class CnnDepthTightnessExperiment implements Experiment {
           sums[1] += mean(LocalTightness.perExample(network, x, labels, 0,
               LocalTightness.Activations.LINEAR));
         }
+        context.work().finished("networks", a * p.seeds() + s + 1, networks);
       }
       depths[a] = DEPTH.getOrDefault(arch, a + 2);
       local[a] = sums[0] / p.seeds();

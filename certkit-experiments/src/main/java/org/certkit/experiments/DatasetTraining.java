@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 import org.certkit.data.DatasetFetcher;
 import org.certkit.data.DatasetName;
 import org.certkit.data.DatasetStore;
@@ -69,6 +70,17 @@ final class DatasetTraining {
   static Network train(TrainingConfig config, Architectures.Spec architecture,
       DatasetName dataset, ImageDataset train, NDManager manager, ExperimentContext context,
       String label) {
+    return train(config, architecture, dataset, train, manager, context, label, epochs -> { });
+  }
+
+  /**
+   * As {@link #train(TrainingConfig, Architectures.Spec, DatasetName, ImageDataset, NDManager,
+   * ExperimentContext, String)}, telling {@code epochs} the number of epochs finished after each
+   * one, after its progress line.
+   */
+  static Network train(TrainingConfig config, Architectures.Spec architecture,
+      DatasetName dataset, ImageDataset train, NDManager manager, ExperimentContext context,
+      String label, IntConsumer epochs) {
     Network network = Architectures.build(architecture, dataset.inputFormat(),
         config.initialization(), config.seed(), manager);
     TrainingListener progress = new TrainingListener() {
@@ -78,6 +90,7 @@ final class DatasetTraining {
         context.progress(String.format(Locale.ROOT, "%s: epoch %d/%d, loss %.4f, train acc"
             + " %.2f%% (%.1f s)", label, m.epoch() + 1, config.epochs(), m.loss(),
             100 * m.trainAccuracy(), m.seconds()));
+        epochs.accept(m.epoch() + 1);
       }
     };
     try {

@@ -128,6 +128,9 @@ public final class ExpectedBoundsFailureExperiment implements Experiment {
     boolean allContained = true;
     double[] identityExpectedWidth = new double[count];
     double[] identityIbpWidth = new double[count];
+    int networks = 2 * count;
+    int done = 0;
+    context.work().finished("networks", 0, networks);
     for (int s = 0; s < count; s++) {
       for (boolean identity : new boolean[] {false, true}) {
         int n = p.sizes().get(s);
@@ -212,6 +215,7 @@ public final class ExpectedBoundsFailureExperiment implements Experiment {
             headline.put("width_expected_over_ibp_n1", wM / wIbp);
           }
         }
+        context.work().finished("networks", ++done, networks);
       }
     }
     int last = count - 1;

@@ -92,6 +92,9 @@ public final class ExpectedCoverageDepthExperiment implements Experiment {
     List<Series> ratioSeries = new ArrayList<>();
     Map<String, Object> headline = new LinkedHashMap<>();
     Map<Integer, Double> overall = new LinkedHashMap<>();
+    int networks = p.inputSizes().size() * depths.length * p.networks();
+    int done = 0;
+    context.work().finished("networks", 0, networks);
     for (int n : p.inputSizes()) {
       double[] means = new double[depths.length];
       double[] ratios = new double[depths.length];
@@ -112,6 +115,7 @@ public final class ExpectedCoverageDepthExperiment implements Experiment {
           affineGamma[t] = r.affineGamma(0);
           ratio[t] = r.widthRatio(0);
           ibpGamma[t] = r.ibpGamma(0);
+          context.work().finished("networks", ++done, networks);
         }
         ValueSummary g = ValueSummary.of(gamma);
         ValueSummary w = ValueSummary.of(ValueSummary.finite(ratio));

@@ -103,6 +103,9 @@ public final class ExpectedCoverageExperiment implements Experiment {
     List<Series> containedSeries = new ArrayList<>();
     Map<Integer, double[]> meanByWidth = new LinkedHashMap<>();
     double[] sizes = Sweeps.asDoubles(p.inputSizes());
+    int networks = p.hiddenWidths().size() * sizes.length * p.networks();
+    int done = 0;
+    context.work().finished("networks", 0, networks);
     for (int ki = 0; ki < p.hiddenWidths().size(); ki++) {
       int k = p.hiddenWidths().get(ki);
       double[] means = new double[sizes.length];
@@ -129,6 +132,7 @@ public final class ExpectedCoverageExperiment implements Experiment {
           upperMargin[t] = r.expected().upper(0) - r.sampled().upper(0);
           trueWidth[t] = r.sampled().widths()[0];
           expectedWidth[t] = r.expected().widths()[0];
+          context.work().finished("networks", ++done, networks);
         }
         ValueSummary g = ValueSummary.of(gamma);
         means[ni] = g.mean();

@@ -108,6 +108,9 @@ public final class ExpectedOutputSetExperiment implements Experiment {
     double ibpGammaMin = 1;
     double ratioSum = 0;
     int count = 0;
+    int networks = p.inputSizes().size() * p.epsilons().size() * p.networks();
+    int done = 0;
+    context.work().finished("networks", 0, networks);
     for (int n : p.inputSizes()) {
       List<Integer> widths = new ArrayList<>();
       widths.add(n);
@@ -144,6 +147,7 @@ public final class ExpectedOutputSetExperiment implements Experiment {
             context.progress(String.format(Locale.ROOT, "%s: %s, network %d: Gamma %.4f, %.4f;"
                 + " W_IBP/W_M %.4g, %.4g (%.1f s)", ID, config, network + 1, gammas[0], gammas[1],
                 r.widthRatio(0), r.widthRatio(1), (System.nanoTime() - started) / 1e9));
+            context.work().finished("networks", ++done, networks);
             if (network > 0) {
               continue;
             }

@@ -202,10 +202,12 @@ public final class ExpectedTrueBoundsExperiment implements Experiment {
         p.trainSamples(), Integer.MAX_VALUE);
     TrainingConfig config = TrainingConfig.mnist(new StandardTraining(), 0, p.epochs(),
         context.seed());
+    context.work().finished("epochs", 0, p.epochs());
     try (NDManager manager = context.manager().newSubManager();
         Network network = DatasetTraining.train(config, Architectures.Spec.of(p.architecture()),
             DatasetName.MNIST, data.train(), manager, context,
-            ID + " " + p.architecture() + " standard")) {
+            ID + " " + p.architecture() + " standard",
+            done -> context.work().finished("epochs", done, p.epochs()))) {
       double accuracy = DatasetTraining.accuracy(network, data.test(), manager);
       context.progress(String.format(Locale.ROOT, "%s: clean test accuracy %.2f%% (10,000"
           + " images)", ID, 100 * accuracy));
@@ -230,6 +232,8 @@ public final class ExpectedTrueBoundsExperiment implements Experiment {
     double[] unstable = new double[eps.length];
     double recursiveSeconds = 0;
     double intervalMaskSeconds = 0;
+    int total = eps.length * images.length;
+    context.work().finished("images", 0, total);
     for (int e = 0; e < eps.length; e++) {
       List<Logit> logits = new ArrayList<>();
       for (int i = 0; i < images.length; i++) {
@@ -285,6 +289,7 @@ public final class ExpectedTrueBoundsExperiment implements Experiment {
               images.length, images[i], bounds.unstableRelus(), exactBounds, 2 * clean.length,
               (System.nanoTime() - started) / 1e9));
         }
+        context.work().finished("images", e * images.length + i + 1, total);
       }
       perEps.add(logits);
       milpSeconds[e] /= images.length;

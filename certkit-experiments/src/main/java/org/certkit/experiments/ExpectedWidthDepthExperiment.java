@@ -100,6 +100,10 @@ public final class ExpectedWidthDepthExperiment implements Experiment {
     Map<String, Object> headline = new LinkedHashMap<>();
     List<Panel> panels = new ArrayList<>();
     double headlineEps = p.epsilons().contains(0.1) ? 0.1 : p.epsilons().getFirst();
+    int total = p.epsilons().size() * (p.depths().size() * p.networks()
+        + p.cnnDepths().size() * p.cnnNetworks());
+    int done = 0;
+    context.work().finished("networks", 0, total);
     for (String family : List.of("fc", "cnn")) {
       boolean fc = family.equals("fc");
       List<Integer> depths = fc ? p.depths() : p.cnnDepths();
@@ -130,6 +134,7 @@ public final class ExpectedWidthDepthExperiment implements Experiment {
               differenceValues[t] = r.widthDifference(0);
               ratioValues[t] = r.widthRatio(0);
             }
+            context.work().finished("networks", ++done, total);
           }
           double[] finite = ValueSummary.finite(ratioValues);
           ValueSummary dif = ValueSummary.of(differenceValues);

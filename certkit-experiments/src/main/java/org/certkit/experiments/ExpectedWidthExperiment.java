@@ -101,6 +101,9 @@ public final class ExpectedWidthExperiment implements Experiment {
     Map<String, Object> headline = new LinkedHashMap<>();
     double headlineEps = p.epsilons().contains(0.1) ? 0.1 : p.epsilons().getFirst();
     int headlineK = p.hiddenWidths().contains(1000) ? 1000 : p.hiddenWidths().getLast();
+    int points = p.epsilons().size() * (p.hiddenWidths().size() + p.inputSizes().size());
+    int done = 0;
+    context.work().finished("points", 0, points);
     for (int e = 0; e < p.epsilons().size(); e++) {
       double eps = p.epsilons().get(e);
       for (String sweep : List.of("k", "n")) {
@@ -121,6 +124,7 @@ public final class ExpectedWidthExperiment implements Experiment {
               point.expectedWidth(), point.degenerate()));
           context.progress(String.format(Locale.ROOT, "%s: eps %s, n = %d, k = %d: W_IBP - W_M"
               + " %.4g, W_IBP / W_M %.4g", ID, eps, n, k, difference[i], ratio[i]));
+          context.work().finished("points", ++done, points);
           if (sweep.equals("k") && eps == headlineEps && k == headlineK) {
             headline.put(String.format(Locale.ROOT, "mean_width_ratio_k%d_n%d_eps%s", k, n, eps),
                 ratio[i]);

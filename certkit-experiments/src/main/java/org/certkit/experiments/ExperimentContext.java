@@ -15,13 +15,19 @@ import java.util.function.Consumer;
  * @param seed the root seed; equal seeds and parameters give equal results
  * @param log receives one human-readable progress line at a time
  * @param manager the parent manager for DJL arrays, owned by the caller
- * @param work receives the count of finished units of long work (trained networks of a sweep),
- *     for a progress bar with rate and time left
+ * @param work receives the count of finished units of long work (trained networks, points of
+ *     a sweep, images), for a progress bar with rate and time left
  */
 public record ExperimentContext(Path outputDirectory, Path dataRoot, long seed,
     Consumer<String> log, NDManager manager, Work work) {
 
-  /** Counts of finished units of an experiment's long work. */
+  /**
+   * Counts of finished units of an experiment's long work, phase by phase: a phase reports
+   * {@code done = 0} before its first unit and the new count after each unit, with one unit
+   * name and total throughout, up to {@code done = total}; an experiment with several phases
+   * (training epochs, then bounded images) starts the next one after the last reached its
+   * total.
+   */
   @FunctionalInterface
   public interface Work {
     /** {@code done} of {@code total} units named {@code unit} are finished. */

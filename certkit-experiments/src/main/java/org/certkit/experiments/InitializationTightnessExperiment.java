@@ -120,11 +120,14 @@ public final class InitializationTightnessExperiment implements Experiment {
     SplittableRandom seeds = new SplittableRandom(context.seed());
     List<List<Object>> rows = new ArrayList<>();
     double[][] widthValues = new double[series.size()][p.widths().size()];
+    int points = p.widths().size() + p.depths().size();
+    context.work().finished("points", 0, points);
     for (int i = 0; i < p.widths().size(); i++) {
       int width = p.widths().get(i);
       NetworkShape shape = new NetworkShape(p.inputDimension(), width, 2, p.outputDimension());
       rows.add(row("width", shape, p.samples(), seeds.nextLong(), context, widthValues, i,
           InitializationTightness.tau(width), InitializationTightness.depthBound(width, 2)));
+      context.work().finished("points", i + 1, points);
     }
     double[][] depthValues = new double[series.size()][p.depths().size()];
     double[] exactDepth = new double[p.depths().size()];
@@ -136,6 +139,7 @@ public final class InitializationTightnessExperiment implements Experiment {
           IntStream.range(1, depth).map(l -> p.depthWidth()).toArray());
       rows.add(row("depth", shape, p.samples(), seeds.nextLong(), context, depthValues, i,
           exactDepth[i], InitializationTightness.depthBound(p.depthWidth(), depth)));
+      context.work().finished("points", p.widths().size() + i + 1, points);
     }
     List<String> columns = new ArrayList<>(List.of("sweep", "width", "depth"));
     for (InitializationTightnessSeries s : series) {

@@ -132,14 +132,19 @@ public final class ReachableSetExperiment implements Experiment {
 
   /** Runs with explicit parameters. */
   public ExperimentResult run(Parameters p, ExperimentContext context) {
+    // Three propagations: the exact one (candidates and grid), IBP's boxes, IBP's difference.
+    context.work().finished("propagations", 0, 3);
     double[][] candidates = extremeCandidates(p);
     double[][][] atCandidates = layers(p, candidates);
     double[][][] atGrid = layers(p, grid(p.gridPerAxis()));
+    context.work().finished("propagations", 1, 3);
     String[] names = {"input x", "after Linear 1: z = W1 x + b1", "after ReLU: h = ReLU(z)",
         "after Linear 2: logits y = W2 h + b2"};
     String[] axes = {"x", "z", "h", "y"};
     Intervals[] ibp = ibpBoxes(p, context.manager());
+    context.work().finished("propagations", 2, 3);
     double ibpDifference = ibpDifferenceBound(p, context.manager());
+    context.work().finished("propagations", 3, 3);
     List<List<Object>> rows = new ArrayList<>();
     List<Panel> panels = new ArrayList<>();
     Intervals[] optimal = new Intervals[4];

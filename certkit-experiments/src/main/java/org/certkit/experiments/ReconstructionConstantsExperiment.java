@@ -116,6 +116,7 @@ public final class ReconstructionConstantsExperiment implements Experiment {
     Map<String, Object> headline = new LinkedHashMap<>();
     int nd = p.dimensions().size();
     double[] c = new double[nd];
+    context.work().finished("dimensions", 0, nd);
     for (int i = 0; i < nd; i++) {
       int d = p.dimensions().get(i);
       ReconstructionEstimate e = BoxReconstructionEstimator.estimate(
@@ -125,6 +126,7 @@ public final class ReconstructionConstantsExperiment implements Experiment {
           BoxReconstruction.C_LIMIT, BoxReconstruction.c(d)));
       context.progress(String.format("%s: d = %d: c %.5f (exact %.5f, limit %.5f)", ID, d, c[i],
           BoxReconstruction.c(d), BoxReconstruction.C_LIMIT));
+      context.work().finished("dimensions", i + 1, nd);
       if (d >= LARGE_DIMENSION) {
         headline.put("c_abs_error_vs_2_over_pi_d_" + d, Math.abs(c[i] - BoxReconstruction.C_LIMIT));
         headline.put("c_abs_error_vs_exact_d_" + d, Math.abs(c[i] - BoxReconstruction.c(d)));
@@ -133,8 +135,10 @@ public final class ReconstructionConstantsExperiment implements Experiment {
     int d = p.deltaDimension();
     context.progress(ID + ": d = " + d + ", k in " + p.bottleneckWidths() + ", "
         + p.deltaSamples() + " Haar samples");
-    List<ReconstructionEstimate> estimates =
-        BoxReconstructionEstimator.estimate(p.deltaSampling(seeds.nextLong()));
+    context.work().finished("Haar samples", 0, p.deltaSamples());
+    List<ReconstructionEstimate> estimates = BoxReconstructionEstimator.estimate(
+        p.deltaSampling(seeds.nextLong()), done -> context.work().finished("Haar samples",
+            done, p.deltaSamples()));
     int nk = estimates.size();
     double[] delta = new double[nk];
     double[] prediction = new double[nk];

@@ -90,8 +90,10 @@ public final class ReconstructionWidthExperiment implements Experiment {
   public ExperimentResult run(Parameters p, ExperimentContext context) {
     context.progress(ID + ": d = " + p.dimension() + ", widths " + p.bottleneckWidths() + ", "
         + p.samples() + " Haar samples");
-    List<ReconstructionEstimate> estimates =
-        BoxReconstructionEstimator.estimate(p.sampling(context.seed()));
+    context.work().finished("Haar samples", 0, p.samples());
+    List<ReconstructionEstimate> estimates = BoxReconstructionEstimator.estimate(
+        p.sampling(context.seed()), done -> context.work().finished("Haar samples", done,
+            p.samples()));
     int d = p.dimension();
     int n = estimates.size();
     double[] widths = Sweeps.asDoubles(p.bottleneckWidths());

@@ -92,6 +92,7 @@ public final class SlacknessExperiment implements Experiment {
   public ExperimentResult run(Parameters p, ExperimentContext context) {
     SplittableRandom seeds = new SplittableRandom(context.seed());
     Map<Integer, MonteCarloEstimate> estimates = new LinkedHashMap<>();
+    context.work().finished("widths", 0, p.widths().size());
     for (int n : p.widths()) {
       MonteCarloEstimate g = InitializationTightnessEstimator.estimate(GaussianDlnSampling
           .twoLayer(p.inputDimension(), n, p.outputDimension(), p.samples(), seeds.nextLong()))
@@ -99,6 +100,7 @@ public final class SlacknessExperiment implements Experiment {
       estimates.put(n, g);
       context.progress(String.format("%s: n = %d: Monte Carlo g %.4g, closed form %.4g", ID, n,
           g.value(), InitializationTightness.g(n)));
+      context.work().finished("widths", estimates.size(), p.widths().size());
     }
     List<List<Object>> rows = new ArrayList<>();
     for (int n : Sweeps.logarithmic(p.maxN(), GRID_POINTS, p.widths())) {

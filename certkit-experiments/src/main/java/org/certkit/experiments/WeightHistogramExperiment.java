@@ -109,15 +109,18 @@ public final class WeightHistogramExperiment implements Experiment {
     List<List<LayerWeights>> runs = new ArrayList<>();
     double[] accuracy = new double[2];
     double[] seconds = new double[2];
+    int epochs = 2 * p.epochs();
+    context.work().finished("epochs", 0, epochs);
     for (int r = 0; r < 2; r++) {
+      int before = r * p.epochs();
       TrainingConfig config = TrainingConfig.mnist(new StandardTraining(), 0, p.epochs(),
           context.seed()).toBuilder().weightDecay(decays[r]).build();
       long started = System.nanoTime();
       try (NDManager manager = context.manager().newSubManager();
           Network network = DatasetTraining.train(config,
               Architectures.Spec.of(p.architecture()), DatasetName.MNIST, data.train(), manager,
-              context,
-              ID + " " + p.architecture() + " weight decay " + decays[r])) {
+              context, ID + " " + p.architecture() + " weight decay " + decays[r],
+              done -> context.work().finished("epochs", before + done, epochs))) {
         seconds[r] = (System.nanoTime() - started) / 1e9;
         accuracy[r] = DatasetTraining.accuracy(network, data.test(), manager);
         runs.add(weights(network, p.layers()));

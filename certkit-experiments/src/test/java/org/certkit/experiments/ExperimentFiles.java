@@ -1,6 +1,7 @@
 package org.certkit.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -22,21 +23,68 @@ final class ExperimentFiles {
 
   private ExperimentFiles() {}
 
-  /** A context writing to {@code directory}, seed 7, collecting progress lines. */
+  /**
+   * A context writing to {@code directory}, seed 7, collecting progress lines, its work counts
+   * checked by a {@link WorkCounts}.
+   */
   static ExperimentContext context(Path directory, NDManager manager, List<String> log) {
-    return new ExperimentContext(directory, directory.resolve("data"), 7, log::add, manager);
+    return new ExperimentContext(directory, directory.resolve("data"), 7, log::add, manager,
+        new WorkCounts());
+  }
+
+  /**
+   * An experiment's work counts, checked as they arrive: a phase starts at 0, keeps its unit and
+   * total, never falls and never passes its total, and the next phase starts only after the last
+   * one reached its total (what the progress bar of {@code experiment run} expects).
+   */
+  static final class WorkCounts implements ExperimentContext.Work {
+    private final List<String> counts = new ArrayList<>();
+    private String unit;
+    private int done;
+    private int total;
+
+    @Override
+    public synchronized void finished(String unit, int done, int total) {
+      counts.add(unit + " " + done + "/" + total);
+      if (this.unit != null && this.done < this.total) {
+        assertEquals(this.unit + " of " + this.total, unit + " of " + total,
+            "a phase keeps its unit and total: " + counts);
+        assertTrue(done >= this.done, "counts never fall: " + counts);
+      } else {
+        assertEquals(0, done, "a phase starts at 0: " + counts);
+      }
+      assertTrue(done <= total, "counts never pass the total: " + counts);
+      this.unit = unit;
+      this.done = done;
+      this.total = total;
+    }
+
+    /** Every count so far, as {@code "unit done/total"}. */
+    synchronized List<String> counts() {
+      return List.copyOf(counts);
+    }
+
+    /** Checks that work was counted and that its last phase reached its total. */
+    synchronized void assertComplete() {
+      assertFalse(counts.isEmpty(), "no work counted");
+      assertEquals(total, done, "the last phase ends at its total: " + counts);
+    }
   }
 
   /**
    * Writes {@code result} and checks: all four files exist; the CSV header is
    * {@code columns} and every line has as many cells; the PNG decodes with one panel width per
    * column and one panel height per row; summary.json names the experiment and holds every
-   * headline key; summary.md links the plot.
+   * headline key; summary.md links the plot; the work counts of a context from
+   * {@link #context} ended at their total.
    *
    * @return the parsed summary.json
    */
   static JsonNode writeAndCheck(Experiment experiment, ExperimentContext context,
       ExperimentResult result, List<String> columns) throws IOException {
+    if (context.work() instanceof WorkCounts counts) {
+      counts.assertComplete();
+    }
     ExperimentOutput output = ExperimentOutput.write(experiment, context, result, Scale.SMALL,
         Duration.ofMillis(1));
     for (Path file : List.of(output.csv(), output.plot(), output.summaryJson(),

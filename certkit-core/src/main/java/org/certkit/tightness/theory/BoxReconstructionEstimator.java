@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -25,6 +26,16 @@ public final class BoxReconstructionEstimator {
 
   /** One estimate per bottleneck width, in the order of {@code sampling.bottleneckWidths()}. */
   public static List<ReconstructionEstimate> estimate(ReconstructionSampling sampling) {
+    return estimate(sampling, done -> { });
+  }
+
+  /**
+   * As {@link #estimate(ReconstructionSampling)}, telling {@code progress} the number of samples
+   * finished after each one: the counts rise by one from 1 to {@code sampling.samples()}, one call
+   * at a time, from whichever thread finished the sample.
+   */
+  public static List<ReconstructionEstimate> estimate(ReconstructionSampling sampling,
+      IntConsumer progress) {
     int d = sampling.dimension();
     int n = sampling.samples();
     int m = sampling.observedCoordinates();
@@ -39,6 +50,7 @@ public final class BoxReconstructionEstimator {
     double[][] optimal = new double[widths.size()][n];
     double[] ones = new double[d];
     Arrays.fill(ones, 1);
+    int[] finished = {0};
     IntStream.range(0, n).parallel().forEach(s -> {
       double[][] transposed = RandomMatrices.haarColumnsTransposed(d, maxWidth, streams[s]);
       for (int w = 0; w < widths.size(); w++) {
@@ -49,6 +61,9 @@ public final class BoxReconstructionEstimator {
             List.of(embedding, Arrays.copyOf(reconstruction, m)));
         layerwise[w][s] = mean(network.layerwiseRadius(ones));
         optimal[w][s] = mean(observed.optimalRadius(ones));
+      }
+      synchronized (finished) {
+        progress.accept(++finished[0]);
       }
     });
     List<ReconstructionEstimate> estimates = new ArrayList<>(widths.size());
