@@ -99,7 +99,7 @@ class ReportCommandTest {
         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"),
-        "--window-size=1400,2000", "--virtual-time-budget=5000", action,
+        "--window-size=1400,5200", "--virtual-time-budget=5000", action,
         page.toUri().toString()));
     Process process = new ProcessBuilder(command).directory(work.toFile())
         .redirectError(dir.resolve("chromium.err").toFile()).start();
