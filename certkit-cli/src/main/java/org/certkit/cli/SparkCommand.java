@@ -7,8 +7,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.certkit.certify.Certifier;
 import org.certkit.data.Split;
 import org.certkit.spark.SparkCertification;
@@ -36,6 +39,23 @@ final class SparkCommand {
         .setIfMissing("spark.master", master).set("spark.ui.enabled", "false"));
     spark.setLogLevel("WARN");
     return spark;
+  }
+
+  /**
+   * A bar over the {@code tasks} tasks of the next jobs on {@code spark}, stepped on the driver
+   * whenever a task succeeds (a failed attempt does not count; its retry does).
+   */
+  static ProgressBar taskBar(JavaSparkContext spark, String name, long tasks, boolean quiet) {
+    ProgressBar bar = ProgressOptions.bar(name, tasks, quiet);
+    spark.sc().addSparkListener(new SparkListener() {
+      @Override
+      public void onTaskEnd(SparkListenerTaskEnd end) {
+        if (end.taskInfo().successful()) {
+          bar.step();
+        }
+      }
+    });
+    return bar;
   }
 
   /** {@code certkit spark certify}: the results of {@code certify}, one task per chunk. */
@@ -68,7 +88,8 @@ final class SparkCommand {
         throw new IllegalArgumentException("spark certify takes the first --n test images;"
             + " --indices is for certify");
       }
-      options.data.load(Split.TEST);
+      int examples = Math.min(options.n == null ? Integer.MAX_VALUE : options.n,
+          options.data.load(Split.TEST).size());
       Path file = options.model.file;
       SparkCertification.Job job = new SparkCertification.Job(Files.readAllBytes(file),
           file.getFileName().toString(), options.data.name(),
@@ -76,7 +97,11 @@ final class SparkCommand {
           options.babLimit(), options.arithmetic, options.batchSize,
           options.n == null ? Integer.MAX_VALUE : options.n, chunk, false);
       try (JavaSparkContext spark = context("certkit spark certify", master)) {
-        SparkCertification.Result result = SparkCertification.run(spark, job);
+        SparkCertification.Result result;
+        try (ProgressBar bar = taskBar(spark, "chunks", (examples + chunk - 1) / chunk,
+            options.progress.quiet)) {
+          result = SparkCertification.run(spark, job);
+        }
         System.out.printf("%d tasks on %s%n", result.tasks(), spark.master());
         EvaluationOptions.write(result.report(), result.examples(), null, false,
             options.json, options.perExample);
@@ -95,6 +120,8 @@ final class SparkCommand {
   static final class Verify implements Callable<Integer> {
 
     @Spec CommandSpec spec;
+
+    @Mixin ProgressOptions progress;
 
     @Option(names = "--instances", required = true, description = "The benchmark list.")
     Path instances;
@@ -124,9 +151,11 @@ final class SparkCommand {
       List<VerifyCommand.Answer> answers;
       long start = System.nanoTime();
       try (JavaSparkContext spark = context("certkit spark verify", master)) {
-        answers = SparkTasks.map(spark, items, item -> VerifyCommand.answer(
-            PropertyVerifier.standard(), Path.of(item.get(0)), Path.of(item.get(1)),
-            Double.parseDouble(item.get(2)), false, null));
+        try (ProgressBar bar = taskBar(spark, "instances", items.size(), progress.quiet)) {
+          answers = SparkTasks.map(spark, items, item -> VerifyCommand.answer(
+              PropertyVerifier.standard(), Path.of(item.get(0)), Path.of(item.get(1)),
+              Double.parseDouble(item.get(2)), false, null));
+        }
         System.out.printf(Locale.ROOT, "%d tasks on %s, wall %.1f s%n", items.size(),
             spark.master(), (System.nanoTime() - start) / 1e9);
       }
