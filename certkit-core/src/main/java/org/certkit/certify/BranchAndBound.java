@@ -110,9 +110,15 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
     void progress(Progress progress);
   }
 
-  /** An open subproblem: its splits per ReLU node, its bound, and its pre-activation bounds. */
+  /**
+   * An open subproblem: its splits per ReLU node, its bound, its pre-activation bounds, and the
+   * specification's slopes and multipliers its bound was optimised with, which its children
+   * start from: per ReLU position, the slopes of its unstable units ({@code S} rows times the
+   * units with {@code lower < 0 < upper}, in unit order) and the multipliers of its split units
+   * (rows times the split units); null when the domain does not optimise slopes.
+   */
   private record Subproblem(Map<Integer, byte[]> signs, double bound, double[][] lower,
-      double[][] upper, float[][] weights) { }
+      double[][] upper, float[][] weights, float[][] slopes, float[][] betas) { }
 
   /**
    * Tries to prove that on every point of the box some row of {@code spec} is positive.
@@ -295,10 +301,22 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       if (parents == null && rootBounds != null) {
         given = rootBounds;
       }
+      int rows = (int) spec.matrix().getShape().get(1);
+      LinearBoundDomain.WarmStart warm = parents != null && domain.optimisesSlopes()
+          && parents.getFirst().slopes() != null
+          ? warmStart(parents, relus, reluShapes, rows, scope) : null;
       LinearBoundDomain.BranchBounds result = domain.branchBounds(
           network, new InputSet.BoxRegion(lo, hi),
           new Specification.LinearConstraints(matrix, offset), EVAL, new ReluSplits(signs),
-          given);
+          given, warm);
+      List<float[]> slopes = new ArrayList<>();
+      List<float[]> betas = new ArrayList<>();
+      for (int node : relus) {
+        NDArray a = result.optimised() == null ? null : result.optimised().slopes().get(node);
+        NDArray b = result.optimised() == null ? null : result.optimised().betas().get(node);
+        slopes.add(a == null ? null : a.toFloatArray());
+        betas.add(b == null ? null : b.toFloatArray());
+      }
       double[] exactRows = result.lower().toType(DataType.FLOAT64, false).toDoubleArray();
       boolean[] empty = result.infeasible().toBooleanArray();
       int s = (int) (exactRows.length / n);
@@ -328,17 +346,102 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         double[][] lo2 = new double[relus.size()][];
         double[][] hi2 = new double[relus.size()][];
         float[][] w2 = new float[relus.size()][];
+        boolean optimised = result.optimised() != null;
+        float[][] a2 = optimised ? new float[relus.size()][] : null;
+        float[][] b2 = optimised ? new float[relus.size()][] : null;
         for (int r = 0; r < relus.size(); r++) {
           int units = lowers.get(r).length / n;
           lo2[r] = java.util.Arrays.copyOfRange(lowers.get(r), i * units, (i + 1) * units);
           hi2[r] = java.util.Arrays.copyOfRange(uppers.get(r), i * units, (i + 1) * units);
           w2[r] = weights.get(r) == null ? null
               : java.util.Arrays.copyOfRange(weights.get(r), i * units, (i + 1) * units);
+          if (optimised) {
+            a2[r] = slopes.get(r) == null ? null
+                : gather(slopes.get(r), i, rows, units, unstable(lo2[r], hi2[r]));
+            b2[r] = betas.get(r) == null ? null
+                : gather(betas.get(r), i, rows, units, split(pending.get(i).get(relus.get(r))));
+          }
         }
-        out.add(new Subproblem(pending.get(i), best, lo2, hi2, w2));
+        out.add(new Subproblem(pending.get(i), best, lo2, hi2, w2, a2, b2));
       }
     }
     return out;
+  }
+
+  /**
+   * Where the children's slopes and multipliers start: each child's parent's, scattered back to
+   * full arrays {@code [n, S, ...units]} (0 where the parent kept none: its stable units, whose
+   * slopes no bound uses, and the child's new split, whose multiplier starts at 0).
+   */
+  private static LinearBoundDomain.WarmStart warmStart(List<Subproblem> parents,
+      List<Integer> relus, List<Shape> reluShapes, int rows, NDManager scope) {
+    int n = parents.size();
+    Map<Integer, NDArray> slopes = new HashMap<>();
+    Map<Integer, NDArray> betas = new HashMap<>();
+    for (int r = 0; r < relus.size(); r++) {
+      int units = parents.getFirst().lower()[r].length;
+      Shape shape = new Shape(n, rows).addAll(reluShapes.get(r));
+      float[] a = new float[n * rows * units];
+      float[] b = new float[n * rows * units];
+      boolean anySlopes = false;
+      boolean anyBetas = false;
+      for (int i = 0; i < n; i++) {
+        Subproblem p = parents.get(i);
+        if (p.slopes()[r] != null) {
+          scatter(p.slopes()[r], a, i, rows, units, unstable(p.lower()[r], p.upper()[r]));
+          anySlopes = true;
+        }
+        if (p.betas()[r] != null) {
+          scatter(p.betas()[r], b, i, rows, units, split(p.signs().get(relus.get(r))));
+          anyBetas = true;
+        }
+      }
+      if (anySlopes) {
+        slopes.put(relus.get(r), scope.create(a, shape));
+      }
+      if (anyBetas) {
+        betas.put(relus.get(r), scope.create(b, shape));
+      }
+    }
+    return new LinearBoundDomain.WarmStart(slopes, betas);
+  }
+
+  /** The units with {@code lower < 0 < upper}, ascending. */
+  private static int[] unstable(double[] lower, double[] upper) {
+    return java.util.stream.IntStream.range(0, lower.length)
+        .filter(j -> lower[j] < 0 && upper[j] > 0).toArray();
+  }
+
+  /** The units split either way in {@code signs} (none when null), ascending. */
+  private static int[] split(byte[] signs) {
+    return signs == null ? new int[0]
+        : java.util.stream.IntStream.range(0, signs.length).filter(j -> signs[j] != 0).toArray();
+  }
+
+  /**
+   * Example {@code i}'s values at {@code units} of a batch array {@code [n, S, U]} flattened:
+   * {@code S} times the chosen units, row by row.
+   */
+  private static float[] gather(float[] all, int i, int rows, int width, int[] units) {
+    float[] out = new float[rows * units.length];
+    for (int s = 0; s < rows; s++) {
+      int base = (i * rows + s) * width;
+      for (int k = 0; k < units.length; k++) {
+        out[s * units.length + k] = all[base + units[k]];
+      }
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #gather}: {@code values} into example {@code i} of {@code all}. */
+  private static void scatter(float[] values, float[] all, int i, int rows, int width,
+      int[] units) {
+    for (int s = 0; s < rows; s++) {
+      int base = (i * rows + s) * width;
+      for (int k = 0; k < units.length; k++) {
+        all[base + units[k]] = values[s * units.length + k];
+      }
+    }
   }
 
   /** The splits of {@code parent} with {@code unit} ({@code {ReLU position, unit}}) split. */

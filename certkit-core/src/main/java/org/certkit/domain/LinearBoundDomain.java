@@ -240,6 +240,11 @@ public final class LinearBoundDomain implements BoundDomain {
     return rounding == IntervalDomain.Rounding.OUTWARD;
   }
 
+  /** Whether the specification's slopes are optimised (alpha-CROWN), so warm starts matter. */
+  public boolean optimisesSlopes() {
+    return slopes != null;
+  }
+
   @Override
   public Box outputBounds(Network network, InputSet input, BatchStatistics stats) {
     Pass pass = new Pass(network, input, stats, ReluSplits.none());
@@ -434,9 +439,41 @@ public final class LinearBoundDomain implements BoundDomain {
    *     specification's rows of their coefficients {@code a} on the ReLU's output ({@code [N,
    *     ...units]}, float32): where the ReLU's upper line, and its intercept, enter the bound; an
    *     entry is null for a ReLU whose rows went back as patches
+   * @param optimised the specification's slopes and multipliers the bounds were computed with
+   *     (alpha-CROWN's best per example), to start a subproblem's children from; null when the
+   *     domain does not optimise slopes
    */
   public record BranchBounds(NDArray lower, List<Box> reluInputs, NDArray infeasible,
-      List<NDArray> upperLineWeights) { }
+      List<NDArray> upperLineWeights, WarmStart optimised) { }
+
+  /**
+   * Where alpha-CROWN starts the specification's slopes and beta-CROWN multipliers instead of
+   * CROWN's slopes and zero multipliers: a parent subproblem's optimised ones, say. Any values
+   * are sound starts (the slopes are clipped to [0, 1], the multipliers to at least 0); they
+   * only change how good the bound gets in few iterations.
+   *
+   * @param slopes per ReLU node (its index in the network), the lower slopes of the
+   *     specification's rows, {@code [N, S, ...units]}; a node left out starts from CROWN's
+   * @param betas per ReLU node with splits, the multipliers {@code [N, S, ...units]} (used
+   *     where a unit is split); a node left out starts from 0
+   */
+  public record WarmStart(Map<Integer, NDArray> slopes, Map<Integer, NDArray> betas) {
+
+    /** Copies the maps. */
+    public WarmStart {
+      slopes = Map.copyOf(slopes);
+      betas = Map.copyOf(betas);
+    }
+
+    /** The examples {@code examples} of every array. */
+    WarmStart rows(NDIndex examples) {
+      Map<Integer, NDArray> a = new HashMap<>();
+      Map<Integer, NDArray> b = new HashMap<>();
+      slopes.forEach((relu, x) -> a.put(relu, x.get(examples)));
+      betas.forEach((relu, x) -> b.put(relu, x.get(examples)));
+      return new WarmStart(a, b);
+    }
+  }
 
   /**
    * The lower bounds of {@code spec} under case splits on ReLU inputs, one set of splits per
@@ -447,7 +484,7 @@ public final class LinearBoundDomain implements BoundDomain {
    */
   public BranchBounds branchBounds(Network network, InputSet input, Specification spec,
       BatchStatistics stats, ReluSplits splits) {
-    return branchBounds(network, input, spec, stats, splits, null);
+    return branchBounds(network, input, spec, stats, splits, null, null);
   }
 
   /**
@@ -459,9 +496,11 @@ public final class LinearBoundDomain implements BoundDomain {
    *
    * @param reluInputs sound bounds of the input of every ReLU node, in node order, batch-first
    *     as the input set, or null to compute them
+   * @param warm where the specification's slopes and multipliers start (batch-first as the
+   *     input set), or null for CROWN's slopes and zero multipliers
    */
   public BranchBounds branchBounds(Network network, InputSet input, Specification spec,
-      BatchStatistics stats, ReluSplits splits, List<Box> reluInputs) {
+      BatchStatistics stats, ReluSplits splits, List<Box> reluInputs, WarmStart warm) {
     Map<Integer, Box> given = new HashMap<>();
     if (reluInputs != null) {
       int r = 0;
@@ -477,6 +516,7 @@ public final class LinearBoundDomain implements BoundDomain {
     }
     Pass pass = new Pass(network, Box.of(input), stats, rounding, splits, given);
     pass.recordFrom = network.layers().size() - 1;
+    pass.warm = warm;
     NDArray lower = specificationBounds(pass, spec);
     List<Box> bounded = new ArrayList<>();
     List<NDArray> weights = new ArrayList<>();
@@ -497,7 +537,7 @@ public final class LinearBoundDomain implements BoundDomain {
       infeasible = pass.manager.zeros(new Shape(lower.getShape().get(0)), DataType.BOOLEAN);
     }
     return new BranchBounds(exported(lower), List.copyOf(bounded), infeasible,
-        java.util.Collections.unmodifiableList(weights));
+        java.util.Collections.unmodifiableList(weights), pass.found);
   }
 
   /** The lower bounds of {@code spec} in {@code pass}, owned by the pass's manager. */
@@ -555,6 +595,7 @@ public final class LinearBoundDomain implements BoundDomain {
       return whole.optimisedBackward(start, rows, offset, scope, slopes);
     }
     List<NDArray> parts = new ArrayList<>();
+    List<WarmStart> found = new ArrayList<>();
     for (long from = 0; from < n; from += group) {
       long to = Math.min(n, from + group);
       NDIndex examples = new NDIndex("{}:{}", from, to);
@@ -567,14 +608,38 @@ public final class LinearBoundDomain implements BoundDomain {
         // The group's pass derives all its arrays from these, so they stay in this scope.
         Pass pass = new Pass(network, new Box(centre, radius), stats, rounding,
             whole.splits.rows(examples), whole.givenRows(examples));
+        pass.warm = whole.warm == null ? null : whole.warm.rows(examples);
         NDArray groupRows = rows.getShape().get(0) == 1 ? rows : rows.get(examples);
         NDArray groupOffset = offset == null ? null : offset.get(examples);
         NDArray lower = pass.optimisedBackward(start, groupRows, groupOffset, part, slopes);
         lower.attach(scope);
         parts.add(lower);
+        if (pass.found != null) {
+          pass.found.slopes().values().forEach(a -> a.attach(whole.manager));
+          pass.found.betas().values().forEach(b -> b.attach(whole.manager));
+          found.add(pass.found);
+        }
       }
     }
+    if (found.size() == parts.size()) {
+      whole.found = concat(found);
+    }
     return NDArrays.concat(new NDList(parts), 0);
+  }
+
+  /** The warm starts of consecutive groups of examples as one, batch-first. */
+  private static WarmStart concat(List<WarmStart> groups) {
+    Map<Integer, NDArray> slopes = new HashMap<>();
+    Map<Integer, NDArray> betas = new HashMap<>();
+    for (int relu : groups.getFirst().slopes().keySet()) {
+      slopes.put(relu, NDArrays.concat(new NDList(groups.stream()
+          .map(g -> g.slopes().get(relu)).toList()), 0));
+    }
+    for (int relu : groups.getFirst().betas().keySet()) {
+      betas.put(relu, NDArrays.concat(new NDList(groups.stream()
+          .map(g -> g.betas().get(relu)).toList()), 0));
+    }
+    return new WarmStart(slopes, betas);
   }
 
   /** One bound computation: the input box, the float64 parameters, the node bounds so far. */
@@ -619,6 +684,13 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Box> optimisedBounds = new HashMap<>();
     /** The sound bounds given for ReLU input nodes, kept instead of computed. */
     private final Map<Integer, Box> given;
+    /** Where alpha-CROWN starts the specification's slopes and multipliers, or null. */
+    private WarmStart warm;
+    /**
+     * The specification's slopes and multipliers of alpha-CROWN's best bound per example (float32,
+     * the pass's manager), once it ran; else null.
+     */
+    private WarmStart found;
     /**
      * Per dense ReLU node, the coefficients {@code [N, S]} summed over the rows' negative parts,
      * {@code sum_s max(0, -a_s)}, of the last backward pass of the specification (those on which
@@ -1404,7 +1476,9 @@ public final class LinearBoundDomain implements BoundDomain {
       NDArray crown = backward(start, rows, offset, scope);
       List<Target> targets = settings.intermediate() ? targets(start, scope) : List.of();
       if (!outward) {
-        return optimise(start, rows, offset, targets, crown, scope, settings).lower();
+        Optimised found = optimise(start, rows, offset, targets, crown, scope, settings);
+        this.found = keep(found, start);
+        return found.lower();
       }
       Map<Integer, Map<Integer, NDArray>> best;
       Map<Integer, NDArray> bestBetas = new HashMap<>();
@@ -1416,6 +1490,7 @@ public final class LinearBoundDomain implements BoundDomain {
         radius.attach(fastScope);
         Pass guess = new Pass(network, new Box(centre, radius), stats,
             IntervalDomain.Rounding.NEAREST, splits, given);
+        guess.warm = warm;
         List<Target> fastTargets = new ArrayList<>();
         for (Target t : targets) {
           fastTargets.add(t.in(fast, fastScope));
@@ -1428,6 +1503,7 @@ public final class LinearBoundDomain implements BoundDomain {
         }
         Optimised found = guess.optimise(start, fastRows, fastOffset, fastTargets, null,
             fastScope, settings);
+        this.found = keep(found, start);
         best = new HashMap<>();
         for (Map.Entry<Integer, Map<Integer, NDArray>> e : found.slopes().entrySet()) {
           Map<Integer, NDArray> converted = new HashMap<>();
@@ -1460,6 +1536,34 @@ public final class LinearBoundDomain implements BoundDomain {
       return NDArrays.where(lower.gt(crown), lower, crown);
     }
 
+    /** The start node's slopes and the multipliers of {@code o}, float32 copies in the pass. */
+    private WarmStart keep(Optimised o, int start) {
+      Map<Integer, NDArray> slopes = new HashMap<>();
+      Map<Integer, NDArray> betas = new HashMap<>();
+      o.slopes().getOrDefault(start, Map.of()).forEach((relu, a) -> {
+        NDArray copy = a.toType(DataType.FLOAT32, true);
+        copy.attach(manager);
+        slopes.put(relu, copy);
+      });
+      o.betas().forEach((relu, b) -> {
+        NDArray copy = b.toType(DataType.FLOAT32, true);
+        copy.attach(manager);
+        betas.put(relu, copy);
+      });
+      return new WarmStart(slopes, betas);
+    }
+
+    /**
+     * Sets leaf {@code variable} to {@code start} (any type, reshaped to it), clipped into
+     * {@code [low, high]}.
+     */
+    private static void startFrom(NDArray variable, NDArray start, float low, float high) {
+      NDArray value = start.toType(variable.getDataType(), true).reshape(variable.getShape())
+          .clip(low, high);
+      variable.set(new NDIndex("..."), value);
+      value.close();
+    }
+
     /**
      * The outcome of the iterations: per bound (a target node or the start node) and ReLU, each
      * example's slopes from its best iteration; and each row's best bound of any iteration.
@@ -1481,6 +1585,18 @@ public final class LinearBoundDomain implements BoundDomain {
       }
       alphas.put(start, slopesFor(start, rows.getShape().get(1), scope));
       Map<Integer, NDArray> betas = betasFor(start, rows.getShape().get(1), scope);
+      if (warm != null) {
+        alphas.get(start).forEach((relu, a) -> {
+          if (warm.slopes().containsKey(relu)) {
+            startFrom(a, warm.slopes().get(relu), 0, 1);
+          }
+        });
+        betas.forEach((relu, b) -> {
+          if (warm.betas().containsKey(relu)) {
+            startFrom(b, warm.betas().get(relu), 0, Float.MAX_VALUE);
+          }
+        });
+      }
       java.util.Set<NDArray> multipliers = java.util.Collections.newSetFromMap(
           new java.util.IdentityHashMap<>());
       multipliers.addAll(betas.values());
