@@ -129,6 +129,56 @@ class BranchBoundsTest extends EngineTest {
     }
   }
 
+  /**
+   * A warm start is where the slopes and multipliers start: one iteration from those of a
+   * 20-iteration run gives that run's bounds again (the same slopes, bounded soundly the same
+   * way), while one iteration from CROWN's slopes stays below them.
+   */
+  @Test
+  void oneIterationFromAnOptimisedStartKeepsItsBounds() {
+    try (Network net = TinyNetworks.fc(manager, 21L)) {
+      int n = 4;
+      NDArray centre = TinyNetworks.inputs(manager, net, 1);
+      InputSet box = InputSet.LinfBall.pixels(centre.repeat(0, n), 0.15);
+      LinearBoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+          IntervalDomain.Rounding.OUTWARD);
+      // Example e splits unit e of the first ReLU the way the centre has it.
+      int relu = reluNodes(net).getFirst();
+      Box pre = crown.layerBounds(net, InputSet.LinfBall.pixels(centre, 0), EVAL).reluInputs()
+          .getFirst();
+      double[] z = pre.lower().toDoubleArray();
+      byte[] s = new byte[n * z.length];
+      for (int e = 0; e < n; e++) {
+        s[e * z.length + e] = (byte) (z[e] >= 0 ? 1 : -1);
+      }
+      ReluSplits splits = new ReluSplits(Map.of(relu, manager.create(s, new Shape(n,
+          z.length))));
+      List<Box> given = crown.layerBounds(net, box, EVAL).reluInputs();
+      Specification spec = new Specification.Margins(manager.create(new long[n]));
+      LinearBoundDomain twenty = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+          IntervalDomain.Rounding.OUTWARD, new LinearBoundDomain.SlopeOptimisation(20, 0.1,
+              0.98, 20, false));
+      LinearBoundDomain one = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
+          IntervalDomain.Rounding.OUTWARD, new LinearBoundDomain.SlopeOptimisation(1, 0.1,
+              0.98, 1, false));
+      LinearBoundDomain.BranchBounds optimised = twenty.branchBounds(net, box, spec, EVAL,
+          splits, given, null);
+      assertFalse(optimised.optimised().betas().isEmpty(), "the splits have multipliers");
+      double[] best = optimised.lower().toDoubleArray();
+      double[] warm = one.branchBounds(net, box, spec, EVAL, splits, given,
+          optimised.optimised()).lower().toDoubleArray();
+      double[] cold = one.branchBounds(net, box, spec, EVAL, splits, given, null).lower()
+          .toDoubleArray();
+      double gained = 0;
+      for (int i = 0; i < best.length; i++) {
+        assertTrue(warm[i] >= best[i] - 1e-12, "row " + i + ": warm " + warm[i] + " below "
+            + best[i]);
+        gained += best[i] - cold[i];
+      }
+      assertTrue(gained > 1e-3, "20 iterations should beat one from CROWN's slopes: " + gained);
+    }
+  }
+
   private static List<LinearBoundDomain> domains() {
     return List.of(
         new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
