@@ -99,7 +99,7 @@ final class VerifyCommand implements Callable<Integer> {
     }
     PropertyVerifier verifier = noBab
         ? new PropertyVerifier(PropertyVerifier.standard().attack(),
-            PropertyVerifier.standard().slopes(), null)
+            PropertyVerifier.standard().slopes(), null, null)
         : PropertyVerifier.standard();
     if (instances != null) {
       if (modelFile != null || propertyFile != null) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import org.certkit.attack.RegionAttack;
 import org.certkit.certify.BranchAndBound;
+import org.certkit.certify.InputSplitting;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.Box;
@@ -32,25 +33,32 @@ import org.certkit.spec.Specification;
  * unsafe region? Per box of the property, first an attack looks for a counterexample
  * ({@link RegionAttack}); one counts only after float32 and float64 forward passes both put it
  * in the region, checked in exact decimal arithmetic against the file's numbers. Then every
- * clause of the region is refuted by sound bounds: CROWN, alpha-CROWN, and branch and bound on
- * ReLU splits for the clauses still open. The answer is {@link Verdict.Certified} ("unsat":
+ * clause of the region is refuted by sound bounds: CROWN, alpha-CROWN, and for the clauses still
+ * open branch and bound, on the input box for networks with few inputs ({@link InputSplitting}),
+ * else on ReLU splits. The answer is {@link Verdict.Certified} ("unsat":
  * the property holds) only when every clause of every box is refuted by sound bounds,
  * {@link Verdict.Falsified} ("sat") only with a checked counterexample, else
  * {@link Verdict.Timeout} or {@link Verdict.Unknown}.
  *
  * @param attack the falsification attack
  * @param slopes alpha-CROWN's settings, or null to skip alpha-CROWN
- * @param search the branch and bound, or null to stop after alpha-CROWN
+ * @param search the branch and bound on ReLU splits, or null to stop after alpha-CROWN
+ * @param inputs the branch and bound on the input box, used instead of {@code search} when the
+ *     network has few inputs ({@link InputSplitting#worthIt}); null to always split ReLUs
  */
 public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptimisation slopes,
-    BranchAndBound search) {
+    BranchAndBound search, InputSplitting inputs) {
 
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
 
-  /** Attack (100 steps, 64 restarts), CROWN, alpha-CROWN, then branch and bound. */
+  /**
+   * Attack (100 steps, 64 restarts), CROWN, alpha-CROWN, then branch and bound: on the inputs
+   * for networks with at most {@link InputSplitting#MAX_INPUTS} inputs, else on ReLUs.
+   */
   public static PropertyVerifier standard() {
     return new PropertyVerifier(new RegionAttack(100, 64, 0.5, 0),
-        LinearBoundDomain.SlopeOptimisation.standard(), BranchAndBound.standard());
+        LinearBoundDomain.SlopeOptimisation.standard(), BranchAndBound.standard(),
+        InputSplitting.standard());
   }
 
   /**
@@ -127,19 +135,22 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
           open = refute(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
               IntervalDomain.Rounding.OUTWARD, slopes), network, box, open, reluInputs, scope);
         }
+        boolean splitInputs = inputs != null && InputSplitting.worthIt(inputShape.size());
         for (OutputClause clause : open) {
-          if (search == null) {
+          if (search == null && !splitInputs) {
             return new Result(new Verdict.Unknown("a clause of the unsafe region is not refuted"
                 + " by alpha-CROWN"), method, bounded, since(start));
           }
-          method = "bab";
+          method = splitInputs ? "input-split" : "bab";
           Duration left = timeout.minus(since(start));
           if (left.isNegative() || left.isZero()) {
             return new Result(new Verdict.Timeout(timeout), method, bounded, since(start));
           }
-          BranchAndBound.Outcome outcome = search.prove(network, lower, upper,
-              refutation(List.of(clause), scope), left, p -> status.status("bab", p),
-              reluInputs);
+          Specification.LinearConstraints rows = refutation(List.of(clause), scope);
+          BranchAndBound.Outcome outcome = splitInputs
+              ? inputs.prove(network, lower, upper, rows, left, p -> status.status("bab", p))
+              : search.prove(network, lower, upper, rows, left, p -> status.status("bab", p),
+                  reluInputs);
           bounded += outcome.bounded();
           if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
             Verdict verdict = undecided.timedOut() ? new Verdict.Timeout(timeout)

@@ -8,9 +8,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.time.Duration;
+import java.util.List;
 import org.certkit.attack.RegionAttack;
 import org.certkit.certify.BranchAndBound;
 import org.certkit.certify.Certifier;
+import org.certkit.certify.InputSplitting;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.IntervalDomain;
@@ -29,9 +31,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The verifier against independent truth on a 4-input network: robustness that an exhaustive
  * split of the input box into 20^4 boxes proves with interval bounds, but CROWN alone does not,
- * must come out unsat (also from the certifier's BAB cascade); a property with a point that the network misclassifies (found by
- * sampling) must come out sat with a counterexample that a float64 forward pass confirms, and
- * never unsat even when the attack is too weak to find it.
+ * must come out unsat, from ReLU splitting, from input splitting and from the certifier's BAB
+ * cascade; a property with a point that the network misclassifies (found by sampling) must come
+ * out sat with a counterexample that a float64 forward pass confirms, and never unsat, with
+ * either search, even when the attack is too weak to find it.
  */
 class PropertyVerifierTest extends EngineTest {
 
@@ -63,12 +66,18 @@ class PropertyVerifierTest extends EngineTest {
         LinearBoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
             IntervalDomain.Rounding.OUTWARD);
         PropertyVerifier splitting = new PropertyVerifier(PropertyVerifier.standard().attack(),
-            null, new BranchAndBound(crown, crown, 16, 50_000));
+            null, new BranchAndBound(crown, crown, 16, 50_000), null);
         PropertyVerifier.Result result = splitting.verify(net, property, Duration.ofSeconds(60),
             manager, null);
         assertInstanceOf(Verdict.Certified.class, result.verdict(), "seed " + seed + " eps "
             + found + ": " + result);
         assertTrue(result.method().equals("bab") && result.subproblems() > 1, result.toString());
+        PropertyVerifier.Result inputs = new PropertyVerifier(splitting.attack(), null, null,
+            InputSplitting.standard()).verify(net, property, Duration.ofSeconds(60), manager,
+            null);
+        assertInstanceOf(Verdict.Certified.class, inputs.verdict(), inputs.toString());
+        assertTrue(inputs.method().equals("input-split") && inputs.subproblems() > 1,
+            inputs.toString());
         assertInstanceOf(Verdict.Certified.class, PropertyVerifier.standard().verify(net,
             property, Duration.ofSeconds(60), manager, null).verdict());
         Certifier.Decision decision = new Certifier(Certifier.Method.BAB).decide(net,
@@ -104,11 +113,15 @@ class PropertyVerifierTest extends EngineTest {
         other |= k != label && y[k] >= y[label];
       }
       assertTrue(other, "the counterexample keeps class " + label);
-      PropertyVerifier blind = new PropertyVerifier(new RegionAttack(1, 1, 1e-6, 0),
-          LinearBoundDomain.SlopeOptimisation.standard(), BranchAndBound.standard());
-      PropertyVerifier.Result unanswered = blind.verify(net, property, Duration.ofSeconds(5),
-          manager, null);
-      assertFalse(unanswered.verdict().isCertified(), "a false property called unsat");
+      RegionAttack weak = new RegionAttack(1, 1, 1e-6, 0);
+      for (PropertyVerifier blind : List.of(new PropertyVerifier(weak,
+          LinearBoundDomain.SlopeOptimisation.standard(), BranchAndBound.standard(), null),
+          new PropertyVerifier(weak, null, null, InputSplitting.standard()))) {
+        PropertyVerifier.Result unanswered = blind.verify(net, property, Duration.ofSeconds(5),
+            manager, null);
+        assertFalse(unanswered.verdict().isCertified(), "a false property called unsat: "
+            + unanswered);
+      }
     }
   }
 
