@@ -175,7 +175,8 @@ final class VerifyCommand implements Callable<Integer> {
         case Verdict.Falsified f -> new Answer("sat", result.method(), took,
             result.subproblems(), "", VnnlibCounterexample.format(f.input(), f.output()));
         case Verdict.Timeout t -> new Answer("timeout", result.method(), took,
-            result.subproblems(), "", null);
+            result.subproblems(), Double.isNaN(result.worstBound()) ? ""
+                : String.format(Locale.ROOT, "worst open bound %.4g", result.worstBound()), null);
         case Verdict.Unknown u -> new Answer("unknown", result.method(), took,
             result.subproblems(), u.reason(), null);
       };

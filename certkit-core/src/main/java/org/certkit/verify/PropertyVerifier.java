@@ -69,8 +69,17 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
    *     {@code bab}, or where it stopped
    * @param subproblems branch-and-bound subproblems bounded
    * @param time the time taken
+   * @param worstBound the lowest bound of an open subproblem when the search stopped undecided,
+   *     else NaN
    */
-  public record Result(Verdict verdict, String method, long subproblems, Duration time) { }
+  public record Result(Verdict verdict, String method, long subproblems, Duration time,
+      double worstBound) {
+
+    /** A result that no undecided search left. */
+    public Result(Verdict verdict, String method, long subproblems, Duration time) {
+      this(verdict, method, subproblems, time, Double.NaN);
+    }
+  }
 
   /** Receives what the verifier is doing, for progress lines. */
   @FunctionalInterface
@@ -155,7 +164,7 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
           if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
             Verdict verdict = undecided.timedOut() ? new Verdict.Timeout(timeout)
                 : new Verdict.Unknown(undecided.reason());
-            return new Result(verdict, method, bounded, since(start));
+            return new Result(verdict, method, bounded, since(start), undecided.worstBound());
           }
         }
       }
