@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.certkit.certify.BranchAndBound;
 import org.certkit.certify.Verdict;
+import org.certkit.domain.LinearBoundDomain;
 import org.certkit.io.AtomicFiles;
 import org.certkit.io.Json;
 import org.certkit.io.ModelFile;
@@ -22,7 +24,6 @@ import org.certkit.io.vnnlib.VnnlibProperty;
 import org.certkit.io.vnnlib.VnnlibReader;
 import org.certkit.milp.MilpPropertyCheck;
 import org.certkit.net.Network;
-import org.certkit.certify.BranchAndBound;
 import org.certkit.verify.PropertyVerifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -80,6 +81,16 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--no-bab", description = "Stop after alpha-CROWN (no branch and bound).")
   boolean noBab;
 
+  @Option(names = "--bab-batch", paramLabel = "N",
+      description = "Subproblems bounded together in branch and bound (default:"
+          + " ${DEFAULT-VALUE}).")
+  int babBatch = BranchAndBound.STANDARD_BATCH;
+
+  @Option(names = "--bab-iterations", paramLabel = "K",
+      description = "Adam steps on each subproblem's slopes and multipliers, starting from its"
+          + " parent's (default: ${DEFAULT-VALUE}).")
+  int babIterations = BranchAndBound.STANDARD_ITERATIONS;
+
   @Option(names = "--cross-check", paramLabel = "SECONDS",
       description = "Check every unsat answer by mixed-integer programming (SCIP, CROWN big-M"
           + " constants), SECONDS per solve: refuted (agrees), violated (a solver point in the"
@@ -97,10 +108,14 @@ final class VerifyCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--timeout must be positive, got "
           + timeout);
     }
-    PropertyVerifier verifier = noBab
-        ? new PropertyVerifier(PropertyVerifier.standard().attack(),
-            PropertyVerifier.standard().slopes(), null, null)
-        : PropertyVerifier.standard();
+    if (babBatch < 2 || babIterations < 1) {
+      throw new ParameterException(spec.commandLine(), "--bab-batch must be at least 2 and"
+          + " --bab-iterations at least 1, got " + babBatch + " and " + babIterations);
+    }
+    PropertyVerifier standard = PropertyVerifier.standard();
+    PropertyVerifier verifier = new PropertyVerifier(standard.attack(), standard.slopes(),
+        noBab ? null : BranchAndBound.of(babBatch, babIterations,
+            LinearBoundDomain.SoundArithmetic.FLOAT64), noBab ? null : standard.inputs());
     if (instances != null) {
       if (modelFile != null || propertyFile != null) {
         throw new ParameterException(spec.commandLine(),

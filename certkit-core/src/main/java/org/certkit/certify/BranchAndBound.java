@@ -72,12 +72,26 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
 
   /** As {@link #standard()}, the bounds computed in {@code arithmetic}. */
   public static BranchAndBound standard(LinearBoundDomain.SoundArithmetic arithmetic) {
+    return of(STANDARD_BATCH, STANDARD_ITERATIONS, arithmetic);
+  }
+
+  /** Children bounded per call by {@link #standard()}. */
+  public static final int STANDARD_BATCH = 256;
+  /** Adam steps per child in {@link #standard()}. */
+  public static final int STANDARD_ITERATIONS = 20;
+
+  /**
+   * As {@link #standard()} with {@code batch} children per call and {@code iterations} Adam
+   * steps on each child's slopes and multipliers (from its parent's).
+   */
+  public static BranchAndBound of(int batch, int iterations,
+      LinearBoundDomain.SoundArithmetic arithmetic) {
     IntervalDomain.Rounding sound = IntervalDomain.Rounding.OUTWARD;
     return new BranchAndBound(new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
         LinearBoundDomain.SlopeOptimisation.standard(), arithmetic),
         new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
-            new LinearBoundDomain.SlopeOptimisation(20, 0.1, 0.98, 20, false), arithmetic), 256,
-        50_000);
+            new LinearBoundDomain.SlopeOptimisation(iterations, 0.1, 0.98, iterations, false),
+            arithmetic), batch, 50_000);
   }
 
   /** Where a search stands, for progress lines. */
