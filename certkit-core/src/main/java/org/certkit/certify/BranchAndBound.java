@@ -266,12 +266,7 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       NDArray hi = upper.broadcast(batchShape).duplicate();
       lo.attach(scope);
       hi.attach(scope);
-      NDArray matrix = spec.matrix().broadcast(new Shape(n).addAll(
-          spec.matrix().getShape().slice(1))).duplicate();
-      NDArray offset = spec.offset().broadcast(new Shape(n).addAll(
-          spec.offset().getShape().slice(1))).duplicate();
-      matrix.attach(scope);
-      offset.attach(scope);
+      Specification.LinearConstraints rows = spec.repeated(n, scope);
       Map<Integer, NDArray> signs = new HashMap<>();
       for (int r = 0; r < relus.size(); r++) {
         int node = relus.get(r);
@@ -315,13 +310,12 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       if (parents == null && rootBounds != null) {
         given = rootBounds;
       }
-      int rows = (int) spec.matrix().getShape().get(1);
+      int specRows = (int) spec.matrix().getShape().get(1);
       LinearBoundDomain.WarmStart warm = parents != null && domain.optimisesSlopes()
           && parents.getFirst().slopes() != null
-          ? warmStart(parents, relus, reluShapes, rows, scope) : null;
+          ? warmStart(parents, relus, reluShapes, specRows, scope) : null;
       LinearBoundDomain.BranchBounds result = domain.branchBounds(
-          network, new InputSet.BoxRegion(lo, hi),
-          new Specification.LinearConstraints(matrix, offset), EVAL, new ReluSplits(signs),
+          network, new InputSet.BoxRegion(lo, hi), rows, EVAL, new ReluSplits(signs),
           given, warm);
       List<float[]> slopes = new ArrayList<>();
       List<float[]> betas = new ArrayList<>();
@@ -371,9 +365,10 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
               : java.util.Arrays.copyOfRange(weights.get(r), i * units, (i + 1) * units);
           if (optimised) {
             a2[r] = slopes.get(r) == null ? null
-                : gather(slopes.get(r), i, rows, units, unstable(lo2[r], hi2[r]));
+                : gather(slopes.get(r), i, specRows, units, unstable(lo2[r], hi2[r]));
             b2[r] = betas.get(r) == null ? null
-                : gather(betas.get(r), i, rows, units, split(pending.get(i).get(relus.get(r))));
+                : gather(betas.get(r), i, specRows, units,
+                    split(pending.get(i).get(relus.get(r))));
           }
         }
         out.add(new Subproblem(pending.get(i), best, lo2, hi2, w2, a2, b2));

@@ -154,15 +154,8 @@ public record InputSplitting(LinearBoundDomain domain, int batch, int maxOpen) {
     }
     try (NDManager scope = caller.newSubManager()) {
       Shape shape = new Shape(n).addAll(inputShape);
-      NDArray matrix = spec.matrix().broadcast(new Shape(n).addAll(
-          spec.matrix().getShape().slice(1))).duplicate();
-      NDArray offset = spec.offset().broadcast(new Shape(n).addAll(
-          spec.offset().getShape().slice(1))).duplicate();
-      matrix.attach(scope);
-      offset.attach(scope);
       double[] rows = domain.lowerBounds(network, new InputSet.BoxRegion(
-              scope.create(lo, shape), scope.create(hi, shape)),
-          new Specification.LinearConstraints(matrix, offset), EVAL)
+              scope.create(lo, shape), scope.create(hi, shape)), spec.repeated(n, scope), EVAL)
           .toType(DataType.FLOAT64, false).toDoubleArray();
       int s = rows.length / n;
       double[] out = new double[n];

@@ -54,5 +54,19 @@ public sealed interface Specification {
       }
       return (int) matrix.getShape().get(1);
     }
+
+    /**
+     * The constraints of a single example ({@code N = 1}) repeated for {@code n} examples, as
+     * copies owned by {@code scope}.
+     */
+    public LinearConstraints repeated(int n, ai.djl.ndarray.NDManager scope) {
+      NDArray c = matrix.broadcast(new ai.djl.ndarray.types.Shape(n).addAll(
+          matrix.getShape().slice(1))).duplicate();
+      NDArray d = offset.broadcast(new ai.djl.ndarray.types.Shape(n).addAll(
+          offset.getShape().slice(1))).duplicate();
+      c.attach(scope);
+      d.attach(scope);
+      return new LinearConstraints(c, d);
+    }
   }
 }

@@ -153,12 +153,11 @@ class RobustnessEvaluatorTest extends EngineTest {
   @Test
   void linearNetworkAgreesWithCornerEnumeration() {
     try (Network net = linear(manager, 21)) {
-      Normalize normalize = (Normalize) net.layers().get(0);
-      Linear layer = (Linear) net.layers().get(2);
-      double[] w = layer.weight().toType(DataType.FLOAT64, false).toDoubleArray();
-      double[] b = layer.bias().toType(DataType.FLOAT64, false).toDoubleArray();
-      double mean = normalize.mean()[0];
-      double std = normalize.std()[0];
+      Affine f = Affine.of(net);
+      double[] w = f.weight();
+      double[] b = f.bias();
+      double mean = f.mean();
+      double std = f.std();
       ImageDataset data = fourPixelImages(100, 17);
       double eps = 0.1;
       RobustnessReport r = new RobustnessEvaluator(new PgdAttack(30, 0.2, 4, true), null, 50)
@@ -200,12 +199,11 @@ class RobustnessEvaluatorTest extends EngineTest {
   @Test
   void certificationCountsMethodsAndMarginsAsTheExactMarginsOfALinearNetwork() {
     try (Network net = linear(manager, 21)) {
-      Normalize normalize = (Normalize) net.layers().get(0);
-      Linear layer = (Linear) net.layers().get(2);
-      double[] w = layer.weight().toType(DataType.FLOAT64, false).toDoubleArray();
-      double[] b = layer.bias().toType(DataType.FLOAT64, false).toDoubleArray();
-      double mean = normalize.mean()[0];
-      double std = normalize.std()[0];
+      Affine f = Affine.of(net);
+      double[] w = f.weight();
+      double[] b = f.bias();
+      double mean = f.mean();
+      double std = f.std();
       ImageDataset data = fourPixelImages(100, 5);
       double eps = 0.05;
       java.util.List<RobustnessEvaluator.ExampleResult> results = new java.util.ArrayList<>();
@@ -255,6 +253,17 @@ class RobustnessEvaluatorTest extends EngineTest {
       bin++;
     }
     return bin;
+  }
+
+  /** The parameters of {@link #linear}'s network: normalisation, then one linear layer. */
+  private record Affine(double[] weight, double[] bias, double mean, double std) {
+    static Affine of(Network net) {
+      Normalize normalize = (Normalize) net.layers().get(0);
+      Linear layer = (Linear) net.layers().get(2);
+      return new Affine(layer.weight().toType(DataType.FLOAT64, false).toDoubleArray(),
+          layer.bias().toType(DataType.FLOAT64, false).toDoubleArray(), normalize.mean()[0],
+          normalize.std()[0]);
+    }
   }
 
   private static int[] range(int n) {
