@@ -50,10 +50,14 @@ public record Provenance(
     "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "LD_PRELOAD"
   };
 
-  /** Environment variables that select MKL, oneDNN and ATen kernels or their thread counts. */
+  /**
+   * Environment variables that select MKL, oneDNN and ATen kernels, their thread counts, or how
+   * idle OpenMP threads wait.
+   */
   public static final String[] NUMERIC_VARIABLES = {
     "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
-    "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
+    "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMP_SPINCOUNT",
+    "OMP_WAIT_POLICY"
   };
 
   /** x86 instruction-set levels reported by {@link #instructionSet}, highest first. */
