@@ -16,8 +16,8 @@ fi
 export MKL_CBWR="${MKL_CBWR:-AUTO}"
 # An intra-op thread that finds no work spins this long before it sleeps (GNU OpenMP's default
 # is 300,000). With another process on the cores, the default kept a thread spinning while its
-# partner waited to be scheduled: a cnn3 IBP epoch took 39-43 s instead of 5.2 s. 10,000 gave
-# 13.3 s busy and 5.5 s idle (docs/compute.md, "On a busy machine"). A value already set wins.
+# partner waited to be scheduled: the quickstart's epoch took 132 s instead of 16 s. 10,000 gave
+# 44 s busy and 19 s idle (docs/compute.md, "On a busy machine"). A value already set wins.
 export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 # --deterministic (train, quickstart): the native library reads these when it loads, so they are
 # set here. MKL, oneDNN and ATen keep to AVX2 kernels (the same code paths on AVX2 and AVX-512
