@@ -43,8 +43,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code certkit bench}: forward and IBP-forward time, their ratio, CROWN margin bounds (time and
- * peak memory), training throughput of standard, PGD-10, IBP and expected-bound steps, and the
- * live native array count over training steps. The results go to standard output; a bar over
+ * peak memory), the training step of standard, PGD-10, IBP and expected-bound training (median
+ * time, images/s, ratio to the standard step, peak RSS), the live native array count over
+ * training steps, and with {@code --compare} the ratios to peers' timings. The results go to standard output; a bar over
  * the measured runs (forward and CROWN repetitions, warm-ups included, and training steps) goes
  * to standard error.
  */
@@ -97,6 +98,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Write the results to this JSON file.")
   Path json;
 
+  @Option(names = "--compare", paramLabel = "PEERS.json",
+      description = "Print certkit's times against peers' (a JSON file {\"peers\": [{\"name\":"
+          + " ..., \"ms\": {KEY: milliseconds}}]}, KEY one of this command's JSON keys such as"
+          + " standard_forward_ms, ibp_forward_ms, step_ms.ibp or crown_outward_ms) as ratios"
+          + " certkit / peer; benchmarks/peers/ holds measured ones.")
+  Path compare;
+
   @Mixin ProgressOptions progress;
 
   /** A CROWN row: its name in {@code --crown-modes} and the domain it times. */
@@ -109,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
           + " --train-steps >= 2");
     }
     List<CrownRow> crown = selectedCrownRows();
+    List<Peer> peers = compare == null ? List.of() : Peer.read(compare);
     List<TrainingMethod> methods = List.of(new StandardTraining(), PgdTraining.tenSteps(),
         IbpTraining.shi(), new ExpectedBoundsTraining(1));
     long runs = (long) crown.size() * crownRuns()
@@ -129,8 +138,79 @@ final class BenchCommand implements Callable<Integer> {
         measure(methods, crown, result, bar);
       }
     }
+    if (!peers.isEmpty()) {
+      result.put("comparison", compare(result, peers));
+    }
     writeJson(result);
     return 0;
+  }
+
+  /**
+   * A peer's timings.
+   *
+   * @param name what was measured, such as "PyTorch 1.13 own IBP code"
+   * @param ms milliseconds per bench key ({@code step_ms.ibp} for nested keys)
+   */
+  record Peer(String name, Map<String, Double> ms) {
+
+    /** The peers of a {@code --compare} file. */
+    static List<Peer> read(Path file) throws IOException {
+      com.fasterxml.jackson.databind.JsonNode root = Json.MAPPER.readTree(file.toFile());
+      if (!root.path("peers").isArray() || root.path("peers").isEmpty()) {
+        throw new IllegalArgumentException(file + ": expected {\"peers\": [{\"name\": ...,"
+            + " \"ms\": {...}}, ...]}");
+      }
+      List<Peer> peers = new ArrayList<>();
+      for (com.fasterxml.jackson.databind.JsonNode p : root.path("peers")) {
+        Map<String, Double> ms = new LinkedHashMap<>();
+        p.path("ms").fields().forEachRemaining(f -> {
+          if (!f.getValue().isNumber()) {
+            throw new IllegalArgumentException(file + ": " + f.getKey() + " is not a number");
+          }
+          ms.put(f.getKey(), f.getValue().asDouble());
+        });
+        peers.add(new Peer(p.path("name").asText("peer " + (peers.size() + 1)), ms));
+      }
+      return peers;
+    }
+  }
+
+  /** One row of the comparison: a key, certkit's and the peer's milliseconds, their ratio. */
+  record Comparison(String peer, String key, double certkitMs, double peerMs, double ratio) { }
+
+  /** Each peer timing against the measured one of the same key, printed and returned. */
+  private List<Comparison> compare(Map<String, Object> result, List<Peer> peers) {
+    List<Comparison> rows = new ArrayList<>();
+    StringBuilder out = new StringBuilder();
+    for (Peer peer : peers) {
+      out.append(String.format("against %s (ratio = certkit / peer, below 1 is faster):%n",
+          peer.name()));
+      for (Map.Entry<String, Double> e : peer.ms().entrySet()) {
+        Object measured = lookup(result, e.getKey());
+        if (!(measured instanceof Number number)) {
+          out.append(String.format("  %-28s not measured in this run%n", e.getKey()));
+          continue;
+        }
+        double ms = number.doubleValue();
+        Comparison c = new Comparison(peer.name(), e.getKey(), ms, e.getValue(),
+            ms / e.getValue());
+        rows.add(c);
+        out.append(String.format("  %-28s %10.1f ms  peer %10.1f ms  ratio %.2f%n", c.key(),
+            c.certkitMs(), c.peerMs(), c.ratio()));
+      }
+    }
+    print(out.toString());
+    return rows;
+  }
+
+  /** The value of a bench key, {@code a.b} reading key {@code b} of map {@code a}; or null. */
+  private static Object lookup(Map<String, Object> result, String key) {
+    int dot = key.indexOf('.');
+    if (dot < 0) {
+      return result.get(key);
+    }
+    return result.get(key.substring(0, dot)) instanceof Map<?, ?> inner
+        ? inner.get(key.substring(dot + 1)) : null;
   }
 
   /** The forward, CROWN and training rows on {@code --arch}, into {@code result}. */
@@ -158,6 +238,9 @@ final class BenchCommand implements Callable<Integer> {
       }
       ImageDataset data = randomImages(batchSize * trainSteps);
       Map<String, Double> throughput = new LinkedHashMap<>();
+      Map<String, Double> stepMs = new LinkedHashMap<>();
+      Map<String, Double> stepRatio = new LinkedHashMap<>();
+      Map<String, Long> peakRss = new LinkedHashMap<>();
       Map<String, Object> liveArrays = new LinkedHashMap<>();
       for (TrainingMethod method : methods) {
         String key = method instanceof PgdTraining ? "pgd10" : method.name();
@@ -165,17 +248,28 @@ final class BenchCommand implements Callable<Integer> {
         TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).toBuilder()
             .batchSize(batchSize).epsilonRamp(0, 0).build();
         StepTimer timer = new StepTimer(root, bar);
+        boolean resettable = PeakMemory.reset();
         try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {
           new Trainer(config).withListeners(timer).train(network, data);
         }
+        long peak = PeakMemory.peakBytes();
         double imagesPerSecond = timer.imagesPerSecond(batchSize);
+        double ms = median(timer.stepMs.stream().mapToDouble(Double::doubleValue).toArray());
         throughput.put(key, imagesPerSecond);
+        stepMs.put(key, ms);
+        stepRatio.put(key, ms / stepMs.values().iterator().next());
+        peakRss.put(key, peak);
         liveArrays.put(key, timer.liveArrays);
-        print(String.format("training %-15s %8.1f images/s   live arrays per step %s%n", key,
-            imagesPerSecond, timer.liveArrays));
+        print(String.format("training %-15s %8.1f ms/step (median)  %8.1f images/s  %5.2fx the"
+            + " standard step  peak RSS %.2f GiB%s  live arrays per step %s%n", key, ms,
+            imagesPerSecond, stepRatio.get(key), peak / (double) (1L << 30),
+            resettable ? "" : " (process peak)", timer.liveArrays));
       }
       result.put("images_per_second", throughput);
+      result.put("step_ms", stepMs);
+      result.put("step_ratio_to_standard", stepRatio);
+      result.put("training_peak_rss_bytes", peakRss);
       result.put("live_arrays_after_each_step", liveArrays);
       boolean flat = liveArrays.values().stream().allMatch(v -> {
         @SuppressWarnings("unchecked")
@@ -348,6 +442,8 @@ final class BenchCommand implements Callable<Integer> {
     private final NDManager root;
     private final ProgressBar bar;
     private final List<Integer> liveArrays = new ArrayList<>();
+    /** The time of every step after the first (the warm-up), in ms. */
+    private final List<Double> stepMs = new ArrayList<>();
     private long firstStepEnd;
     private long lastStepEnd;
     private int timedSteps;
@@ -363,6 +459,7 @@ final class BenchCommand implements Callable<Integer> {
       if (batch == 0) {
         firstStepEnd = now;
       } else {
+        stepMs.add((now - (timedSteps == 0 ? firstStepEnd : lastStepEnd)) / 1e6);
         lastStepEnd = now;
         timedSteps++;
       }
