@@ -63,6 +63,8 @@ final class PropertiesCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;
 
+  @Mixin ProgressOptions progress;
+
   @Option(names = "--eps", required = true, converter = Radius.Converter.class,
       description = "L-infinity radius in [0,1] pixel space, a decimal (0.03) or a fraction"
           + " (2/255); the property files are named after it as given (eps0.03, eps2_255).")
@@ -177,10 +179,14 @@ final class PropertiesCommand implements Callable<Integer> {
       if (!Files.exists(onnxFile)) {
         AtomicFiles.writeNew(onnxFile, onnx);
       }
-      for (Instance instance : planned) {
-        Bounds box = box(test, instance.index(), manager);
-        VnnlibWriter.writeRobustness(instance.vnnlib(), box.lower(), box.upper(),
-            network.numClasses(), test.label(instance.index()));
+      try (me.tongfei.progressbar.ProgressBar bar = progress.bar("properties",
+          planned.size())) {
+        for (Instance instance : planned) {
+          Bounds box = box(test, instance.index(), manager);
+          VnnlibWriter.writeRobustness(instance.vnnlib(), box.lower(), box.upper(),
+              network.numClasses(), test.label(instance.index()));
+          bar.step();
+        }
       }
       append(instances, planned.stream().map(i -> i.pair() + "," + timeout).toList());
       report(chosen, onnxFile, instances, listed.size() + planned.size());

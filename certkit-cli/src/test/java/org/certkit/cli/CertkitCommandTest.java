@@ -414,7 +414,7 @@ class CertkitCommandTest {
     for (List<String> path : List.of(List.of("quickstart"), List.of("train"), List.of("eval"),
         List.of("certify"), List.of("attack"), List.of("tightness"), List.of("bounds"),
         List.of("verify"), List.of("bench"), List.of("experiment", "run"),
-        List.of("spark", "certify"), List.of("spark", "verify"))) {
+        List.of("spark", "certify"), List.of("spark", "verify"), List.of("properties"))) {
       CommandLine command = CertkitCommand.commandLine();
       for (String name : path) {
         command = command.getSubcommands().get(name);
