@@ -45,9 +45,9 @@ import picocli.CommandLine.Option;
  * {@code certkit bench}: forward and IBP-forward time, their ratio, CROWN margin bounds (time and
  * peak memory), the training step of standard, PGD-10, IBP and expected-bound training (median
  * time, images/s, ratio to the standard step, peak RSS), the live native array count over
- * training steps, and with {@code --compare} the ratios to peers' timings. The results go to standard output; a bar over
- * the measured runs (forward and CROWN repetitions, warm-ups included, and training steps) goes
- * to standard error.
+ * training steps, and with {@code --compare} the ratios to peers' timings. The results go to
+ * standard output; a bar over the measured runs (forward and CROWN repetitions, warm-ups
+ * included, and training steps) goes to standard error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Measure speed: standard vs IBP forward (median ms, ratio) and training"
@@ -444,9 +444,7 @@ final class BenchCommand implements Callable<Integer> {
     private final List<Integer> liveArrays = new ArrayList<>();
     /** The time of every step after the first (the warm-up), in ms. */
     private final List<Double> stepMs = new ArrayList<>();
-    private long firstStepEnd;
-    private long lastStepEnd;
-    private int timedSteps;
+    private long previousStepEnd;
 
     StepTimer(NDManager root, ProgressBar bar) {
       this.root = root;
@@ -456,19 +454,17 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public void stepFinished(int epoch, int batch, double loss, double accuracy, double eps) {
       long now = System.nanoTime();
-      if (batch == 0) {
-        firstStepEnd = now;
-      } else {
-        stepMs.add((now - (timedSteps == 0 ? firstStepEnd : lastStepEnd)) / 1e6);
-        lastStepEnd = now;
-        timedSteps++;
+      if (batch > 0) {
+        stepMs.add((now - previousStepEnd) / 1e6);
       }
+      previousStepEnd = now;
       liveArrays.add(root.getManagedArrays().size());
       bar.step();
     }
 
     double imagesPerSecond(int batchSize) {
-      return timedSteps * batchSize / ((lastStepEnd - firstStepEnd) / 1e9);
+      return stepMs.size() * batchSize / (stepMs.stream().mapToDouble(Double::doubleValue).sum()
+          / 1e3);
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.certkit.eval.RobustnessReport;
+import org.certkit.experiments.PaperValue;
 import org.certkit.io.AtomicFiles;
 import org.certkit.io.Json;
 import org.certkit.train.EpochMetrics;
@@ -43,6 +44,7 @@ final class ReportWriter {
   private static final ObjectReader EPOCH = Json.MAPPER.readerFor(EpochMetrics.class);
   private static final ObjectReader VERIFICATION =
       Json.MAPPER.readerFor(VerificationResults.class);
+  private static final ObjectReader PAPER = Json.MAPPER.readerFor(PaperValue.class);
 
   private ReportWriter() {}
 
@@ -207,13 +209,14 @@ final class ReportWriter {
         continue;
       }
       double measured = claim ? (f.getValue().asBoolean() ? 1 : 0) : f.getValue().asDouble();
-      double stated = p.path("value").asDouble();
-      boolean agrees = Math.abs(measured - stated) <= p.path("tolerance").asDouble();
+      PaperValue value = PAPER.readValue(p);
+      double stated = value.value();
+      boolean agrees = value.agrees(measured);
       String verdict = agrees ? "agrees" : "differs";
       rows.add(new String[] {f.getKey(), value(f.getValue()),
           claim ? Boolean.toString(stated == 1) : number(stated),
           claim ? verdict : number(measured - stated) + " (" + verdict + ")",
-          p.path("source").asText()});
+          value.source()});
       marks.add(agrees ? "agrees" : "differs");
     }
     table(html, List.of("headline", "measured", "paper", "difference", "paper source"), rows,

@@ -43,6 +43,10 @@ import org.certkit.spec.Specification;
 public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children, int batch,
     int maxOpen) {
 
+  /** Children bounded per call by {@link #standard()}. */
+  public static final int STANDARD_BATCH = 256;
+  /** Adam steps per child in {@link #standard()}. */
+  public static final int STANDARD_ITERATIONS = 20;
   private static final BatchStatistics EVAL = BatchStatistics.evaluation();
   /** Units whose splits filtered smart branching tries per subproblem. */
   private static final int CANDIDATES = 3;
@@ -74,11 +78,6 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
   public static BranchAndBound standard(LinearBoundDomain.SoundArithmetic arithmetic) {
     return of(STANDARD_BATCH, STANDARD_ITERATIONS, arithmetic);
   }
-
-  /** Children bounded per call by {@link #standard()}. */
-  public static final int STANDARD_BATCH = 256;
-  /** Adam steps per child in {@link #standard()}. */
-  public static final int STANDARD_ITERATIONS = 20;
 
   /**
    * As {@link #standard()} with {@code batch} children per call and {@code iterations} Adam

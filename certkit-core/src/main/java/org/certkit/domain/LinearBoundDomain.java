@@ -517,6 +517,7 @@ public final class LinearBoundDomain implements BoundDomain {
     Pass pass = new Pass(network, Box.of(input), stats, rounding, splits, given);
     pass.recordFrom = network.layers().size() - 1;
     pass.warm = warm;
+    pass.keepsOptimised = true;
     NDArray lower = specificationBounds(pass, spec);
     List<Box> bounded = new ArrayList<>();
     List<NDArray> weights = new ArrayList<>();
@@ -609,6 +610,7 @@ public final class LinearBoundDomain implements BoundDomain {
         Pass pass = new Pass(network, new Box(centre, radius), stats, rounding,
             whole.splits.rows(examples), whole.givenRows(examples));
         pass.warm = whole.warm == null ? null : whole.warm.rows(examples);
+        pass.keepsOptimised = whole.keepsOptimised;
         NDArray groupRows = rows.getShape().get(0) == 1 ? rows : rows.get(examples);
         NDArray groupOffset = offset == null ? null : offset.get(examples);
         NDArray lower = pass.optimisedBackward(start, groupRows, groupOffset, part, slopes);
@@ -686,9 +688,11 @@ public final class LinearBoundDomain implements BoundDomain {
     private final Map<Integer, Box> given;
     /** Where alpha-CROWN starts the specification's slopes and multipliers, or null. */
     private WarmStart warm;
+    /** Whether alpha-CROWN keeps its best slopes and multipliers in {@link #found}. */
+    private boolean keepsOptimised;
     /**
      * The specification's slopes and multipliers of alpha-CROWN's best bound per example (float32,
-     * the pass's manager), once it ran; else null.
+     * the pass's manager), once it ran with {@link #keepsOptimised}; else null.
      */
     private WarmStart found;
     /**
@@ -1477,7 +1481,7 @@ public final class LinearBoundDomain implements BoundDomain {
       List<Target> targets = settings.intermediate() ? targets(start, scope) : List.of();
       if (!outward) {
         Optimised found = optimise(start, rows, offset, targets, crown, scope, settings);
-        this.found = keep(found, start);
+        this.found = keepsOptimised ? keep(found, start) : null;
         return found.lower();
       }
       Map<Integer, Map<Integer, NDArray>> best;
@@ -1503,7 +1507,7 @@ public final class LinearBoundDomain implements BoundDomain {
         }
         Optimised found = guess.optimise(start, fastRows, fastOffset, fastTargets, null,
             fastScope, settings);
-        this.found = keep(found, start);
+        this.found = keepsOptimised ? keep(found, start) : null;
         best = new HashMap<>();
         for (Map.Entry<Integer, Map<Integer, NDArray>> e : found.slopes().entrySet()) {
           Map<Integer, NDArray> converted = new HashMap<>();
@@ -1558,10 +1562,12 @@ public final class LinearBoundDomain implements BoundDomain {
      * {@code [low, high]}.
      */
     private static void startFrom(NDArray variable, NDArray start, float low, float high) {
-      NDArray value = start.toType(variable.getDataType(), true).reshape(variable.getShape())
-          .clip(low, high);
-      variable.set(new NDIndex("..."), value);
-      value.close();
+      try (NDManager scope = variable.getManager().newSubManager()) {
+        NDArray converted = start.toType(variable.getDataType(), true);
+        converted.attach(scope);
+        // Derived from converted, so in scope too.
+        variable.set(new NDIndex("..."), converted.reshape(variable.getShape()).clip(low, high));
+      }
     }
 
     /**

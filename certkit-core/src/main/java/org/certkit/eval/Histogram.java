@@ -48,6 +48,18 @@ public record Histogram(double[] edges, int[] counts) {
     return new Histogram(edges, counts);
   }
 
+  /** The bin edges (a copy). */
+  @Override
+  public double[] edges() {
+    return edges.clone();
+  }
+
+  /** The counts per bin (a copy). */
+  @Override
+  public int[] counts() {
+    return counts.clone();
+  }
+
   /** The number of values counted. */
   public int total() {
     return Arrays.stream(counts).sum();

@@ -22,7 +22,8 @@ import java.util.Map;
  * @param soundness how floating-point rounding is accounted for in the certificates
  * @param seconds wall-clock time of the evaluation
  * @param certifiedBy how many certificates each method of the cascade gave (method name to
- *     count, in the order the methods first decided an example; empty when nothing was certified or no certifier ran)
+ *     count, in the order the methods first decided an example; empty when nothing was
+ *     certified or no certifier ran)
  * @param margins the distribution of the lowest certified margin bound over the examples that
  *     have one, or null when no certifier ran
  */

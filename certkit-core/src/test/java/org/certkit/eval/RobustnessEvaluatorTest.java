@@ -202,8 +202,6 @@ class RobustnessEvaluatorTest extends EngineTest {
       Affine f = Affine.of(net);
       double[] w = f.weight();
       double[] b = f.bias();
-      double mean = f.mean();
-      double std = f.std();
       ImageDataset data = fourPixelImages(100, 5);
       double eps = 0.05;
       java.util.List<RobustnessEvaluator.ExampleResult> results = new java.util.ArrayList<>();
@@ -220,10 +218,10 @@ class RobustnessEvaluatorTest extends EngineTest {
           }
           double margin = b[t] - b[k];
           for (int d = 0; d < 4; d++) {
-            double slope = (w[t * 4 + d] - w[k * 4 + d]) / std;
+            double slope = (w[t * 4 + d] - w[k * 4 + d]) / f.std();
             double lo = Math.max(0, pixels[4 * i + d] - eps);
             double hi = Math.min(1, pixels[4 * i + d] + eps);
-            margin += Math.min(slope * (lo - mean), slope * (hi - mean));
+            margin += Math.min(slope * (lo - f.mean()), slope * (hi - f.mean()));
           }
           worst = Math.min(worst, margin);
         }

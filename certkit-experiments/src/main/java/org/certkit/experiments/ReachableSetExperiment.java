@@ -112,7 +112,7 @@ public final class ReachableSetExperiment implements Experiment {
     return "Mao et al., Understanding Certified Training with IBP: Figure 1";
   }
 
-  /** The numbers of Figure 1's text; the paper's network is not given, certkit's is chosen to fit. */
+  /** The numbers of Figure 1's text (the paper gives no weights; certkit's are chosen to fit). */
   @Override
   public Map<String, PaperValue> paperValues(Scale scale) {
     String text = "Section 2, Figure 1 text";
