@@ -26,9 +26,12 @@ if ! JAVA_HOME=$(certkit_find_jdk); then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
-# PyTorch runs 3-4x faster on these VMs when glibc keeps large blocks instead of
-# returning them to the kernel (measured on a conv forward+backward); see docs/compute.md.
-export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1000000000000}"
+# glibc hands blocks above 32 MB (and, in the per-thread arenas that Java threads use, above
+# 64 MB always) to the kernel as fresh mappings, which fault in page by page on every use: more
+# than half of an expected-bound training step went to the kernel. One arena that never maps and
+# never trims keeps freed blocks for reuse: that step ran 2.7x faster (docs/compute.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+export MALLOC_MMAP_MAX_="${MALLOC_MMAP_MAX_:-0}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1000000000000}"
 # Maven's own libraries call sun.misc.Unsafe, which JDK 24+ warns about on every build.
 if [ "$(certkit_java_major "$JAVA_HOME")" -ge 24 ] 2>/dev/null; then

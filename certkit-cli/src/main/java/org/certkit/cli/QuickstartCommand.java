@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
         + " set and print a summary.",
         "The schedule is the MNIST recipe scaled to --epochs; the loss mixes the IBP loss and the"
             + " clean loss equally (--robust-weight), which keeps a small CNN's clean accuracy"
-            + " above 97%."})
+            + " above 97%%."})
 final class QuickstartCommand implements Callable<Integer> {
 
   @Mixin DataOptions data;

@@ -47,7 +47,8 @@ public record Provenance(
 
   /** Environment variables that change how the native allocator behaves. */
   public static final String[] ALLOCATOR_VARIABLES = {
-    "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "LD_PRELOAD"
+    "MALLOC_ARENA_MAX", "MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+    "LD_PRELOAD"
   };
 
   /**
