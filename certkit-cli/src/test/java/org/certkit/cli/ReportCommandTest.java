@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code certkit report} on real outputs of {@code experiment run}, {@code train},
  * {@code certify --json} and {@code verify --instances}, checked in the page's text and in
- * headless Chromium: every image decodes, every table has its rows and no script error is raised (the page's own self-check,
- * read from the DOM after load), and a screenshot is kept at
+ * headless Chromium: every image decodes, every table has its rows and no script error is
+ * raised (the page's own self-check, read from the DOM after load), and a screenshot is kept at
  * {@code certkit-cli/target/report-screenshot.png}. Without Chromium the browser part is
  * skipped, except under CI ({@code CI} set), where {@code .ci/run} installs it.
  */
