@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.certkit.data.DatasetName;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class ExpectedBoundsTrainingExperimentTest {
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.1, 0.3),
-            List.of(0.1, 0.2), List.of(0.5, 2.0), 1, 0, 32, List.of(1e-3), List.of(1.0, 0.2), 0.5, 24,
+            List.of(0.1, 0.2), List.of(0.5, 2.0), Map.of(), 1, 0, 32, List.of(1e-3), List.of(1.0, 0.2), 0.5, 24,
             2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
@@ -135,7 +136,7 @@ class ExpectedBoundsTrainingExperimentTest {
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.2), List.of(0.2),
-            List.of(0.5, 4.0), 1, 0, 32, List.of(1e-2), List.of(1.0), 0.5, 40, 1, 1,
+            List.of(0.5, 4.0), Map.of(), 1, 0, 32, List.of(1e-2), List.of(1.0), 0.5, 40, 1, 1,
             1.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
@@ -158,7 +159,8 @@ class ExpectedBoundsTrainingExperimentTest {
   /**
    * The CIFAR-10 variant ({@code s2-fig6}) trains 3x32x32 networks with the CIFAR recipe and
    * names its columns by the paper's CIFAR epsilons to 4 digits (2/255 = 0.007843); other
-   * datasets are refused.
+   * datasets are refused. A model's own kappa grid replaces the common one, and the notes name
+   * the networks so left out, as the small scale does for {@code dm-large}.
    */
   @Test
   void cifarVariantTrainsColourNetworksAtCifarEpsilons(@TempDir Path dir) {
@@ -171,13 +173,22 @@ class ExpectedBoundsTrainingExperimentTest {
     assertEquals(0.40, full.accuracyThreshold());
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
-            List.of(2 / 255.0), List.of(0.5), 1, 0, 16, List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1,
-            0.0);
+            List.of(2 / 255.0), List.of(0.5, 2.0), Map.of("dm-small", List.of(0.5)), 1, 0, 16,
+            List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0);
+    assertEquals(List.of("dm-small: kappa 2 (1 network)"), p.droppedCells());
+    assertEquals(List.of("dm-large: kappa 0.3 (4 networks)"), ExpectedBoundsTrainingExperiment
+        .Parameters.of(DatasetName.MNIST, Scale.SMALL).droppedCells());
+    assertThrows(IllegalArgumentException.class, () -> new ExpectedBoundsTrainingExperiment
+        .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
+            List.of(2 / 255.0), List.of(0.5), Map.of("dm-large", List.of(0.5)), 1, 0, 16,
+            List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0));
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 3, 32, 5),
           ExperimentFiles.randomImages(16, 3, 32, 6), context);
       assertEquals(3, result.table().rows().size());
+      assertTrue(result.notes().getLast().contains("dm-small: kappa 2 (1 network)"),
+          result.notes().toString());
       assertTrue(result.table().columns().contains("pgd_robustness_eps_0.007843"),
           result.table().columns().toString());
     }
