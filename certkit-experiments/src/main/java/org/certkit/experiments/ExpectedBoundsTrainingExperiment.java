@@ -92,8 +92,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
    * @param accuracyThreshold accuracy a grid network needs to be selected (the paper: 97.5% on
    *     MNIST, 40% on CIFAR-10)
    */
-  public record Parameters(DatasetName dataset, List<String> architectures, List<Double> trainEpsilons,
-      List<Double> testEpsilons, List<Double> kappas,
+  public record Parameters(DatasetName dataset, List<String> architectures,
+      List<Double> trainEpsilons, List<Double> testEpsilons, List<Double> kappas,
       Map<String, List<Double>> kappasByArchitecture, int epochs, int trainSamples,
       int batchSize, List<Double> learningRates, List<Double> temperatures,
       double ibpRobustWeight, int testSamples, int pgdSteps, int pgdRestarts,
@@ -162,12 +162,13 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       double threshold = cifar ? 0.40 : 0.975;
       List<Double> temperatures = List.of(1.0, 0.2);
       return switch (scale) {
-        case SMALL -> new Parameters(dataset, models, List.of(eps.get(0), eps.get(cifar ? 1 : 2)),
-            eps, List.of(0.3, 1.0), Map.of("dm-large", List.of(1.0)), 1, 20_000, 128, List.of(1e-3), temperatures, 0.5, 1000, 20,
-            1, threshold);
+        case SMALL -> new Parameters(dataset, models,
+            List.of(eps.get(0), eps.get(cifar ? 1 : 2)), eps, List.of(0.3, 1.0),
+            Map.of("dm-large", List.of(1.0)), 1, 20_000, 128, List.of(1e-3), temperatures, 0.5,
+            1000, 20, 1, threshold);
         case FULL -> new Parameters(dataset, models, eps, eps, List.of(0.03, 0.1, 0.3, 1.0),
-            Map.of(), 90,
-            0, 256, List.of(0.1, 1e-3, 1e-4), temperatures, 0.5, 10_000, 50, 1, threshold);
+            Map.of(), 90, 0, 256, List.of(0.1, 1e-3, 1e-4), temperatures, 0.5, 10_000, 50, 1,
+            threshold);
       };
     }
 

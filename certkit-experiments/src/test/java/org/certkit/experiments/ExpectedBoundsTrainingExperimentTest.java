@@ -45,8 +45,8 @@ class ExpectedBoundsTrainingExperimentTest {
         new ExpectedBoundsTrainingExperiment(DatasetName.MNIST);
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.MNIST, List.of("dm-small"), List.of(0.1, 0.3),
-            List.of(0.1, 0.2), List.of(0.5, 2.0), Map.of(), 1, 0, 32, List.of(1e-3), List.of(1.0, 0.2), 0.5, 24,
-            2, 1, 0.0);
+            List.of(0.1, 0.2), List.of(0.5, 2.0), Map.of(), 1, 0, 32, List.of(1e-3),
+            List.of(1.0, 0.2), 0.5, 24, 2, 1, 0.0);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(64, 1),
