@@ -33,6 +33,7 @@ import org.certkit.train.ExpectedBoundsTraining;
 import org.certkit.train.IbpTraining;
 import org.certkit.train.PgdTraining;
 import org.certkit.train.StandardTraining;
+import org.certkit.train.StepProfiler;
 import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
 import org.certkit.train.TrainingListener;
@@ -44,8 +45,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code certkit bench}: forward and IBP-forward time, their ratio, CROWN margin bounds (time and
  * peak memory), the training step of standard, PGD-10, IBP and expected-bound training (median
- * time, images/s, ratio to the standard step, peak RSS), the live native array count over
- * training steps, and with {@code --compare} the ratios to peers' timings. The results go to
+ * time, images/s, ratio to the standard step, peak RSS, time per {@link
+ * org.certkit.train.StepPhase} and with {@code --profile} the native operations per phase), the
+ * live native array count over training steps, and with {@code --compare} the ratios to peers' timings. The results go to
  * standard output; a bar over the measured runs (forward and CROWN repetitions, warm-ups
  * included, and training steps) goes to standard error.
  */
@@ -105,6 +107,13 @@ final class BenchCommand implements Callable<Integer> {
           + " certkit / peer; benchmarks/peers/ holds measured ones.")
   Path compare;
 
+  @Option(names = "--profile", paramLabel = "DIR",
+      description = "Also profile one extra training step per method: time and native"
+          + " operations per phase (data, attack, forward and bounds, backward, optimiser), and"
+          + " the engine's trace of that step as DIR/METHOD-step.json (Chrome trace format, for"
+          + " Perfetto; existing files are not replaced).")
+  Path profile;
+
   @Mixin ProgressOptions progress;
 
   /** A CROWN row: its name in {@code --crown-modes} and the domain it times. */
@@ -120,8 +129,22 @@ final class BenchCommand implements Callable<Integer> {
     List<Peer> peers = compare == null ? List.of() : Peer.read(compare);
     List<TrainingMethod> methods = List.of(new StandardTraining(), PgdTraining.tenSteps(),
         IbpTraining.shi(), new ExpectedBoundsTraining(1));
+    if (profile != null && crownModel != null) {
+      throw new IllegalArgumentException("--profile profiles training steps, which"
+          + " --crown-model does not run");
+    }
+    if (profile != null) {
+      java.nio.file.Files.createDirectories(profile);
+      for (TrainingMethod method : methods) {
+        if (java.nio.file.Files.exists(trace(method))) {
+          throw new IllegalArgumentException(trace(method) + " exists; choose another"
+              + " --profile directory");
+        }
+      }
+    }
+    int steps = trainSteps + (profile != null ? 1 : 0);
     long runs = (long) crown.size() * crownRuns()
-        + (crownModel != null ? 0 : 2L * (repeats + 2) + (long) methods.size() * trainSteps);
+        + (crownModel != null ? 0 : 2L * (repeats + 2) + (long) methods.size() * steps);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("architecture", arch);
     result.put("input_shape", "1x28x28");
@@ -236,22 +259,26 @@ final class BenchCommand implements Callable<Integer> {
             + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats));
         crownRows(root, network, crown, result, bar);
       }
-      ImageDataset data = randomImages(batchSize * trainSteps);
+      // With --profile, one more step: the last, profiled and left out of the times.
+      ImageDataset data = randomImages(batchSize * (trainSteps + (profile != null ? 1 : 0)));
       Map<String, Double> throughput = new LinkedHashMap<>();
       Map<String, Double> stepMs = new LinkedHashMap<>();
       Map<String, Double> stepRatio = new LinkedHashMap<>();
       Map<String, Long> peakRss = new LinkedHashMap<>();
       Map<String, Object> liveArrays = new LinkedHashMap<>();
+      Map<String, Object> phases = new LinkedHashMap<>();
       for (TrainingMethod method : methods) {
-        String key = method instanceof PgdTraining ? "pgd10" : method.name();
+        String key = key(method);
         // One epoch at the target epsilon (no ramp, no decay): every step does the full work.
         TrainingConfig config = TrainingConfig.mnist(method, 0.1, 1, 0).toBuilder()
             .batchSize(batchSize).epsilonRamp(0, 0).build();
-        StepTimer timer = new StepTimer(root, bar);
+        int profiled = profile != null ? trainSteps : -1;
+        StepTimer timer = new StepTimer(root, bar, profiled);
+        StepProfiler phased = new StepProfiler(profiled, profile != null ? trace(method) : null);
         boolean resettable = PeakMemory.reset();
         try (Network network = Architectures.build(Architectures.Spec.of(arch), shape.inputFormat(),
             Initialization.IBP, 0, root)) {
-          new Trainer(config).withListeners(timer).train(network, data);
+          new Trainer(config).withListeners(timer, phased).train(network, data);
         }
         long peak = PeakMemory.peakBytes();
         double imagesPerSecond = timer.imagesPerSecond(batchSize);
@@ -265,7 +292,12 @@ final class BenchCommand implements Callable<Integer> {
             + " standard step  peak RSS %.2f GiB%s  live arrays per step %s%n", key, ms,
             imagesPerSecond, stepRatio.get(key), peak / (double) (1L << 30),
             resettable ? "" : " (process peak)", timer.liveArrays));
+        phases.put(key, phased.rows());
+        print(String.format("phases of the %s step (median of %d steps%s):%n%s", key,
+            trainSteps - 1, profile != null ? "; native operations of one more step, profiled"
+            + ", trace in " + trace(method) : "", phased.table()));
       }
+      result.put("step_phases", phases);
       result.put("images_per_second", throughput);
       result.put("step_ms", stepMs);
       result.put("step_ratio_to_standard", stepRatio);
@@ -423,6 +455,16 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /** The bench key of {@code method}. */
+  private static String key(TrainingMethod method) {
+    return method instanceof PgdTraining ? "pgd10" : method.name();
+  }
+
+  /** Where {@code --profile} writes the trace of {@code method}'s profiled step. */
+  private Path trace(TrainingMethod method) {
+    return profile.resolve(key(method) + "-step.json");
+  }
+
   private static ImageDataset randomImages(int n) {
     Random random = new Random(0);
     byte[] pixels = new byte[n * 28 * 28];
@@ -435,26 +477,28 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Times training steps after the first and records the live array count after each; each step
-   * is one step of the bar.
+   * Times training steps after the first (but {@code profiled}) and records the live array count
+   * after each; each step is one step of the bar.
    */
   private static final class StepTimer implements TrainingListener {
     private final NDManager root;
     private final ProgressBar bar;
+    private final int profiled;
     private final List<Integer> liveArrays = new ArrayList<>();
     /** The time of every step after the first (the warm-up), in ms. */
     private final List<Double> stepMs = new ArrayList<>();
     private long previousStepEnd;
 
-    StepTimer(NDManager root, ProgressBar bar) {
+    StepTimer(NDManager root, ProgressBar bar, int profiled) {
       this.root = root;
       this.bar = bar;
+      this.profiled = profiled;
     }
 
     @Override
     public void stepFinished(int epoch, int batch, double loss, double accuracy, double eps) {
       long now = System.nanoTime();
-      if (batch > 0) {
+      if (batch > 0 && batch != profiled) {
         stepMs.add((now - previousStepEnd) / 1e6);
       }
       previousStepEnd = now;

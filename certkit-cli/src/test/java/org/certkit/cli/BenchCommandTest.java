@@ -25,12 +25,18 @@ class BenchCommandTest {
     Files.writeString(peers, "{\"peers\": [{\"name\": \"someone\", \"ms\": {"
         + "\"step_ms.standard\": 2.5, \"ibp_forward_ms\": 0.5, \"crown_outward_ms\": 1}}]}");
     Path json = dir.resolve("bench.json");
+    Path profile = dir.resolve("profile");
     CertkitCommandTest.Run run = CertkitCommandTest.run("bench", "--arch", "fc",
         "--batch-size", "8", "--repeats", "1", "--train-steps", "3", "--crown-batch-size", "0",
-        "--quiet", "--compare", peers.toString(), "--json", json.toString());
+        "--quiet", "--compare", peers.toString(), "--json", json.toString(),
+        "--profile", profile.toString());
     assertEquals(0, run.exitCode(), run.toString());
     JsonNode r = Json.MAPPER.readTree(json.toFile());
     for (String method : new String[] {"standard", "pgd10", "ibp", "expected-bounds"}) {
+      JsonNode phases = r.path("step_phases").path(method);
+      assertEquals(5, phases.size(), method + ": " + phases);
+      assertTrue(phases.get(2).path("nativeOps").asInt() > 0, method + ": " + phases);
+      assertTrue(Files.size(profile.resolve(method + "-step.json")) > 0, method);
       assertTrue(r.path("step_ms").path(method).asDouble() > 0, method);
       assertTrue(r.path("training_peak_rss_bytes").path(method).asLong() > 0, method);
       assertEquals(r.path("step_ms").path(method).asDouble()
@@ -45,5 +51,9 @@ class BenchCommandTest {
         rows.get(0).path("ratio").asDouble(), 1e-12);
     assertEquals(r.path("ibp_forward_ms").asDouble() / 0.5, rows.get(1).path("ratio").asDouble(),
         1e-12);
+    // The traces are there: a second profile into the same directory stops before it starts.
+    CertkitCommandTest.Run again = CertkitCommandTest.run("bench", "--arch", "fc", "--quiet",
+        "--profile", profile.toString());
+    assertTrue(again.exitCode() != 0 && again.toString().contains("exists"), again.toString());
   }
 }

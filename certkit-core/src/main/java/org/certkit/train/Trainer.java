@@ -136,6 +136,9 @@ public final class Trainer {
         double eps = 0;
         for (int b = 0; b < batches.length; b++) {
           eps = schedule.at(epoch, b, batches.length);
+          for (TrainingListener listener : listeners) {
+            listener.stepStarted(epoch, b);
+          }
           try (NDManager step = base.newSubManager()) {
             NDArray x = trainSet.images(step, batches[b], config.augmentation(), random);
             NDArray y = trainSet.labels(step, batches[b]);
@@ -147,12 +150,15 @@ public final class Trainer {
               copy.attach(step);
               return copy;
             }).toList();
+            phaseFinished(StepPhase.DATA);
             NDList prepared = method.prepare(input);
+            phaseFinished(StepPhase.ATTACK);
             StepLoss result;
             List<NDArray> gradients = new ArrayList<>();
             try (GradientCollector collector = Gradients.collector()) {
               zeroGradients(parameters, step);
               result = method.loss(input, prepared);
+              phaseFinished(StepPhase.LOSS);
               collector.backward(result.loss());
             }
             for (Network.NamedArray p : parameters) {
@@ -160,6 +166,7 @@ public final class Trainer {
               g.attach(step);
               gradients.add(g);
             }
+            phaseFinished(StepPhase.BACKWARD);
             double loss = result.loss().getFloat();
             double norm = GradientClipping.norm(gradients);
             String problem = !Double.isFinite(loss) ? "loss " + loss
@@ -195,6 +202,7 @@ public final class Trainer {
                 robustKnown = true;
               }
             }
+            phaseFinished(StepPhase.UPDATE);
           }
           for (TrainingListener listener : listeners) {
             listener.stepFinished(epoch, b, seen == 0 ? Double.NaN : lossSum / seen,
@@ -231,6 +239,12 @@ public final class Trainer {
   }
 
   /** Clears gradients left by an earlier step or by the method's preparation (an attack). */
+  private void phaseFinished(StepPhase phase) {
+    for (TrainingListener listener : listeners) {
+      listener.phaseFinished(phase);
+    }
+  }
+
   private static void zeroGradients(List<Network.NamedArray> parameters, NDManager step) {
     for (Network.NamedArray p : parameters) {
       if (p.array().hasGradient()) {

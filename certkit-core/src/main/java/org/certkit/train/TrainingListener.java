@@ -11,6 +11,12 @@ public interface TrainingListener {
   /** An epoch of {@code batches} steps begins. */
   default void epochStarted(int epoch, int batches) {}
 
+  /** A step begins; its phases follow, then {@link #stepFinished} or {@link #stepSkipped}. */
+  default void stepStarted(int epoch, int batch) {}
+
+  /** A phase of the current step ended. */
+  default void phaseFinished(StepPhase phase) {}
+
   /**
    * A step finished.
    *
