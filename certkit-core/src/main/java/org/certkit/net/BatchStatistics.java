@@ -101,13 +101,20 @@ public final class BatchStatistics {
     return existing;
   }
 
-  /** Mean over every axis but the channel axis 1 (the engine reduces one axis at a time). */
+  /**
+   * Mean over every axis but the channel axis 1: one sum over those axes, then a product (the
+   * engine's mean takes a single axis, and one mean per axis costs an operation and a backward
+   * node each).
+   */
   private static NDArray channelMean(NDArray input) {
-    NDArray reduced = input;
-    for (int axis = input.getShape().dimension() - 1; axis >= 2; axis--) {
-      reduced = reduced.mean(new int[] {axis});
+    Shape shape = input.getShape();
+    int[] axes = new int[shape.dimension() - 1];
+    axes[0] = 0;
+    for (int axis = 2; axis < shape.dimension(); axis++) {
+      axes[axis - 1] = axis;
     }
-    return reduced.mean(new int[] {0});
+    double count = (double) shape.size() / shape.get(1);
+    return input.sum(axes).muli(Constants.scalar(input, 1 / count));
   }
 
   /** Reshapes a per-channel vector {@code [C]} so that it broadcasts against {@code shape}. */
