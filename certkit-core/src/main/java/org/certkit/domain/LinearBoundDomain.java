@@ -961,6 +961,31 @@ public final class LinearBoundDomain implements BoundDomain {
     }
 
     /**
+     * Whether layer {@code i}'s input is the network's input, directly or through Flatten layers,
+     * and nothing else reads it on the way: rows pushed back from {@code i} then reach the input
+     * alone.
+     */
+    private boolean feedsInputAlone(int i) {
+      for (int node = network.inputs(i)[0]; ; node = network.inputs(node)[0]) {
+        int readers = 0;
+        for (int j = 0; j < network.layers().size(); j++) {
+          for (int source : network.inputs(j)) {
+            readers += source == node ? 1 : 0;
+          }
+        }
+        if (readers != 1) {
+          return false;
+        }
+        if (node == Network.INPUT) {
+          return true;
+        }
+        if (!(network.layers().get(node) instanceof Flatten)) {
+          return false;
+        }
+      }
+    }
+
+    /**
      * Whether the input reaches {@code node} through elementwise affine maps and at most one
      * dense affine map: interval bounds are then the exact range (up to rounding).
      */
@@ -1267,6 +1292,8 @@ public final class LinearBoundDomain implements BoundDomain {
       pending.put(start, rows);
       Terms terms = new Terms(sound, 2, scope, rows, unit, tiny);
       terms.constant(offset);
+      // Whether a Linear step already added the centre term of the input's concretisation.
+      boolean centred = false;
       for (int i = start; i >= 0; i--) {
         NDArray a = pending.remove(i);
         if (a == null) {
@@ -1288,6 +1315,13 @@ public final class LinearBoundDomain implements BoundDomain {
               NDArray w = LayerOps.cast(l.weight(), a, step);
               NDArray b = LayerOps.cast(l.bias(), a, step);
               terms.constant(a.matMul(b.reshape(-1, 1)).squeeze(2));
+              if (!terms.outward && feedsInputAlone(i)) {
+                // The centre term (a W) . c of the input's concretisation, as a . (W c): a
+                // product on the layer's outputs instead of one on the (wider) input.
+                terms.constant(rowsDot(a, input.centre().reshape(input.centre().getShape()
+                    .get(0), -1).matMul(w.transpose())));
+                centred = true;
+              }
               if (terms.outward) {
                 // |W| M + |b| in float64, at least the exact value; the products a W and the
                 // constant a . b each sum over the outputs.
@@ -1326,6 +1360,23 @@ public final class LinearBoundDomain implements BoundDomain {
             case Relu r -> {
               Relaxation relax = relaxed.get(i);
               NDArray positive = Activation.relu(a);
+              NDArray lowerSlope = relax.lowerSlope().expandDims(1);
+              NDArray alpha = lowerSlopes.get(i);
+              if (alpha != null) {
+                Shape full = alpha.getShape();
+                lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
+                    false).broadcast(full), alpha, lowerSlope.broadcast(full));
+              }
+              NDArray upperSlope = relax.upperSlope().expandDims(1);
+              if (!terms.outward && betas.get(i) == null && start != recordFrom) {
+                // To nearest, without forming a- = a - a+: the constant a- . t as a . t - a+ . t
+                // (two products) and the rows a+ s + a- s' as a s' + a+ (s - s').
+                NDArray t = relax.upperIntercept();
+                terms.constant(rowsDot(a, t).sub(rowsDot(positive, t)));
+                push(pending, in[0], a.mul(upperSlope).add(positive.mul(lowerSlope
+                    .sub(upperSlope))), terms);
+                break;
+              }
               NDArray negative = a.sub(positive);
               NDArray intercept = relax.upperIntercept().expandDims(1);
               terms.constant(sumUnits(negative.mul(intercept)));
@@ -1338,13 +1389,6 @@ public final class LinearBoundDomain implements BoundDomain {
                 terms.error(sumUnits(absA.mul(absT)), gammaUlps(units + 1));
                 terms.underflow(magnitude(in[0]), 2);
               }
-              NDArray lowerSlope = relax.lowerSlope().expandDims(1);
-              NDArray alpha = lowerSlopes.get(i);
-              if (alpha != null) {
-                Shape full = alpha.getShape();
-                lowerSlope = NDArrays.where(relax.unstable().expandDims(1).toType(DataType.BOOLEAN,
-                    false).broadcast(full), alpha, lowerSlope.broadcast(full));
-              }
               if (start == recordFrom) {
                 NDArray weight = negative.neg().sum(new int[] {1}).stopGradient()
                     .toType(DataType.FLOAT32, true);
@@ -1354,8 +1398,7 @@ public final class LinearBoundDomain implements BoundDomain {
                   old.close();
                 }
               }
-              NDArray next = positive.mul(lowerSlope)
-                  .add(negative.mul(relax.upperSlope().expandDims(1)));
+              NDArray next = positive.mul(lowerSlope).add(negative.mul(upperSlope));
               NDArray beta = betas.get(i);
               if (beta != null) {
                 next = next.sub(beta.mul(splitSigns(in[0]).expandDims(1)));
@@ -1444,14 +1487,16 @@ public final class LinearBoundDomain implements BoundDomain {
           r = r.toType(DataType.FLOAT64, false);
         }
         NDArray absFlat = flat.abs();
-        NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
         NDArray spread = absFlat.matMul(r.reshape(n, -1, 1)).squeeze(2);
-        if (terms.outward) {
+        if (centred) {
+          terms.constant(spread.neg());
+        } else if (terms.outward) {
           NDArray reach = c.abs().add(r).reshape(n, -1, 1);
+          NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
           terms.constant(minimumBelow(centre.sub(spread), absFlat.matMul(reach).squeeze(2),
               2 * (int) flat.getShape().get(2) + 2));
         } else {
-          terms.constant(centre.sub(spread));
+          terms.constant(flat.matMul(c.reshape(n, -1, 1)).squeeze(2).sub(spread));
         }
       }
       NDArray result = terms.lower(network.layers().size(), widest);
@@ -2271,6 +2316,21 @@ public final class LinearBoundDomain implements BoundDomain {
   }
 
   /** {@code [B, S, ...]} summed over every axis after the first two. */
+  /**
+   * {@code sum_units a t} of rows {@code a [B, S, ...units]} ({@code B} 1 or N) and
+   * {@code t [N, ...units]}: {@code [N, S]}, as matrix products.
+   */
+  private static NDArray rowsDot(NDArray a, NDArray t) {
+    long n = t.getShape().get(0);
+    long b = a.getShape().get(0);
+    long s = a.getShape().get(1);
+    NDArray flatT = t.reshape(n, -1);
+    if (b == 1) {
+      return flatT.matMul(a.reshape(s, -1).transpose());
+    }
+    return a.reshape(b, s, -1).matMul(flatT.reshape(n, -1, 1)).squeeze(2);
+  }
+
   private static NDArray sumUnits(NDArray a) {
     return a.reshape(a.getShape().get(0), a.getShape().get(1), -1).sum(new int[] {2});
   }
