@@ -75,8 +75,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
    * @param trainEpsilons training epsilons of IBP and expected-bound training, pixel space
    * @param testEpsilons PGD epsilons whose robustness is averaged, pixel space
    * @param kappas the grid of bound-loss weights of expected-bound training, distinct, positive
-   * @param kappasByArchitecture grids of bound-loss weights that replace {@code kappas} for the
-   *     named architectures (the small scale trims the costliest model's grid this way)
+   * @param trims smaller grids of kappas and temperatures for the named architectures (the
+   *     small scale trims the costliest model's grid this way)
    * @param epochs epochs of every network; the learning-rate decays, the IBP epsilon ramp and the
    *     augmentation are those of the dataset's recipe ({@link TrainingConfig#mnist},
    *     {@link TrainingConfig#cifar10}) scaled to this length
@@ -94,7 +94,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
    */
   public record Parameters(DatasetName dataset, List<String> architectures,
       List<Double> trainEpsilons, List<Double> testEpsilons, List<Double> kappas,
-      Map<String, List<Double>> kappasByArchitecture, int epochs, int trainSamples,
+      Map<String, Trim> trims, int epochs, int trainSamples,
       int batchSize, List<Double> learningRates, List<Double> temperatures,
       double ibpRobustWeight, int testSamples, int pgdSteps, int pgdRestarts,
       double accuracyThreshold) {
@@ -109,7 +109,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       trainEpsilons = List.copyOf(trainEpsilons);
       testEpsilons = List.copyOf(testEpsilons);
       kappas = List.copyOf(kappas);
-      kappasByArchitecture = Map.copyOf(kappasByArchitecture);
+      trims = Map.copyOf(trims);
       learningRates = List.copyOf(learningRates);
       temperatures = List.copyOf(temperatures);
       if (architectures.isEmpty() || !Architectures.NAMES.containsAll(architectures)
@@ -117,13 +117,20 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         throw new IllegalArgumentException("s2-fig5: architectures must be distinct names of "
             + Architectures.NAMES + ", got " + architectures);
       }
-      if (!architectures.containsAll(kappasByArchitecture.keySet())) {
-        throw new IllegalArgumentException("s2-fig5: kappas given for " + kappasByArchitecture
-            .keySet() + ", which are not all among the architectures " + architectures);
+      if (!architectures.containsAll(trims.keySet())) {
+        throw new IllegalArgumentException("s2-fig5: grids trimmed for " + trims.keySet()
+            + ", which are not all among the architectures " + architectures);
+      }
+      for (Map.Entry<String, Trim> e : trims.entrySet()) {
+        if (!kappas.containsAll(e.getValue().kappas())
+            || !temperatures.containsAll(e.getValue().temperatures())) {
+          throw new IllegalArgumentException("s2-fig5: the trimmed grid of " + e.getKey()
+              + " must take its kappas from " + kappas + " and its temperatures from "
+              + temperatures + ", got " + e.getValue());
+        }
       }
       List<List<Double>> grids = new ArrayList<>(List.of(trainEpsilons, testEpsilons, kappas,
           learningRates, temperatures));
-      grids.addAll(kappasByArchitecture.values());
       for (List<Double> list : grids) {
         if (list.isEmpty() || list.stream().anyMatch(v -> !(v > 0))
             || list.stream().distinct().count() != list.size()) {
@@ -150,8 +157,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
      * and expected-bound training, kappa in {0.03, 0.1, 0.3, 1}, 90 epochs with batch 256 (the
      * published code's schedule length and batch), the whole test set, PGD 50 steps.
      * {@code small}: the three models and both temperatures at learning rate 1e-3 only, kappa in
-     * {0.3, 1} ({@code dm-large}: 1 only, since its expected-bound step costs about 25 standard
-     * steps), training epsilons {0.1, 0.3} of MNIST's four (2/255 and 8/255 of CIFAR-10's), one
+     * {0.3, 1} ({@code dm-large}: kappa 1 and temperature 1 only, since its expected-bound step
+     * costs about 25 standard steps), training epsilons {0.1, 0.3} of MNIST's four (2/255 and 8/255 of CIFAR-10's), one
      * epoch on 20,000 training images with batch 128, 1,000 test images, PGD 20 steps.
      */
     public static Parameters of(DatasetName dataset, Scale scale) {
@@ -164,8 +171,8 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       return switch (scale) {
         case SMALL -> new Parameters(dataset, models,
             List.of(eps.get(0), eps.get(cifar ? 1 : 2)), eps, List.of(0.3, 1.0),
-            Map.of("dm-large", List.of(1.0)), 1, 20_000, 128, List.of(1e-3), temperatures, 0.5,
-            1000, 20, 1, threshold);
+            Map.of("dm-large", new Trim(List.of(1.0), List.of(1.0))), 1, 20_000, 128,
+            List.of(1e-3), temperatures, 0.5, 1000, 20, 1, threshold);
         case FULL -> new Parameters(dataset, models, eps, eps, List.of(0.03, 0.1, 0.3, 1.0),
             Map.of(), 90, 0, 256, List.of(0.1, 1e-3, 1e-4), temperatures, 0.5, 10_000, 50, 1,
             threshold);
@@ -174,37 +181,75 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
 
     /** The bound-loss weights that expected-bound training tries on {@code architecture}. */
     List<Double> kappasOf(String architecture) {
-      return kappasByArchitecture.getOrDefault(architecture, kappas);
+      Trim trim = trims.get(architecture);
+      return trim == null ? kappas : trim.kappas();
+    }
+
+    /** The temperatures that IBP and expected-bound training try on {@code architecture}. */
+    List<Double> temperaturesOf(String architecture) {
+      Trim trim = trims.get(architecture);
+      return trim == null ? temperatures : trim.temperatures();
+    }
+
+    /** The networks {@code architecture} trains: nominal, then IBP and expected bounds. */
+    int networksOf(String architecture) {
+      return 1 + trainEpsilons.size() * optimisationOf(architecture).size()
+          * (1 + kappasOf(architecture).size());
     }
 
     /**
-     * The expected-bound networks of the full kappa grid left out by
-     * {@link #kappasByArchitecture}, one entry per architecture, such as "dm-large: kappa 0.3
-     * (4 networks)"; empty when none is.
+     * The networks of the full grid left out by {@link #trims}, one entry per architecture,
+     * such as "dm-large: kappa 0.3, temperature 0.2 (12 networks)"; empty when none is.
      */
     List<String> droppedCells() {
       List<String> out = new ArrayList<>();
       for (String arch : architectures) {
-        List<Double> dropped = kappas.stream().filter(k -> !kappasOf(arch).contains(k)).toList();
-        if (!dropped.isEmpty()) {
-          int networks = dropped.size() * trainEpsilons.size() * optimisation().size();
-          out.add(arch + ": kappa " + dropped.stream().map(ExpectedBoundsTrainingExperiment::text)
-              .collect(Collectors.joining(", ")) + " (" + networks
+        int networks = 1 + trainEpsilons.size() * learningRates.size() * temperatures.size()
+            * (1 + kappas.size()) - networksOf(arch);
+        if (networks > 0) {
+          List<String> what = new ArrayList<>();
+          List<Double> kappa = kappas.stream().filter(k -> !kappasOf(arch).contains(k)).toList();
+          List<Double> temperature = temperatures.stream()
+              .filter(t -> !temperaturesOf(arch).contains(t)).toList();
+          if (!kappa.isEmpty()) {
+            what.add("kappa " + kappa.stream().map(ExpectedBoundsTrainingExperiment::text)
+                .collect(Collectors.joining(", ")));
+          }
+          if (!temperature.isEmpty()) {
+            what.add("temperature " + temperature.stream()
+                .map(ExpectedBoundsTrainingExperiment::text).collect(Collectors.joining(", ")));
+          }
+          out.add(arch + ": " + String.join(", ", what) + " (" + networks
               + (networks == 1 ? " network)" : " networks)"));
         }
       }
       return out;
     }
 
-    /** The (learning rate, temperature) pairs of the grid, learning rate major. */
-    List<double[]> optimisation() {
+    /** The (learning rate, temperature) pairs of {@code architecture}, learning rate major. */
+    List<double[]> optimisationOf(String architecture) {
       List<double[]> out = new ArrayList<>();
       for (double lr : learningRates) {
-        for (double t : temperatures) {
+        for (double t : temperaturesOf(architecture)) {
           out.add(new double[] {lr, t});
         }
       }
       return out;
+    }
+  }
+
+  /**
+   * The smaller grid one architecture trains on.
+   *
+   * @param kappas the bound-loss weights it tries, some of {@link Parameters#kappas()}
+   * @param temperatures the temperatures it tries, some of {@link Parameters#temperatures()}
+   */
+  public record Trim(List<Double> kappas, List<Double> temperatures) {
+
+    /** Copies. */
+    public Trim {
+      kappas = List.copyOf(kappas);
+      temperatures = List.copyOf(temperatures);
     }
   }
 
@@ -271,8 +316,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
     int criterionCount = 0;
     int criterionTotal = 0;
     Map<String, Object> trainingSpeed = new LinkedHashMap<>();
-    int networks = p.architectures().stream().mapToInt(a -> 1 + p.trainEpsilons().size()
-        * p.optimisation().size() * (1 + p.kappasOf(a).size())).sum();
+    int networks = p.architectures().stream().mapToInt(p::networksOf).sum();
     int[] trained = {0};
     context.work().finished("networks", 0, networks);
     Consumer<Model> count = m -> context.work().finished("networks", ++trained[0], networks);
@@ -288,7 +332,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
       rows.add(row(nominal, p, train.size(), true));
       for (double eps : p.trainEpsilons()) {
         List<Model> ibpGrid = new ArrayList<>();
-        for (double[] opt : p.optimisation()) {
+        for (double[] opt : p.optimisationOf(arch)) {
           ibpGrid.add(trainAndMeasure(arch, new IbpTraining(p.ibpRobustWeight(),
               IbpTraining.shi().regularizerWeight(), opt[1]), opt[0], eps, p, train, test,
               context));
@@ -300,7 +344,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
           rows.add(row(m, p, train.size(), m == ibpBest));
         }
         List<Model> grid = new ArrayList<>();
-        for (double[] opt : p.optimisation()) {
+        for (double[] opt : p.optimisationOf(arch)) {
           for (double kappa : p.kappasOf(arch)) {
             grid.add(trainAndMeasure(arch, new ExpectedBoundsTraining(kappa, opt[1]), opt[0],
                 eps, p, train, test, context));
@@ -350,7 +394,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
         headline.put(key + "_expected_accuracy", best.accuracy());
         headline.put(key + "_expected_mean_robustness", best.meanRobustness());
         headline.put(key + "_grid_networks_meeting_criterion", gridMeeting.get(e) + " of "
-            + p.kappasOf(arch).size() * p.optimisation().size());
+            + p.kappasOf(arch).size() * p.optimisationOf(arch).size());
         headline.put(key + "_ibp_accuracy", ibp.get(e).accuracy());
         headline.put(key + "_ibp_mean_robustness", ibp.get(e).meanRobustness());
         headline.put(key + "_ibp_certified_accuracy", ibp.get(e).certified());
@@ -386,8 +430,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
             + " ibp_certified_at_train_eps is a certificate."));
     List<String> dropped = p.droppedCells();
     if (!dropped.isEmpty()) {
-      notes.add("Expected-bound networks of the kappa grid " + p.kappas() + " left out at this"
-          + " scale: " + String.join("; ", dropped) + ".");
+      notes.add("IBP and expected-bound networks of the grid (kappa " + p.kappas()
+          + ", temperature " + p.temperatures() + ") left out at this scale: "
+          + String.join("; ", dropped) + ".");
     }
     return new ExperimentResult(p, table, new Figure(panels, 1 + p.testEpsilons().size()),
         headline, notes);

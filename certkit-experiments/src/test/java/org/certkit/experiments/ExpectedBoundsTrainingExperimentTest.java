@@ -159,7 +159,7 @@ class ExpectedBoundsTrainingExperimentTest {
   /**
    * The CIFAR-10 variant ({@code s2-fig6}) trains 3x32x32 networks with the CIFAR recipe and
    * names its columns by the paper's CIFAR epsilons to 4 digits (2/255 = 0.007843); other
-   * datasets are refused. A model's own kappa grid replaces the common one, and the notes name
+   * datasets are refused. A model's trimmed grid replaces the common one, and the notes name
    * the networks so left out, as the small scale does for {@code dm-large}.
    */
   @Test
@@ -173,15 +173,26 @@ class ExpectedBoundsTrainingExperimentTest {
     assertEquals(0.40, full.accuracyThreshold());
     ExpectedBoundsTrainingExperiment.Parameters p = new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
-            List.of(2 / 255.0), List.of(0.5, 2.0), Map.of("dm-small", List.of(0.5)), 1, 0, 16,
-            List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0);
+            List.of(2 / 255.0), List.of(0.5, 2.0),
+            Map.of("dm-small", new ExpectedBoundsTrainingExperiment.Trim(List.of(0.5),
+                List.of(1.0))), 1, 0, 16, List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0);
     assertEquals(List.of("dm-small: kappa 2 (1 network)"), p.droppedCells());
-    assertEquals(List.of("dm-large: kappa 0.3 (4 networks)"), ExpectedBoundsTrainingExperiment
-        .Parameters.of(DatasetName.MNIST, Scale.SMALL).droppedCells());
+    // Small scale, dm-large: of 2 eps x 2 temperatures x (IBP + 2 kappas) = 12 IBP and
+    // expected-bound networks, 2 eps x 1 x (1 + 1) = 4 remain.
+    assertEquals(List.of("dm-large: kappa 0.3, temperature 0.2 (8 networks)"),
+        ExpectedBoundsTrainingExperiment.Parameters.of(DatasetName.MNIST, Scale.SMALL)
+            .droppedCells());
     assertThrows(IllegalArgumentException.class, () -> new ExpectedBoundsTrainingExperiment
         .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
-            List.of(2 / 255.0), List.of(0.5), Map.of("dm-large", List.of(0.5)), 1, 0, 16,
-            List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0));
+            List.of(2 / 255.0), List.of(0.5), Map.of("dm-large",
+                new ExpectedBoundsTrainingExperiment.Trim(List.of(0.5), List.of(1.0))), 1, 0,
+            16, List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0));
+    // A trimmed grid takes its values from the common one.
+    assertThrows(IllegalArgumentException.class, () -> new ExpectedBoundsTrainingExperiment
+        .Parameters(DatasetName.CIFAR10, List.of("dm-small"), List.of(2 / 255.0),
+            List.of(2 / 255.0), List.of(0.5), Map.of("dm-small",
+                new ExpectedBoundsTrainingExperiment.Trim(List.of(0.5), List.of(0.2))), 1, 0,
+            16, List.of(1e-3), List.of(1.0), 0.5, 16, 1, 1, 0.0));
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 3, 32, 5),
