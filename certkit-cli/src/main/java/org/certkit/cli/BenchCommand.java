@@ -47,9 +47,9 @@ import picocli.CommandLine.Option;
  * peak memory), the training step of standard, PGD-10, IBP and expected-bound training (median
  * time, images/s, ratio to the standard step, peak RSS, time per {@link
  * org.certkit.train.StepPhase} and with {@code --profile} the native operations per phase), the
- * live native array count over training steps, and with {@code --compare} the ratios to peers' timings. The results go to
- * standard output; a bar over the measured runs (forward and CROWN repetitions, warm-ups
- * included, and training steps) goes to standard error.
+ * live native array count over training steps, and with {@code --compare} the ratios to peers'
+ * timings. The results go to standard output; a bar over the measured runs (forward and CROWN
+ * repetitions, warm-ups included, and training steps) goes to standard error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Measure speed: standard vs IBP forward (median ms, ratio) and training"

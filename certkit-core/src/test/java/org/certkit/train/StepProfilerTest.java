@@ -65,7 +65,8 @@ class StepProfilerTest extends EngineTest {
 
   /** Calls of the matrix-product operators in a phase. */
   private static int products(StepProfiler.PhaseRow row) {
-    return row.operators().stream().filter(o -> o.name().contains("addmm") || o.name().contains("linear")
-        || o.name().contains("matmul")).mapToInt(StepProfiler.OpCount::count).sum();
+    return row.operators().stream().filter(o -> o.name().contains("addmm")
+        || o.name().contains("linear") || o.name().contains("matmul"))
+        .mapToInt(StepProfiler.OpCount::count).sum();
   }
 }

@@ -158,8 +158,9 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
      * published code's schedule length and batch), the whole test set, PGD 50 steps.
      * {@code small}: the three models and both temperatures at learning rate 1e-3 only, kappa in
      * {0.3, 1} ({@code dm-large}: kappa 1 and temperature 1 only, since its expected-bound step
-     * costs about 25 standard steps), training epsilons {0.1, 0.3} of MNIST's four (2/255 and 8/255 of CIFAR-10's), one
-     * epoch on 20,000 training images with batch 128, 1,000 test images, PGD 20 steps.
+     * costs about 25 standard steps), training epsilons {0.1, 0.3} of MNIST's four (2/255 and
+     * 8/255 of CIFAR-10's), one epoch on 20,000 training images with batch 128, 1,000 test
+     * images, PGD 20 steps.
      */
     public static Parameters of(DatasetName dataset, Scale scale) {
       boolean cifar = dataset == DatasetName.CIFAR10;
