@@ -154,16 +154,23 @@ public final class StepProfiler implements TrainingListener {
     return in;
   }
 
-  /** The rows as an aligned text table, one line per phase with its three costliest operators. */
+  /**
+   * The rows as an aligned text table, one line per phase; with a profiled step, also its native
+   * operations and their three costliest operators.
+   */
   public String table() {
-    StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-        "  %-22s %10s %6s %10s %10s  %s%n", "phase", "median ms", "share", "native ops",
-        "native ms", "top operators (calls, ms)"));
+    boolean profiled = !ops.isEmpty();
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "  %-22s %10s %6s",
+        "phase", "median ms", "share"));
+    out.append(profiled ? String.format(Locale.ROOT, " %10s %10s  %s%n", "native ops",
+        "native ms", "top operators (calls, ms)") : System.lineSeparator());
     for (PhaseRow row : rows()) {
-      out.append(String.format(Locale.ROOT, "  %-22s %10.1f %5.1f%% %10d %10.1f  %s%n",
-          row.phase(), row.medianMs(), 100 * row.share(), row.nativeOps(), row.nativeMs(),
-          String.join(", ", row.operators().stream().limit(3).map(o -> String.format(Locale.ROOT,
-              "%s %d %.1f", o.name(), o.count(), o.ms())).toList())));
+      out.append(String.format(Locale.ROOT, "  %-22s %10.1f %5.1f%%", row.phase(),
+          row.medianMs(), 100 * row.share()));
+      out.append(profiled ? String.format(Locale.ROOT, " %10d %10.1f  %s%n", row.nativeOps(),
+          row.nativeMs(), String.join(", ", row.operators().stream().limit(3).map(o ->
+              String.format(Locale.ROOT, "%s %d %.1f", o.name(), o.count(), o.ms())).toList()))
+          : System.lineSeparator());
     }
     return out.toString();
   }
