@@ -83,18 +83,10 @@ public final class StepProfiler implements TrainingListener {
     phaseStart = now;
   }
 
+  /** Also after a skipped step: the trainer reports every step as finished. */
   @Override
   public void stepFinished(int epoch, int batch, double loss, double accuracy, double eps) {
-    stopProfile();
-  }
-
-  @Override
-  public void stepSkipped(int epoch, int batch, String reason, int inARow) {
-    stopProfile();
-  }
-
-  private void stopProfile() {
-    if (batch != profiledBatch || profile == null) {
+    if (this.batch != profiledBatch || profile == null) {
       return;
     }
     try {
