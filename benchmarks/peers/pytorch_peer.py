@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Peer timings for `certkit bench --compare`, measured with PyTorch on the same machine.
+
+Plain PyTorch code for the networks `certkit bench --arch` builds (cnn7, cnn3-bn): the standard
+forward pass, the interval (IBP) forward pass in centre/radius form, and a standard and an IBP
+training step with Adam, as certkit's bench times them (batch 128, MNIST shape, eps 0.1, median
+of 7 runs after 2 warm-ups). Prints a JSON object in the format of the files next to this one.
+
+    python3 benchmarks/peers/pytorch_peer.py --arch cnn7 --threads 2 > peers-now.json
+    ./certkit bench --arch cnn7 --compare peers-now.json
+
+Debian's `python3-torch` package provides PyTorch (`apt-get install python3-torch`).
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def build(arch):
+    """The layers of certkit's architecture `arch` (Architectures.java) on 1x28x28 inputs."""
+    if arch == "cnn3-bn":
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 5, 2, 2), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    if arch == "cnn7":
+        w = 64
+        layers = []
+        channels = 1
+        for out, stride in [(w, 1), (w, 1), (2 * w, 2), (2 * w, 1), (2 * w, 1)]:
+            layers += [nn.Conv2d(channels, out, 3, stride, 1), nn.BatchNorm2d(out), nn.ReLU()]
+            channels = out
+        layers += [nn.Flatten(), nn.Linear(2 * w * 14 * 14, 512), nn.BatchNorm1d(512), nn.ReLU(),
+                   nn.Linear(512, 10)]
+        return nn.Sequential(*layers)
+    raise SystemExit("unknown architecture " + arch + " (cnn7, cnn3-bn)")
+
+
+def interval(model, centre, radius, statistics_of=None):
+    """Centre and radius through `model`: affine layers on the centre and |W| on the radius,
+    BatchNorm as the affine map of the batch statistics recorded in `statistics_of` (training)
+    or of its running statistics, ReLU through the ends."""
+    for i, layer in enumerate(model):
+        if isinstance(layer, nn.Conv2d):
+            centre = F.conv2d(centre, layer.weight, layer.bias, layer.stride, layer.padding)
+            radius = F.conv2d(radius, layer.weight.abs(), None, layer.stride, layer.padding)
+        elif isinstance(layer, nn.Linear):
+            centre = F.linear(centre, layer.weight, layer.bias)
+            radius = F.linear(radius, layer.weight.abs())
+        elif isinstance(layer, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            mean, var = statistics_of[i] if statistics_of else (layer.running_mean,
+                                                                 layer.running_var)
+            scale = layer.weight / torch.sqrt(var + layer.eps)
+            shift = layer.bias - mean * scale
+            shape = (1, -1, 1, 1) if centre.dim() == 4 else (1, -1)
+            centre = centre * scale.view(shape) + shift.view(shape)
+            radius = radius * scale.abs().view(shape)
+        elif isinstance(layer, nn.ReLU):
+            lower = F.relu(centre - radius)
+            upper = F.relu(centre + radius)
+            centre = (upper + lower) / 2
+            radius = (upper - lower) / 2
+        elif isinstance(layer, nn.Flatten):
+            centre = centre.flatten(1)
+            radius = radius.flatten(1)
+    return centre, radius
+
+
+def forward_recording(model, x):
+    """The training forward pass, with each BatchNorm's batch mean and biased variance."""
+    recorded = {}
+    for i, layer in enumerate(model):
+        if isinstance(layer, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            dims = [0, 2, 3] if x.dim() == 4 else [0]
+            recorded[i] = (x.mean(dims), x.var(dims, unbiased=False))
+        x = layer(x)
+    return x, recorded
+
+
+def box(x, eps):
+    lower = (x - eps).clamp(0, 1)
+    upper = (x + eps).clamp(0, 1)
+    return (upper + lower) / 2, (upper - lower) / 2
+
+
+def median_ms(run, repeats=7, warmups=2):
+    times = []
+    for i in range(warmups + repeats):
+        start = time.perf_counter()
+        run()
+        if i >= warmups:
+            times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="cnn7")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--eps", type=float, default=0.1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build(args.arch)
+    x = torch.rand(args.batch_size, 1, 28, 28)
+    y = torch.randint(0, 10, (args.batch_size,))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
+    ms = {}
+
+    model.eval()
+    with torch.no_grad():
+        ms["standard_forward_ms"] = median_ms(lambda: model(x).sum().item())
+        ms["ibp_forward_ms"] = median_ms(
+            lambda: interval(model, *box(x, args.eps))[1].sum().item())
+
+    model.train()
+
+    def standard_step():
+        optimiser.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimiser.step()
+        loss.item()
+
+    def ibp_step():
+        optimiser.zero_grad()
+        logits, recorded = forward_recording(model, x)
+        centre, radius = interval(model, *box(x, args.eps), recorded)
+        lower, upper = centre - radius, centre + radius
+        true = F.one_hot(y, 10).bool()
+        worst = torch.where(true, lower, upper)
+        loss = F.cross_entropy(logits, y) + F.cross_entropy(worst, y)
+        loss.backward()
+        optimiser.step()
+        loss.item()
+
+    ms["step_ms.standard"] = median_ms(standard_step)
+    ms["step_ms.ibp"] = median_ms(ibp_step)
+    name = "PyTorch %s, plain two-pass interval code, Adam, %d threads, this sitting" % (
+        torch.__version__, args.threads)
+    print(json.dumps({"peers": [{"name": name, "ms": ms}]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
