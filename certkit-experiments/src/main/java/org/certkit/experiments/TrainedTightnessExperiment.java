@@ -153,6 +153,16 @@ public final class TrainedTightnessExperiment implements Experiment {
           .sum();
       int trained = 0;
       context.work().finished("networks", 0, networks);
+      // Every network first, then the measurements: a long run that stops during a (slow)
+      // certification keeps all the checkpoints trained so far, and a rerun loads them.
+      for (String name : p.methods()) {
+        for (double e : name.equals("standard") ? new double[] {eps[0]} : eps) {
+          try (TrainingRuns.Run run = train(method(name, e, p), name.equals("standard") ? 0 : e,
+              p, train, manager, context)) {
+            context.work().finished("networks", ++trained, networks);
+          }
+        }
+      }
       for (String name : p.methods()) {
         double[] t = new double[eps.length];
         double[] c = new double[eps.length];
@@ -163,7 +173,6 @@ public final class TrainedTightnessExperiment implements Experiment {
           if (o == null) {
             o = trainAndMeasure(method(name, eps[i], p), name.equals("standard") ? 0 : eps[i],
                 p, train, test, manager, context);
-            context.work().finished("networks", ++trained, networks);
           }
           RobustnessReport report = evaluate(o, eps[i], p, test, manager);
           double trainEps = name.equals("standard") ? 0 : eps[i];
@@ -254,12 +263,18 @@ public final class TrainedTightnessExperiment implements Experiment {
     }
   }
 
+  /** The network of {@code method} at {@code eps}: trained, or loaded when trained before. */
+  private static TrainingRuns.Run train(TrainingMethod method, double eps, Parameters p,
+      ImageDataset train, NDManager manager, ExperimentContext context) {
+    TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed());
+    return new TrainingRuns(context).train(String.format(Locale.ROOT, "%s eps %.2f",
+        method.name(), eps), config, Architectures.Spec.of(p.architecture()), DatasetName.MNIST,
+        train, manager);
+  }
+
   private static Outcome trainAndMeasure(TrainingMethod method, double eps, Parameters p,
       ImageDataset train, ImageDataset test, NDManager manager, ExperimentContext context) {
-    TrainingConfig config = TrainingConfig.mnist(method, eps, p.epochs(), context.seed());
-    TrainingRuns.Run run = new TrainingRuns(context).train(String.format(Locale.ROOT,
-        "%s eps %.2f", method.name(), eps), config, Architectures.Spec.of(p.architecture()),
-        DatasetName.MNIST, train, manager);
+    TrainingRuns.Run run = train(method, eps, p, train, manager, context);
     TightnessSummary tightness = run.measured("tightness-n" + test.size(),
         TightnessSummary.class,
         () -> TightnessSummary.measure(run.network(), test, test.size(), 0, 50, manager));

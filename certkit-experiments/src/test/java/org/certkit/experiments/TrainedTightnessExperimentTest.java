@@ -20,7 +20,8 @@ class TrainedTightnessExperimentTest {
   /**
    * A tiny run (one step per network on random images) writes one row per method and epsilon:
    * standard training once, evaluated at both; sound certification never exceeds PGD accuracy,
-   * which never exceeds clean accuracy; tightness lies in (0, 1].
+   * which never exceeds clean accuracy; tightness lies in (0, 1]; every network is trained
+   * once.
    */
   @Test
   void tinyRunComparesEveryMethod(@TempDir Path dir) throws Exception {
@@ -47,6 +48,11 @@ class TrainedTightnessExperimentTest {
       assertEquals(0.0, number(rows.get(0), "train_eps"));
       assertEquals(number(rows.get(0), "tightness_mean"), number(rows.get(1), "tightness_mean"),
           "standard training is trained once");
+      // All networks are trained before any is measured, each once: one run directory each.
+      try (java.util.stream.Stream<Path> runs = java.nio.file.Files.list(
+          context.outputDirectory().resolve("runs"))) {
+        assertEquals(1 + 2 * (TrainedTightnessExperiment.METHODS.size() - 1), runs.count());
+      }
     }
   }
 
