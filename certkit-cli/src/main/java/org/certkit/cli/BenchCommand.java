@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,17 +135,16 @@ final class BenchCommand implements Callable<Integer> {
           + " --crown-model does not run");
     }
     if (profile != null) {
-      java.nio.file.Files.createDirectories(profile);
+      Files.createDirectories(profile);
       for (TrainingMethod method : methods) {
-        if (java.nio.file.Files.exists(trace(method))) {
+        if (Files.exists(trace(method))) {
           throw new IllegalArgumentException(trace(method) + " exists; choose another"
               + " --profile directory");
         }
       }
     }
-    int steps = trainSteps + (profile != null ? 1 : 0);
     long runs = (long) crown.size() * crownRuns()
-        + (crownModel != null ? 0 : 2L * (repeats + 2) + (long) methods.size() * steps);
+        + (crownModel != null ? 0 : 2L * (repeats + 2) + (long) methods.size() * stepsPerMethod());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("architecture", arch);
     result.put("input_shape", "1x28x28");
@@ -259,8 +259,7 @@ final class BenchCommand implements Callable<Integer> {
             + "  (median of %d)%n", batchSize, forwardMs, ibpMs, ibpMs / forwardMs, repeats));
         crownRows(root, network, crown, result, bar);
       }
-      // With --profile, one more step: the last, profiled and left out of the times.
-      ImageDataset data = randomImages(batchSize * (trainSteps + (profile != null ? 1 : 0)));
+      ImageDataset data = randomImages(batchSize * stepsPerMethod());
       Map<String, Double> throughput = new LinkedHashMap<>();
       Map<String, Double> stepMs = new LinkedHashMap<>();
       Map<String, Double> stepRatio = new LinkedHashMap<>();
@@ -433,7 +432,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Resets the high-water mark to the current RSS; false where that is not possible. */
     static boolean reset() {
       try {
-        java.nio.file.Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        Files.writeString(Path.of("/proc/self/clear_refs"), "5");
         return true;
       } catch (java.io.IOException | SecurityException e) {
         return false;
@@ -443,7 +442,7 @@ final class BenchCommand implements Callable<Integer> {
     /** {@code VmHWM} in bytes, or -1 when unknown. */
     static long peakBytes() {
       try {
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
           if (line.startsWith("VmHWM:")) {
             return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
           }
@@ -453,6 +452,11 @@ final class BenchCommand implements Callable<Integer> {
       }
       return -1;
     }
+  }
+
+  /** Training steps per method: with --profile one more, the last, profiled and not timed. */
+  private int stepsPerMethod() {
+    return trainSteps + (profile != null ? 1 : 0);
   }
 
   /** The bench key of {@code method}. */

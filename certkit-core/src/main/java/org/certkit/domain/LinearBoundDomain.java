@@ -966,23 +966,23 @@ public final class LinearBoundDomain implements BoundDomain {
      * alone.
      */
     private boolean feedsInputAlone(int i) {
-      for (int node = network.inputs(i)[0]; ; node = network.inputs(node)[0]) {
-        int readers = 0;
-        for (int j = 0; j < network.layers().size(); j++) {
-          for (int source : network.inputs(j)) {
-            readers += source == node ? 1 : 0;
-          }
-        }
-        if (readers != 1) {
-          return false;
-        }
-        if (node == Network.INPUT) {
-          return true;
-        }
-        if (!(network.layers().get(node) instanceof Flatten)) {
-          return false;
+      int node = network.inputs(i)[0];
+      while (readers(node) == 1 && node != Network.INPUT
+          && network.layers().get(node) instanceof Flatten) {
+        node = network.inputs(node)[0];
+      }
+      return node == Network.INPUT && readers(node) == 1;
+    }
+
+    /** How many layer inputs are {@code node}. */
+    private int readers(int node) {
+      int count = 0;
+      for (int j = 0; j < network.layers().size(); j++) {
+        for (int source : network.inputs(j)) {
+          count += source == node ? 1 : 0;
         }
       }
+      return count;
     }
 
     /**
@@ -1489,14 +1489,17 @@ public final class LinearBoundDomain implements BoundDomain {
         NDArray absFlat = flat.abs();
         NDArray spread = absFlat.matMul(r.reshape(n, -1, 1)).squeeze(2);
         if (centred) {
+          // To nearest only: the Linear step that feeds the input added a . c already.
           terms.constant(spread.neg());
-        } else if (terms.outward) {
-          NDArray reach = c.abs().add(r).reshape(n, -1, 1);
-          NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
-          terms.constant(minimumBelow(centre.sub(spread), absFlat.matMul(reach).squeeze(2),
-              2 * (int) flat.getShape().get(2) + 2));
         } else {
-          terms.constant(flat.matMul(c.reshape(n, -1, 1)).squeeze(2).sub(spread));
+          NDArray centre = flat.matMul(c.reshape(n, -1, 1)).squeeze(2);
+          if (terms.outward) {
+            NDArray reach = c.abs().add(r).reshape(n, -1, 1);
+            terms.constant(minimumBelow(centre.sub(spread), absFlat.matMul(reach).squeeze(2),
+                2 * (int) flat.getShape().get(2) + 2));
+          } else {
+            terms.constant(centre.sub(spread));
+          }
         }
       }
       NDArray result = terms.lower(network.layers().size(), widest);
@@ -2315,7 +2318,6 @@ public final class LinearBoundDomain implements BoundDomain {
     return scalar.toType(DataType.FLOAT64, false).getDouble();
   }
 
-  /** {@code [B, S, ...]} summed over every axis after the first two. */
   /**
    * {@code sum_units a t} of rows {@code a [B, S, ...units]} ({@code B} 1 or N) and
    * {@code t [N, ...units]}: {@code [N, S]}, as matrix products.
@@ -2331,6 +2333,7 @@ public final class LinearBoundDomain implements BoundDomain {
     return a.reshape(b, s, -1).matMul(flatT.reshape(n, -1, 1)).squeeze(2);
   }
 
+  /** {@code [B, S, ...]} summed over every axis after the first two. */
   private static NDArray sumUnits(NDArray a) {
     return a.reshape(a.getShape().get(0), a.getShape().get(1), -1).sum(new int[] {2});
   }

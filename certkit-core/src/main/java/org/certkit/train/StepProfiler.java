@@ -137,7 +137,7 @@ public final class StepProfiler implements TrainingListener {
     }
     List<NativeProfile.Op> in = new ArrayList<>();
     for (NativeProfile.Op op : ops) {
-      // The profiler's clock starts with the profile (to within the start call).
+      // Op times count from the profile's marker, taken at NativeProfile#startNanos.
       double at = origin + op.startMicros() * 1e3;
       if (at >= window[0] && at < window[1]) {
         in.add(op);

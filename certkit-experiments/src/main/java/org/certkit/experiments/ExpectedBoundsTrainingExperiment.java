@@ -122,16 +122,16 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
             + ", which are not all among the architectures " + architectures);
       }
       for (Map.Entry<String, Trim> e : trims.entrySet()) {
-        if (!kappas.containsAll(e.getValue().kappas())
+        if (e.getValue().kappas().isEmpty() || e.getValue().temperatures().isEmpty()
+            || !kappas.containsAll(e.getValue().kappas())
             || !temperatures.containsAll(e.getValue().temperatures())) {
           throw new IllegalArgumentException("s2-fig5: the trimmed grid of " + e.getKey()
-              + " must take its kappas from " + kappas + " and its temperatures from "
+              + " must be non-empty subsets of the kappas " + kappas + " and the temperatures "
               + temperatures + ", got " + e.getValue());
         }
       }
-      List<List<Double>> grids = new ArrayList<>(List.of(trainEpsilons, testEpsilons, kappas,
-          learningRates, temperatures));
-      for (List<Double> list : grids) {
+      for (List<Double> list : List.of(trainEpsilons, testEpsilons, kappas, learningRates,
+          temperatures)) {
         if (list.isEmpty() || list.stream().anyMatch(v -> !(v > 0))
             || list.stream().distinct().count() != list.size()) {
           throw new IllegalArgumentException("s2-fig5: epsilons, kappas, learning rates and"
@@ -200,7 +200,7 @@ public final class ExpectedBoundsTrainingExperiment implements Experiment {
 
     /**
      * The networks of the full grid left out by {@link #trims}, one entry per architecture,
-     * such as "dm-large: kappa 0.3, temperature 0.2 (12 networks)"; empty when none is.
+     * such as "dm-large: kappa 0.3, temperature 0.2 (8 networks)"; empty when none is.
      */
     List<String> droppedCells() {
       List<String> out = new ArrayList<>();
