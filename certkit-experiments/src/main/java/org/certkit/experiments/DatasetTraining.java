@@ -3,6 +3,9 @@ package org.certkit.experiments;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.IntConsumer;
 import org.certkit.data.DatasetFetcher;
@@ -11,8 +14,10 @@ import org.certkit.data.DatasetStore;
 import org.certkit.data.ImageDataset;
 import org.certkit.data.Split;
 import org.certkit.eval.RobustnessEvaluator;
+import org.certkit.io.Checkpoint;
 import org.certkit.net.Architectures;
 import org.certkit.net.Network;
+import org.certkit.train.CheckpointWriter;
 import org.certkit.train.EpochEnd;
 import org.certkit.train.EpochMetrics;
 import org.certkit.train.Trainer;
@@ -83,7 +88,71 @@ final class DatasetTraining {
       String label, IntConsumer epochs) {
     Network network = Architectures.build(architecture, dataset.inputFormat(),
         config.initialization(), config.seed(), manager);
-    TrainingListener progress = new TrainingListener() {
+    try {
+      new Trainer(config).withListeners(progress(config, context, label, epochs))
+          .train(network, train);
+    } catch (IOException e) {
+      network.close();
+      throw new UncheckedIOException(e);
+    }
+    return network;
+  }
+
+  /**
+   * A trained network and the metrics of all its epochs.
+   *
+   * @param network the network, owned by the caller
+   * @param history one entry per epoch, those of earlier (resumed) runs included
+   */
+  record Trained(Network network, List<EpochMetrics> history) {
+
+    /** The summed wall-clock time of the epochs, over every run that trained them. */
+    double seconds() {
+      return history.stream().mapToDouble(EpochMetrics::seconds).sum();
+    }
+  }
+
+  /**
+   * As {@link #train(TrainingConfig, Architectures.Spec, DatasetName, ImageDataset, NDManager,
+   * ExperimentContext, String)}, resumable: after every epoch the network and the optimiser's
+   * state are written to {@code checkpoint}, and when that file exists training continues from
+   * it, as the uninterrupted run would ({@link Trainer}). The caller removes the file once it has
+   * kept the result.
+   */
+  static Trained trainResumably(TrainingConfig config, Architectures.Spec architecture,
+      DatasetName dataset, ImageDataset train, NDManager manager, ExperimentContext context,
+      String label, Path checkpoint) {
+    Trainer trainer = new Trainer(config).withListeners(
+        progress(config, context, label, epochs -> { }), new CheckpointWriter(checkpoint));
+    Network network = null;
+    try {
+      List<EpochMetrics> history;
+      if (Files.isRegularFile(checkpoint)) {
+        Checkpoint saved = Checkpoint.load(checkpoint, manager);
+        network = saved.network();
+        context.progress(String.format(Locale.ROOT, "%s: resuming after epoch %s of %s", label,
+            saved.metadata() == null ? "?"
+                : saved.metadata().path("training").path("completedEpochs").asText("?"),
+            checkpoint));
+        history = trainer.resume(saved, train);
+      } else {
+        network = Architectures.build(architecture, dataset.inputFormat(),
+            config.initialization(), config.seed(), manager);
+        history = trainer.train(network, train);
+      }
+      return new Trained(network, history);
+    } catch (IOException | RuntimeException e) {
+      if (network != null) {
+        network.close();
+      }
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    }
+  }
+
+  /** One progress line per epoch, prefixed by {@code label}, then {@code epochs} is told. */
+  private static TrainingListener progress(TrainingConfig config, ExperimentContext context,
+      String label, IntConsumer epochs) {
+    return new TrainingListener() {
       @Override
       public void epochFinished(EpochEnd end) {
         EpochMetrics m = end.metrics();
@@ -93,13 +162,6 @@ final class DatasetTraining {
         epochs.accept(m.epoch() + 1);
       }
     };
-    try {
-      new Trainer(config).withListeners(progress).train(network, train);
-    } catch (IOException e) {
-      network.close();
-      throw new UncheckedIOException(e);
-    }
-    return network;
   }
 
   /** Clean accuracy of {@code network} on all of {@code test}. */

@@ -29,15 +29,18 @@ import org.certkit.train.TrainingConfig;
  * of everything that determines the network (architecture, dataset, training images, training
  * configuration with its seed), and holds {@code run.json} (that identity and the training
  * time), {@code model.ckpt} (written last, when training finished) and {@code measures.json}
- * (each measurement taken on the network, by key). A rerun of the same cell loads the network
- * instead of training it and reuses every measurement already taken; a changed parameter gives
- * another digest and so a fresh cell, never a stale one.
+ * (each measurement taken on the network, by key). While a cell trains, {@code partial.ckpt}
+ * holds the network and optimiser after its last finished epoch. A rerun of the same cell loads
+ * the network instead of training it and reuses every measurement already taken, or continues
+ * an unfinished training from its last epoch; a changed parameter gives another digest and so
+ * a fresh cell, never a stale one.
  */
 final class TrainingRuns {
 
   private static final String MODEL = "model.ckpt";
   private static final String RUN = "run.json";
   private static final String MEASURES = "measures.json";
+  private static final String PARTIAL = "partial.ckpt";
 
   private final ExperimentContext context;
   private final Path root;
@@ -74,15 +77,17 @@ final class TrainingRuns {
         context.progress(label + ": trained before, loaded from " + directory);
         return new Run(directory, network, run.get("trainSeconds").asDouble(), true);
       }
-      long start = System.nanoTime();
-      Network network = DatasetTraining.train(config, architecture, dataset, train, manager,
-          context, label);
-      double seconds = (System.nanoTime() - start) / 1e9;
+      Path partial = directory.resolve(PARTIAL);
+      DatasetTraining.Trained trained = DatasetTraining.trainResumably(config, architecture,
+          dataset, train, manager, context, label, partial);
+      Network network = trained.network();
+      double seconds = trained.seconds();
       try {
         ObjectNode run = identity.deepCopy();
         run.put("trainSeconds", seconds);
         Json.write(directory.resolve(RUN), run);
         Checkpoint.save(model, network, Map.of(), identity);
+        Files.delete(partial);
       } catch (IOException | RuntimeException e) {
         network.close();
         throw e;
@@ -123,7 +128,8 @@ final class TrainingRuns {
    *
    * @param directory the run directory
    * @param network the network, owned by this run
-   * @param trainSeconds wall-clock training time (of the run that trained it)
+   * @param trainSeconds wall-clock training time, the sum of its epochs' times over the runs
+   *     that trained it
    * @param resumed whether the network was loaded rather than trained now
    */
   record Run(Path directory, Network network, double trainSeconds, boolean resumed)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -19,8 +20,13 @@ import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
 import org.certkit.net.Architectures;
 import org.certkit.net.BatchStatistics;
+import org.certkit.net.Network;
+import org.certkit.train.CheckpointWriter;
+import org.certkit.train.EpochEnd;
 import org.certkit.train.IbpTraining;
+import org.certkit.train.Trainer;
 import org.certkit.train.TrainingConfig;
+import org.certkit.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,6 +76,54 @@ class TrainingRunsTest {
       try (Stream<Path> cells = Files.list(dir.resolve("runs"))) {
         assertEquals(2, cells.count());
       }
+    }
+  }
+
+  /**
+   * A cell stopped after its first epoch (its partial checkpoint written, no model) continues
+   * from that epoch on the rerun and ends with the network of the uninterrupted run, bit for
+   * bit; the partial checkpoint is gone once the model is saved.
+   */
+  @Test
+  void stoppedCellResumesFromItsLastEpoch(@TempDir Path dir) throws Exception {
+    ImageDataset train = ExperimentFiles.randomImages(16, 1);
+    Architectures.Spec cnn3 = Architectures.Spec.of("cnn3");
+    TrainingConfig config = TrainingConfig.mnist(IbpTraining.shi(), 0.1, 2, 7);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      float[] uninterrupted;
+      Path cell;
+      try (TrainingRuns.Run run = new TrainingRuns(ExperimentFiles.context(dir.resolve("a"),
+          manager, new ArrayList<>())).train("ibp", config, cnn3, DatasetName.MNIST, train,
+          manager)) {
+        uninterrupted = logits(run, train, manager);
+        cell = dir.resolve("b").resolve("runs").resolve(run.directory().getFileName());
+      }
+      Files.createDirectories(cell);
+      TrainingListener stop = new TrainingListener() {
+        @Override
+        public void epochFinished(EpochEnd end) {
+          throw new IllegalStateException("stopped after epoch " + end.metrics().epoch());
+        }
+      };
+      try (Network network = Architectures.build(cnn3, DatasetName.MNIST.inputFormat(),
+          config.initialization(), config.seed(), manager)) {
+        Trainer trainer = new Trainer(config).withListeners(
+            new CheckpointWriter(cell.resolve("partial.ckpt")), stop);
+        assertThrows(IllegalStateException.class, () -> trainer.train(network, train));
+      }
+      List<String> log = new ArrayList<>();
+      try (TrainingRuns.Run run = new TrainingRuns(ExperimentFiles.context(dir.resolve("b"),
+          manager, log)).train("ibp", config, cnn3, DatasetName.MNIST, train, manager)) {
+        assertEquals(cell, run.directory());
+        assertArrayEquals(uninterrupted, logits(run, train, manager));
+        assertTrue(run.trainSeconds() > 0);
+      }
+      assertTrue(log.stream().anyMatch(l -> l.contains("resuming after epoch 1")),
+          log.toString());
+      assertEquals(1, log.stream().filter(l -> l.contains("epoch 2/2")).count(), log.toString());
+      assertFalse(log.stream().anyMatch(l -> l.contains("epoch 1/2")), log.toString());
+      assertFalse(Files.exists(cell.resolve("partial.ckpt")));
+      assertTrue(Files.isRegularFile(cell.resolve("model.ckpt")));
     }
   }
 
