@@ -73,10 +73,8 @@ public final class ConcreteDomain {
       case Flatten f -> h.reshape(h.getShape().get(0), -1);
       case Normalize n -> h.sub(LayerOps.perChannel(n.mean(), h))
           .divi(LayerOps.perChannel(n.std(), h));
-      case BatchNorm b -> {
-        BatchStatistics.MeanVar mv = stats.forConcreteInput(index, b, h);
-        yield stats.isTraining() ? b.affine(mv, h).apply(h) : batchNormFused(b, h);
-      }
+      case BatchNorm b -> stats.isTraining() ? stats.normalise(index, b, h)
+          : batchNormFused(b, h);
       case Add a -> h.add(second(inputs, index));
       case AvgPool p -> LayerOps.avgPool(h, p);
       case MaxPool p -> LayerOps.maxPool(h, p);

@@ -17,6 +17,11 @@ public record StandardTraining() implements TrainingMethod {
   }
 
   @Override
+  public boolean singleConcretePass() {
+    return true;
+  }
+
+  @Override
   public EpsilonSchedule epsilonSchedule(double target, int rampStart, int rampEpochs) {
     return new EpsilonSchedule(target, 0, 0);
   }

@@ -144,7 +144,8 @@ public final class Trainer {
             NDArray y = trainSet.labels(step, batches[b]);
             double progress = (epoch + (double) b / batches.length) / config.epochs();
             StepInput input = new StepInput(network, x, y, eps, config.eps(), progress,
-                BatchStatistics.training(), step);
+                method.singleConcretePass() ? BatchStatistics.trainingFused()
+                    : BatchStatistics.training(), step);
             List<NDArray> runningBefore = running.stream().map(a -> {
               NDArray copy = a.duplicate();
               copy.attach(step);

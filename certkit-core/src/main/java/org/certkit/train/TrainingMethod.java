@@ -59,6 +59,15 @@ public sealed interface TrainingMethod
     return null;
   }
 
+  /**
+   * Whether the loss makes one pass over the batch, a concrete one (no attack, no bounds): then
+   * BatchNorm's batch statistics need not exist as arrays of their own
+   * ({@link org.certkit.net.BatchStatistics#trainingFused()}).
+   */
+  default boolean singleConcretePass() {
+    return false;
+  }
+
   /** The loss of the step, computed while parameter gradients are recorded. */
   StepLoss loss(StepInput step, NDList prepared);
 }
