@@ -2395,14 +2395,25 @@ public final class LinearBoundDomain implements BoundDomain {
     long needW = (ws - 1) * s + k;
     NDArray padded = pad2d(x, pad, (int) Math.max(0, needH - pad - xs.get(2)), pad,
         (int) Math.max(0, needW - pad - xs.get(3)));
-    List<NDArray> taps = new ArrayList<>();
-    for (int ky = 0; ky < k; ky++) {
-      for (int kx = 0; kx < k; kx++) {
-        taps.add(padded.get(new NDIndex(":, :, {}:{}:{}, {}:{}:{}", ky, ky + (hs - 1) * s + 1, s,
-            kx, kx + (ws - 1) * s + 1, s)));
+    Shape ps = padded.getShape();
+    // One gather of every window's entries from the flattened plane: a slice per tap costs an
+    // operation (and a full-size backward node) each, and windows grow to hundreds of taps.
+    long width = ps.get(3);
+    long[] offsets = new long[Math.toIntExact(hs * ws * k * k)];
+    int i = 0;
+    for (long y = 0; y < hs; y++) {
+      for (long xo = 0; xo < ws; xo++) {
+        for (int ky = 0; ky < k; ky++) {
+          for (int kx = 0; kx < k; kx++) {
+            offsets[i++] = (y * s + ky) * width + xo * s + kx;
+          }
+        }
       }
     }
-    return NDArrays.stack(new NDList(taps), 4);
+    NDArray index = padded.getManager().create(offsets);
+    return padded.reshape(ps.get(0), ps.get(1), ps.get(2) * width)
+        .get(new NDIndex(":, :, {}", index))
+        .reshape(ps.get(0), ps.get(1), hs, ws, (long) k * k);
   }
 
   /** {@code x [N, C, H, W]} padded with zeros: rows above and below, columns left and right. */
