@@ -94,9 +94,16 @@ final class BenchCommand implements Callable<Integer> {
   List<String> crownModes;
 
   @Option(names = "--crown-repeats", defaultValue = "3",
-      description = "Timed CROWN repetitions, after one warm-up when more than one (default:"
-          + " ${DEFAULT-VALUE}).")
+      description = "Timed CROWN repetitions, after --crown-warmups untimed ones when more than"
+          + " one (default: ${DEFAULT-VALUE}).")
   int crownRepeats;
+
+  @Option(names = "--crown-warmups", defaultValue = "20",
+      description = "Untimed CROWN runs before the timed ones, when --crown-repeats is more than"
+          + " one, for at most 10 s (at least one): the JVM compiles the code around the native"
+          + " operations during the first runs, and small networks take 1.5 times longer until"
+          + " it has (default: ${DEFAULT-VALUE}).")
+  int crownWarmups;
 
   @Option(names = "--json", description = "Write the results to this JSON file.")
   Path json;
@@ -116,6 +123,9 @@ final class BenchCommand implements Callable<Integer> {
   Path profile;
 
   @Mixin ProgressOptions progress;
+
+  /** The longest warm-up of a CROWN row, seconds (its first run always happens). */
+  private static final double WARMUP_SECONDS = 10;
 
   /** A CROWN row: its name in {@code --crown-modes} and the domain it times. */
   private record CrownRow(String name, LinearBoundDomain domain) { }
@@ -377,10 +387,14 @@ final class BenchCommand implements Callable<Integer> {
     return rows.stream().filter(r -> crownModes.contains(r.name())).toList();
   }
 
-  /** The timed CROWN repetitions of each row, after one warm-up when more than one. */
+  /** The progress steps of each CROWN row: the timed runs, and one for the warm-ups. */
   private int crownRuns() {
-    int timed = Math.max(1, crownRepeats);
-    return timed > 1 ? timed + 1 : timed;
+    return Math.max(1, crownRepeats) + (crownWarmups() > 0 ? 1 : 0);
+  }
+
+  /** The untimed runs before the timed ones of a row. */
+  private int crownWarmups() {
+    return crownRepeats > 1 ? Math.max(0, crownWarmups) : 0;
   }
 
   /** The CROWN rows: median time and peak memory of each. */
@@ -409,23 +423,36 @@ final class BenchCommand implements Callable<Integer> {
       ProgressBar bar) {
     int timed = Math.max(1, crownRepeats);
     double[] ms = new double[timed];
-    for (int i = timed > 1 ? -1 : 0; i < timed; i++) {
-      try (NDManager scope = root.newSubManager()) {
-        NDArray x = scope.randomUniform(0, 1,
-            new Shape(crownBatchSize).addAll(network.inputShape()));
-        NDArray labels = scope.zeros(new Shape(crownBatchSize), DataType.INT64);
-        long start = System.nanoTime();
-        domain.lowerBounds(network, InputSet.LinfBall.pixels(x, 0.1),
-            new Specification.Margins(labels), BatchStatistics.evaluation()).sum()
-            .toType(DataType.FLOAT64, false).getDouble();
-        if (i >= 0) {
-          ms[i] = (System.nanoTime() - start) / 1e6;
-        }
-      }
+    // Warm-ups end after crownWarmups() runs or WARMUP_SECONDS, whichever comes first: a large
+    // network is compiled for after one run.
+    long warmupEnd = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
+    for (int w = 0; w < crownWarmups() && (w == 0 || System.nanoTime() < warmupEnd); w++) {
+      crownOnce(root, network, domain);
+    }
+    if (crownWarmups() > 0) {
+      bar.step();
+    }
+    for (int i = 0; i < timed; i++) {
+      ms[i] = crownOnce(root, network, domain);
       bar.step();
     }
     return ms;
   }
+
+  /** One CROWN bound of the margins of random inputs, in milliseconds. */
+  private double crownOnce(NDManager root, Network network, LinearBoundDomain domain) {
+    try (NDManager scope = root.newSubManager()) {
+      NDArray x = scope.randomUniform(0, 1,
+          new Shape(crownBatchSize).addAll(network.inputShape()));
+      NDArray labels = scope.zeros(new Shape(crownBatchSize), DataType.INT64);
+      long start = System.nanoTime();
+      domain.lowerBounds(network, InputSet.LinfBall.pixels(x, 0.1),
+          new Specification.Margins(labels), BatchStatistics.evaluation()).sum()
+          .toType(DataType.FLOAT64, false).getDouble();
+      return (System.nanoTime() - start) / 1e6;
+    }
+  }
+
 
   /** The resident-set high-water mark of this process (Linux {@code /proc/self}). */
   private static final class PeakMemory {

@@ -1038,10 +1038,16 @@ public final class LinearBoundDomain implements BoundDomain {
       int chunk = (int) Math.max(1, Math.min(count,
           CHUNK_BYTES / (Double.BYTES * 2L * n * widest)));
       NDArray[] bounds = inChunks(count, chunk, (start, size, scope) -> {
-        NDArray which = picked == null ? scope.arange(start, start + size, 1, DataType.INT64)
-            : picked.get(new NDIndex("{}:{}", start, start + size));
-        which.attach(scope);
-        NDArray eye = which.oneHot(units).toType(type, false);
+        // The rows e_j of the chunk's units, taken from an identity (one op, unlike a one-hot).
+        NDArray identity = scope.eye(units, units, 0, type);
+        NDArray eye;
+        if (picked == null) {
+          eye = identity.get(new NDIndex("{}:{}", start, start + size));
+        } else {
+          NDArray which = picked.get(new NDIndex("{}:{}", start, start + size));
+          which.attach(scope);
+          eye = identity.get(new NDIndex("{}", which));
+        }
         NDArray rows = NDArrays.concat(new NDList(eye, eye.neg()), 0)
             .reshape(new Shape(1, 2L * size).addAll(unit));
         return backward(node, rows, null, scope);
