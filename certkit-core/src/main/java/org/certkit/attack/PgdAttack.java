@@ -18,8 +18,8 @@ import org.certkit.net.Network;
  *
  * <p>For each example the point of highest loss over all steps and restarts is kept, so a
  * misclassifying point found on the way is never lost. Opens its own gradient collector: call it
- * outside any other collector. Parameters that require gradients receive (unused) gradients from
- * the attack; a trainer must zero them before its own backward pass.
+ * outside any other collector. It differentiates with respect to the input only (through
+ * {@link Network#detached}): the parameters' gradients are neither computed nor changed.
  *
  * @param steps gradient steps per restart, at least 1
  * @param stepSize step length as a fraction of epsilon
@@ -66,6 +66,17 @@ public record PgdAttack(int steps, double stepSize, int restarts, boolean random
     if (eps == 0) {
       return best;
     }
+    // Gradients of the input only: the parameters' would be computed and thrown away.
+    try (Network frozen = network.detached(manager)) {
+      best = search(frozen, x, labels, eps, stats, lower, upper, best, bestLoss);
+    }
+    return best;
+  }
+
+  /** The restarts and steps of {@link #attack}, from {@code best} and its loss. */
+  private NDArray search(Network network, NDArray x, NDArray labels, double eps,
+      BatchStatistics stats, NDArray lower, NDArray upper, NDArray best, NDArray bestLoss) {
+    NDManager manager = x.getManager();
     for (int restart = 0; restart < restarts; restart++) {
       NDArray current = restart > 0 || randomStart
           ? x.add(manager.randomUniform((float) -eps, (float) eps, x.getShape(), x.getDataType()))

@@ -180,6 +180,50 @@ public final class Network implements AutoCloseable {
     return in[0] == INPUT ? input : values.get(in[0]);
   }
 
+  /**
+   * This network with its parameters cut from gradient recording: views of the same arrays (no
+   * copy) in a sub-manager of {@code scope}, so a backward pass through it computes the gradient
+   * of its input only. Attacks need nothing else, and a backward pass that also computes every
+   * parameter's gradient costs about half again as much. BatchNorm's running statistics are the
+   * network's own arrays. Closing the returned network frees the views only.
+   */
+  public Network detached(NDManager scope) {
+    NDManager views = scope.newSubManager();
+    List<Layer> cut = new ArrayList<>(layers.size());
+    for (Layer layer : layers) {
+      cut.add(switch (layer) {
+        case Linear l -> new Linear(view(l.weight(), views), view(l.bias(), views));
+        case Conv2d c -> new Conv2d(view(c.weight(), views), view(c.bias(), views), c.stride(),
+            c.padding());
+        case BatchNorm b -> new BatchNorm(view(b.gamma(), views), view(b.beta(), views),
+            b.runningMean(), b.runningVar(), b.epsilon(), b.momentum());
+        case Relu r -> r;
+        case Flatten f -> f;
+        case Normalize n -> n;
+        case Add a -> a;
+        case AvgPool p -> p;
+        case MaxPool p -> p;
+        case Sigmoid g -> g;
+        case Tanh t -> t;
+      });
+    }
+    List<int[]> reads = new ArrayList<>();
+    for (int[] in : inputs) {
+      reads.add(in.clone());
+    }
+    return new Network(architecture, inputShape, cut, reads, views);
+  }
+
+  /** {@code a} without gradient history, owned by {@code scope}; null stays null. */
+  private static NDArray view(NDArray a, NDManager scope) {
+    if (a == null) {
+      return null;
+    }
+    NDArray out = a.stopGradient();
+    out.attach(scope);
+    return out;
+  }
+
   /** The manager that owns every array of the network. */
   public NDManager manager() {
     return manager;

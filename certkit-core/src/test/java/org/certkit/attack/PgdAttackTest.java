@@ -30,6 +30,43 @@ class PgdAttackTest extends EngineTest {
     manager.getEngine().setRandomSeed(3);
   }
 
+  /**
+   * The attack differentiates through a detached copy of the network: the same parameter
+   * values, none of them recording gradients, and the same gradient with respect to the input as
+   * the full network's.
+   */
+  @Test
+  void detachedNetworkGivesTheInputGradientWithoutParameterGradients() {
+    try (Network net = TinyNetworks.convBn(manager, 1)) {
+      net.requireGradients();
+      NDArray x = TinyNetworks.inputs(manager, net, 6);
+      NDArray labels = manager.arange(0, 6, 1, DataType.INT64).mod(4);
+      double[][] inputGradients = new double[2][];
+      try (Network frozen = net.detached(manager)) {
+        for (int i = 0; i < net.parameters().size(); i++) {
+          NDArray original = net.parameters().get(i).array();
+          NDArray view = frozen.parameters().get(i).array();
+          assertTrue(original.hasGradient());
+          assertTrue(!view.hasGradient(), net.parameters().get(i).name());
+          assertArrayEquals(original.toType(DataType.FLOAT64, false).toDoubleArray(),
+              view.toType(DataType.FLOAT64, false).toDoubleArray());
+        }
+        Network[] both = {net, frozen};
+        for (int k = 0; k < 2; k++) {
+          NDArray point = x.duplicate();
+          point.setRequiresGradient(true);
+          try (ai.djl.training.GradientCollector collector =
+              ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            collector.backward(Losses.crossEntropyPerExample(
+                ConcreteDomain.forward(both[k], point, EVAL), labels).sum());
+          }
+          inputGradients[k] = point.getGradient().toDoubleArray();
+        }
+      }
+      assertArrayEquals(inputGradients[0], inputGradients[1], 1e-12);
+    }
+  }
+
   /** Every returned point lies in the eps-ball around its input intersected with [0, 1]. */
   @Test
   void pointsStayInTheBallAndThePixelRange() {
