@@ -151,7 +151,11 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
         xs.attach(scope);
         ZonotopeDomain.Zonotope zonotope = domain.propagate(network,
             ZonotopeDomain.of(Box.linfBall(xs, step.eps())), latent + 1, stats).getLast();
-        NDArray found = search(network, latent, zonotope, labels, stats);
+        NDArray found;
+        // The search needs gradients of the error terms only, not of the parameters.
+        try (Network frozen = network.detached(scope)) {
+          found = search(frozen, latent, zonotope, labels, stats);
+        }
         found.attach(step.manager());
         parts.add(found);
       }

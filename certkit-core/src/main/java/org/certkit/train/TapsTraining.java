@@ -120,8 +120,11 @@ public record TapsTraining(int classifierLayers, int steps, double connector,
     int classes = (int) clean.getShape().get(1);
     Box latent = new IntervalDomain(IntervalDomain.Rounding.NEAREST).nodeBoxes(network,
         Box.of(region), stats).of(last);
-    return search(network, last, latent.lower().stopGradient(),
-        latent.upper().stopGradient(), step.labels(), classes, stats);
+    // The search needs gradients of the latent point only, not of the parameters.
+    try (Network frozen = network.detached(step.manager())) {
+      return search(frozen, last, latent.lower().stopGradient(),
+          latent.upper().stopGradient(), step.labels(), classes, stats);
+    }
   }
 
   /** Sign-gradient ascent of {@code g(z)_i - g(z)_t} in {@code [lower, upper]} per class. */
