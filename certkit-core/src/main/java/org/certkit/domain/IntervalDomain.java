@@ -250,6 +250,11 @@ public final class IntervalDomain implements BoundDomain {
       case Relu rl -> {
         NDArray lower = Activation.relu(c.sub(r));
         NDArray upper = Activation.relu(c.add(r));
+        if (rounding == Rounding.NEAREST) {
+          // The radius (u - l) / 2, then the centre as l + radius: a pass fewer than (l + u) / 2.
+          NDArray radius = upper.sub(lower).divi(Constants.scalar(lower, 2));
+          yield new Box(lower.add(radius), radius);
+        }
         Box out = Box.fromBounds(lower, upper);
         yield widened(out, () -> c.abs().add(r), RELU_ULPS, ELEMENTWISE_OPERATIONS);
       }
