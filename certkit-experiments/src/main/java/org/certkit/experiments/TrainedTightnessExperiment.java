@@ -29,13 +29,13 @@ import org.certkit.train.TrainingMethod;
 /**
  * Certified training methods compared on MNIST (a machine-sized analogue of Table 2 and Figure 5
  * of Mao et al.): standard, PGD, IBP, SABR, MTL-IBP, TAPS, STAPS, CROWN-IBP and COLT training of
- * one architecture at each training epsilon, each model measured on the test set by clean accuracy, PGD accuracy,
- * certified accuracy (sound: the {@link Certifier.Method#LINEAR} cascade of IBP, CROWN-IBP and
- * CROWN at small scale, where alpha-CROWN on the 500 images of every standard or PGD model would
- * cost more than the training; the {@link Certifier.Method#AUTO} cascade, alpha-CROWN last, at
- * full scale) and local tightness, with its training time. The paper reports
- * tightness ordered IBP > SABR > COLT > PGD ~ standard and clean accuracy ordered inversely;
- * SABR's small boxes trade some tightness for accuracy.
+ * one architecture at each training epsilon, each model measured on the test set by clean
+ * accuracy, PGD accuracy, certified accuracy (sound: the {@link Certifier.Method#LINEAR} cascade
+ * of IBP, CROWN-IBP and CROWN at small scale, where alpha-CROWN on the 500 images of every
+ * standard or PGD model would cost more than the training; the {@link Certifier.Method#AUTO}
+ * cascade, alpha-CROWN last, at full scale) and local tightness, with its training time. The
+ * paper reports tightness ordered IBP > SABR > COLT > PGD ~ standard and clean accuracy ordered
+ * inversely; SABR's small boxes trade some tightness for accuracy.
  */
 public final class TrainedTightnessExperiment implements Experiment {
 
