@@ -453,7 +453,6 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-
   /** The resident-set high-water mark of this process (Linux {@code /proc/self}). */
   private static final class PeakMemory {
     /** Resets the high-water mark to the current RSS; false where that is not possible. */
