@@ -9,6 +9,15 @@ of 7 runs after 2 warm-ups). Prints a JSON object in the format of the files nex
     python3 benchmarks/peers/pytorch_peer.py --arch cnn7 --threads 2 > peers-now.json
     ./certkit bench --arch cnn7 --compare peers-now.json
 
+`--arch fc` times CROWN instead: the margin lower bounds of the reference network `fc.onnx`
+(784-256-256-256-10, rebuilt here from PyTorch's seed-0 initialisation, which is how it was made)
+on a batch of 8, with every intermediate bound from CROWN, as `bench --crown-model` times them.
+With `--reference reference_bounds.json` it first checks its bounds against auto_LiRPA's.
+
+    python3 benchmarks/peers/pytorch_peer.py --arch fc --reference REF.json > peers-fc.json
+    ./certkit bench --crown-model fc.onnx --crown-modes nearest --crown-repeats 30 \
+        --compare peers-fc.json
+
 Debian's `python3-torch` package provides PyTorch (`apt-get install python3-torch`).
 """
 import argparse
@@ -22,7 +31,12 @@ import torch.nn.functional as F
 
 
 def build(arch):
-    """The layers of certkit's architecture `arch` (Architectures.java) on 1x28x28 inputs."""
+    """The layers of certkit's architecture `arch` (Architectures.java) on 1x28x28 inputs, or
+    the reference network `fc.onnx` for `fc` (built first after seeding, as it was exported)."""
+    if arch == "fc":
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+            nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     if arch == "cnn3-bn":
         return nn.Sequential(
             nn.Conv2d(1, 16, 5, 2, 2), nn.BatchNorm2d(16), nn.ReLU(),
@@ -38,7 +52,7 @@ def build(arch):
         layers += [nn.Flatten(), nn.Linear(2 * w * 14 * 14, 512), nn.BatchNorm1d(512), nn.ReLU(),
                    nn.Linear(512, 10)]
         return nn.Sequential(*layers)
-    raise SystemExit("unknown architecture " + arch + " (cnn7, cnn3-bn)")
+    raise SystemExit("unknown architecture " + arch + " (cnn7, cnn3-bn, fc)")
 
 
 def interval(model, centre, radius, statistics_of=None):
@@ -71,6 +85,62 @@ def interval(model, centre, radius, statistics_of=None):
     return centre, radius
 
 
+def backward_rows(a, bias, linears, relaxations, centre, radius):
+    """Lower bounds over the box of `a @ relu(z) + bias`, `a` batch x rows x units and `z` the
+    output of `linears[-1]`, back through the ReLU relaxations (`relaxations[i]` of the output of
+    `linears[i]`) and the linear layers to the input box (`centre`, `radius`)."""
+    for i in range(len(linears) - 1, -1, -1):
+        lower_slope, upper_slope, upper_intercept = relaxations[i]
+        positive, negative = a.clamp(min=0), a.clamp(max=0)
+        bias = bias + negative @ upper_intercept
+        a = positive * lower_slope.unsqueeze(1) + negative * upper_slope.unsqueeze(1)
+        bias = bias + a @ linears[i].bias.unsqueeze(-1)
+        a = a @ linears[i].weight
+    return ((a @ centre.unsqueeze(-1)) - (a.abs() @ radius.unsqueeze(-1)) + bias).squeeze(-1)
+
+
+def relax(lower, upper):
+    """CROWN's ReLU relaxation: the upper line through (l, 0) and (u, u), the adaptive lower
+    slope (1 if u > -l, else 0) on unstable units; stable units exact."""
+    active = (lower >= 0).to(lower.dtype)
+    unstable = (lower < 0) & (upper > 0)
+    upper_slope = torch.where(unstable, upper / (upper - lower).clamp(min=1e-12), active)
+    upper_intercept = torch.where(unstable, -upper_slope * lower, torch.zeros_like(lower))
+    lower_slope = torch.where(unstable, (upper > -lower).to(lower.dtype), active)
+    return lower_slope, upper_slope, upper_intercept.unsqueeze(-1)
+
+
+def crown_margins(model, centre, radius, labels):
+    """CROWN lower bounds of the margins y[label] - y[k], k != label, with the specification
+    merged into the last layer and every intermediate bound from CROWN, for the units that
+    interval bounds leave unstable for some example of the batch (the others are exact)."""
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    centre, radius = centre.flatten(1), radius.flatten(1)
+    n = centre.shape[0]
+    relaxations = []
+    c, r = centre, radius
+    for k, layer in enumerate(linears[:-1]):
+        c, r = F.linear(c, layer.weight, layer.bias), F.linear(r, layer.weight.abs())
+        lower, upper = c - r, c + r
+        if k > 0:
+            unstable = ((lower < 0) & (upper > 0)).any(0).nonzero().squeeze(1)
+            rows = layer.weight[unstable]
+            a = torch.cat([rows, -rows]).expand(n, -1, -1)
+            b = torch.cat([layer.bias[unstable], -layer.bias[unstable]]).view(1, -1, 1)
+            bounds = backward_rows(a, b, linears[:k], relaxations, centre, radius)
+            m = unstable.numel()
+            lower[:, unstable] = torch.maximum(lower[:, unstable], bounds[:, :m])
+            upper[:, unstable] = torch.minimum(upper[:, unstable], -bounds[:, m:])
+        relaxations.append(relax(lower, upper))
+        c, r = (F.relu(upper) + F.relu(lower)) / 2, (F.relu(upper) - F.relu(lower)) / 2
+    last = linears[-1]
+    eye = torch.eye(last.weight.shape[0])
+    spec = torch.stack([torch.stack([eye[label] - eye[k] for k in range(eye.shape[0])
+                                     if k != label]) for label in labels.tolist()])
+    return backward_rows(spec @ last.weight, (spec @ last.bias).unsqueeze(-1), linears[:-1],
+                         relaxations, centre, radius)
+
+
 def forward_recording(model, x):
     """The training forward pass, with each BatchNorm's batch mean and biased variance."""
     recorded = {}
@@ -98,16 +168,49 @@ def median_ms(run, repeats=7, warmups=2):
     return statistics.median(times)
 
 
+def crown_peer(model, args):
+    """Times CROWN margins on fc (after checking them against auto_LiRPA's, if given)."""
+    model.eval()
+    if args.reference:
+        with open(args.reference) as f:
+            reference = json.load(f)
+        fc = reference["models"]["fc"]
+        x = torch.tensor(reference["input"])
+        with torch.no_grad():
+            ours = crown_margins(model, *box(x, reference["eps"]),
+                                 torch.tensor(fc["margin_labels"]))
+        theirs = torch.tensor(fc["crown_margin_lower"])
+        error = ((ours - theirs).abs() / theirs.abs().clamp(min=1)).max().item()
+        if error > 1e-4:
+            raise SystemExit("CROWN margins differ from auto_LiRPA's by %.2g relative" % error)
+    n = args.batch_size or 8
+    x = torch.rand(n, 1, 28, 28)
+    with torch.no_grad():
+        labels = model(x).argmax(1)
+        ms = {"crown_nearest_ms": median_ms(
+            lambda: crown_margins(model, *box(x, args.eps), labels).sum().item(),
+            repeats=30, warmups=10)}
+    name = "PyTorch %s, plain CROWN code, %d threads, batch %d, this sitting%s" % (
+        torch.__version__, args.threads, n,
+        ", bounds equal to auto_LiRPA's" if args.reference else "")
+    print(json.dumps({"peers": [{"name": name, "ms": ms}]}, indent=2))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="cnn7")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, help="128 (8 for fc)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eps", type=float, default=0.1)
+    parser.add_argument("--reference", help="reference_bounds.json, to check fc's CROWN bounds")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = build(args.arch)
+    if args.arch == "fc":
+        crown_peer(model, args)
+        return
+    args.batch_size = args.batch_size or 128
     x = torch.rand(args.batch_size, 1, 28, 28)
     y = torch.randint(0, 10, (args.batch_size,))
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
