@@ -135,8 +135,8 @@ def crown_margins(model, centre, radius, labels):
         c, r = (F.relu(upper) + F.relu(lower)) / 2, (F.relu(upper) - F.relu(lower)) / 2
     last = linears[-1]
     eye = torch.eye(last.weight.shape[0])
-    spec = torch.stack([torch.stack([eye[label] - eye[k] for k in range(eye.shape[0])
-                                     if k != label]) for label in labels.tolist()])
+    others = ~eye.bool()[labels]
+    spec = (eye[labels].unsqueeze(1) - eye)[others].view(n, -1, eye.shape[0])
     return backward_rows(spec @ last.weight, (spec @ last.bias).unsqueeze(-1), linears[:-1],
                          relaxations, centre, radius)
 
