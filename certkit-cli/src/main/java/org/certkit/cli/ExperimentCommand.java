@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,6 +17,7 @@ import org.certkit.experiments.ExperimentOutput;
 import org.certkit.experiments.ExperimentRegistry;
 import org.certkit.experiments.ExperimentResult;
 import org.certkit.experiments.Scale;
+import org.certkit.experiments.TrainedTightnessExperiment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -82,11 +84,21 @@ final class ExperimentCommand implements Runnable {
             + " ~/.certkit/data).")
     Path dataDir;
 
+    @Option(names = "--methods", split = ",", paramLabel = "METHOD",
+        description = "s1-trained-tightness only: run just these of its methods (standard, pgd,"
+            + " ibp, sabr, mtl-ibp, taps, staps, crown-ibp, colt), a long sweep in parts;"
+            + " trained models and measurements stay under OUT/ID/runs and a rerun reuses them.")
+    List<String> methods;
+
     @Mixin ProgressOptions progress;
 
     @Override
     public Integer call() throws Exception {
       Experiment experiment = ExperimentRegistry.require(id);
+      if (methods != null && !(experiment instanceof TrainedTightnessExperiment)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--methods applies to s1-trained-tightness only, not " + id);
+      }
       Scale parsed = Scale.parse(scale);
       Path data = dataDir != null ? dataDir : DatasetStore.defaultRoot();
       PrintWriter stdout = spec.commandLine().getOut();
@@ -100,7 +112,9 @@ final class ExperimentCommand implements Runnable {
               quiet ? line -> { } : line -> ProgressOptions.print(System.err,
                   line + System.lineSeparator(), false), manager, bar);
           long start = System.nanoTime();
-          result = experiment.run(parsed, context);
+          result = methods == null ? experiment.run(parsed, context)
+              : ((TrainedTightnessExperiment) experiment).run(
+                  ((TrainedTightnessExperiment) experiment).parameters(parsed, methods), context);
           elapsed = Duration.ofNanos(System.nanoTime() - start);
         }
         ExperimentOutput output = ExperimentOutput.write(experiment, context, result, parsed,

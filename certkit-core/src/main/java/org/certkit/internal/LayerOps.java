@@ -61,9 +61,28 @@ public final class LayerOps {
   /** Convolution of {@code x [N, C, H, W]}; a null bias means none. */
   public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
     NDManager m = x.getManager();
-    return Conv2d.conv2d(x, cast(weight, x, m), bias == null ? null : cast(bias, x, m),
-            new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)
-        .singletonOrThrow();
+    NDArray b = bias == null ? null : cast(bias, x, m);
+    return Conv2d.conv2d(channelsLast(x), cast(weight, x, m), b, new Shape(stride, stride),
+        new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+  }
+
+  /**
+   * {@code x [N, C, H, W]} with its values stored channel-fastest (PyTorch's channels-last
+   * layout), the same logical array: float32 convolutions then run in the engine's oneDNN
+   * kernels without reordering, and their outputs, with every elementwise operation after
+   * them, keep that layout, so only the first convolution of a chain copies. About 15% less time
+   * per convolution forward and backward on CNN7 (docs/compute.md). Other types, one channel, or
+   * an array already in that layout come back without a copy.
+   */
+  static NDArray channelsLast(NDArray x) {
+    Shape s = x.getShape();
+    if (x.getDataType() != DataType.FLOAT32 || s.dimension() != 4 || s.get(1) == 1) {
+      return x;
+    }
+    // The permuted view is contiguous exactly when x already is channels-last: then flatten and
+    // the reshapes are views, else flatten copies into channel-fastest order.
+    return x.transpose(0, 2, 3, 1).flatten().reshape(s.get(0), s.get(2), s.get(3), s.get(1))
+        .transpose(0, 3, 1, 2);
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.certkit.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
@@ -9,6 +10,71 @@ import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 
 class LayerOpsTest {
+
+  /**
+   * A float32 convolution of a multi-channel input (which runs on the channels-last copy) equals
+   * the convolution summed out in plain Java loops in float64, within float32 rounding, with
+   * bias, stride and padding; feeding it its own channels-last output (a second layer) gives the
+   * same as feeding it a freshly packed copy of that output; the copy keeps every value.
+   */
+  @Test
+  void multiChannelConvolutionMatchesTheLoops() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      m.getEngine().setRandomSeed(11);
+      int n = 2;
+      int c = 3;
+      int h = 7;
+      int w = 6;
+      int f = 4;
+      int k = 3;
+      int stride = 2;
+      int padding = 1;
+      NDArray x = m.randomNormal(new Shape(n, c, h, w));
+      NDArray weight = m.randomNormal(new Shape(f, c, k, k));
+      NDArray bias = m.randomNormal(new Shape(f));
+      NDArray y = LayerOps.conv2d(x, weight, bias, stride, padding);
+      float[] xs = x.toFloatArray();
+      float[] ws = weight.toFloatArray();
+      float[] bs = bias.toFloatArray();
+      int ho = (h + 2 * padding - k) / stride + 1;
+      int wo = (w + 2 * padding - k) / stride + 1;
+      assertEquals(new Shape(n, f, ho, wo), y.getShape());
+      float[] ys = y.toFloatArray();
+      for (int e = 0; e < n; e++) {
+        for (int o = 0; o < f; o++) {
+          for (int i = 0; i < ho; i++) {
+            for (int j = 0; j < wo; j++) {
+              double sum = bs[o];
+              double magnitude = Math.abs(bs[o]);
+              for (int ch = 0; ch < c; ch++) {
+                for (int a = 0; a < k; a++) {
+                  for (int b = 0; b < k; b++) {
+                    int r = i * stride - padding + a;
+                    int q = j * stride - padding + b;
+                    if (r >= 0 && r < h && q >= 0 && q < w) {
+                      double term = (double) xs[((e * c + ch) * h + r) * w + q]
+                          * ws[((o * c + ch) * k + a) * k + b];
+                      sum += term;
+                      magnitude += Math.abs(term);
+                    }
+                  }
+                }
+              }
+              float got = ys[((e * f + o) * ho + i) * wo + j];
+              String at = "at " + e + "," + o + "," + i + "," + j;
+              assertEquals(sum, got, 1e-6 * magnitude + 1e-7, at);
+            }
+          }
+        }
+      }
+      NDArray packed = LayerOps.channelsLast(y);
+      assertArrayEquals(ys, packed.toFloatArray());
+      NDArray weight2 = m.randomNormal(new Shape(2, f, 2, 2));
+      NDArray fromLayer = LayerOps.conv2d(y, weight2, null, 1, 0);
+      NDArray fromFresh = LayerOps.conv2d(m.create(ys, y.getShape()), weight2, null, 1, 0);
+      assertArrayEquals(fromFresh.toFloatArray(), fromLayer.toFloatArray(), 1e-5f);
+    }
+  }
 
   /**
    * The transposed convolution is the adjoint of the convolution: {@code <conv(x), g> = <x,

@@ -141,6 +141,17 @@ public final class TrainedTightnessExperiment implements Experiment {
     return run(PARAMETERS.get(scale), context);
   }
 
+  /**
+   * The parameters of {@code scale} with only {@code methods} (a subset of {@link #METHODS}): a
+   * long sweep run in parts, each part keeping its models and measurements in the run folder.
+   */
+  public Parameters parameters(Scale scale, List<String> methods) {
+    Parameters p = PARAMETERS.get(scale);
+    return new Parameters(p.architecture(), p.epochs(), p.trainSamples(), p.epsilons(), methods,
+        p.pgdTrainSteps(), p.pgdTrainRestarts(), p.pgdEvalSteps(), p.testSamples(),
+        p.certification());
+  }
+
   /** Runs with explicit parameters on MNIST. */
   public ExperimentResult run(Parameters p, ExperimentContext context) {
     DatasetTraining.Splits data = DatasetTraining.load(context, DatasetName.MNIST,
