@@ -3,19 +3,28 @@ package org.certkit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.FloatBuffer;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.certkit.internal.Constants;
+import org.certkit.internal.EngineMemory;
 import org.certkit.net.Network;
 
 /**
  * Adam (Kingma and Ba, 2015) whose moment estimates are plain arrays that checkpoints can save and
  * restore, so a resumed run continues exactly.
  *
- * <p>The update itself is the engine's fused Adam kernel (the one DJL's {@code Adam} calls); only
- * the state lives here, because DJL's optimiser keeps its moments private. Gradients are not
- * clipped by the kernel (see {@link GradientClipping}).
+ * <p>The update is one pass over each float32 parameter, its gradient and its two moments, run in
+ * Java on the arrays' own memory (the engine's CPU tensors, seen through direct buffers) and split
+ * over the cores: the engine's fused Adam kernel (the one DJL's {@code Adam} calls) issues about
+ * 18 native operations per parameter, each a pass over memory, which made the optimiser 12% of a
+ * CNN7 training step. Parameters whose storage is not a plain contiguous float32 block take that
+ * kernel. Gradients are not clipped here (see {@link GradientClipping}).
  *
  * <p><b>Weight decay</b> (optional, default 0) is the coupled L2 term of
  * {@code torch.optim.Adam(weight_decay=lambda)}: the gradient used by the update is
@@ -31,6 +40,11 @@ public final class AdamOptimizer implements AutoCloseable {
   private final float beta2;
   private final float epsilon;
   private final float weightDecay;
+  /**
+   * The parameter arrays (by identity) updated in place through their memory; the others, and an
+   * array a network puts in a parameter's place later, take the engine kernel.
+   */
+  private final Set<NDArray> inPlace = Collections.newSetFromMap(new IdentityHashMap<>());
   private long step;
 
   /**
@@ -59,8 +73,14 @@ public final class AdamOptimizer implements AutoCloseable {
     this.epsilon = epsilon;
     this.weightDecay = weightDecay;
     for (Network.NamedArray p : network.parameters()) {
-      firstMoments.put(p.name(), manager.zeros(p.array().getShape(), p.array().getDataType()));
-      secondMoments.put(p.name(), manager.zeros(p.array().getShape(), p.array().getDataType()));
+      NDArray m = manager.zeros(p.array().getShape(), p.array().getDataType());
+      NDArray v = manager.zeros(p.array().getShape(), p.array().getDataType());
+      firstMoments.put(p.name(), m);
+      secondMoments.put(p.name(), v);
+      if (EngineMemory.sharesMemory(p.array()) && EngineMemory.sharesMemory(m)
+          && EngineMemory.sharesMemory(v)) {
+        inPlace.add(p.array());
+      }
     }
   }
 
@@ -72,6 +92,16 @@ public final class AdamOptimizer implements AutoCloseable {
   /** The coupled L2 coefficient {@code lambda}. */
   public float weightDecay() {
     return weightDecay;
+  }
+
+  /** Whether {@code parameter} is updated in place through its memory (else by the engine). */
+  boolean updatesInPlace(NDArray parameter) {
+    return inPlace.contains(parameter);
+  }
+
+  /** From now on every parameter takes the engine kernel (to compare the two routes). */
+  void useEngineKernelOnly() {
+    inPlace.clear();
   }
 
   /** Number of updates applied so far. */
@@ -97,6 +127,12 @@ public final class AdamOptimizer implements AutoCloseable {
       Network.NamedArray p = parameters.get(i);
       NDArray weight = p.array();
       NDArray gradient = gradients.get(i);
+      if (inPlace.contains(weight) && gradient.getDataType() == DataType.FLOAT32) {
+        updateInPlace(EngineMemory.floats(weight), EngineMemory.floats(gradient),
+            EngineMemory.floats(firstMoments.get(p.name())),
+            EngineMemory.floats(secondMoments.get(p.name())), correctedRate);
+        continue;
+      }
       NDArray decayed = null;
       if (weightDecay != 0) {
         // g + lambda w, in the gradient's manager; the temporary lambda w is freed at once.
@@ -113,6 +149,32 @@ public final class AdamOptimizer implements AutoCloseable {
         decayed.close();
       }
     }
+  }
+
+  /**
+   * One Adam update of {@code w} with gradient {@code g} (read only) and moments {@code m},
+   * {@code v}, all of one length, split over the cores.
+   */
+  private void updateInPlace(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v,
+      float rate) {
+    float decay = weightDecay;
+    float keep1 = beta1;
+    float keep2 = beta2;
+    float new1 = 1 - beta1;
+    float new2 = 1 - beta2;
+    float eps = epsilon;
+    EngineMemory.inParts(w.limit(), (from, to) -> {
+      for (int j = from; j < to; j++) {
+        float wj = w.get(j);
+        float gj = g.get(j) + decay * wj;
+        float mj = keep1 * m.get(j) + new1 * gj;
+        float vj = keep2 * v.get(j) + new2 * gj * gj;
+        m.put(j, mj);
+        v.put(j, vj);
+        w.put(j, wj - rate * mj / ((float) Math.sqrt(vj) + eps));
+      }
+      return 0;
+    });
   }
 
   /** The optimiser state as named arrays, for checkpoints. */

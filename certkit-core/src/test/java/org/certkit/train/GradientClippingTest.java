@@ -28,6 +28,35 @@ class GradientClippingTest {
     }
   }
 
+  /**
+   * A gradient long enough to be summed in parallel parts, one that is a transposed
+   * (non-contiguous) view, and a float64 one: the joint norm is the square root of the sum of
+   * squares of their values, added up here one by one in float64.
+   */
+  @Test
+  void longViewedAndFloat64GradientsSumEveryValue() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      manager.getEngine().setRandomSeed(3);
+      NDArray lengthy = manager.randomNormal(new ai.djl.ndarray.types.Shape(600, 500));
+      NDArray viewed = manager.randomNormal(new ai.djl.ndarray.types.Shape(30, 70)).transpose();
+      NDArray wide = manager.randomNormal(new ai.djl.ndarray.types.Shape(40))
+          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
+      double expected = 0;
+      for (float v : lengthy.toFloatArray()) {
+        expected += (double) v * v;
+      }
+      for (float v : viewed.toFloatArray()) {
+        expected += (double) v * v;
+      }
+      for (double v : wide.toDoubleArray()) {
+        expected += v * v;
+      }
+      expected = Math.sqrt(expected);
+      assertEquals(expected, GradientClipping.norm(List.of(lengthy, viewed, wide)),
+          expected * 1e-12);
+    }
+  }
+
   /** A NaN or infinite entry gives a non-finite norm, which the trainer treats as a bad step. */
   @Test
   void nonFiniteEntriesGiveNonFiniteNorm() {
