@@ -202,6 +202,9 @@ def main():
     parser.add_argument("--batch-size", type=int, help="128 (8 for fc)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eps", type=float, default=0.1)
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="timed runs per key, after 2 warm-ups; more on small nets, whose"
+                        " single runs vary by a factor of two")
     parser.add_argument("--reference", help="reference_bounds.json, to check fc's CROWN bounds")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -218,9 +221,9 @@ def main():
 
     model.eval()
     with torch.no_grad():
-        ms["standard_forward_ms"] = median_ms(lambda: model(x).sum().item())
+        ms["standard_forward_ms"] = median_ms(lambda: model(x).sum().item(), args.repeats)
         ms["ibp_forward_ms"] = median_ms(
-            lambda: interval(model, *box(x, args.eps))[1].sum().item())
+            lambda: interval(model, *box(x, args.eps))[1].sum().item(), args.repeats)
 
     model.train()
 
@@ -243,8 +246,8 @@ def main():
         optimiser.step()
         loss.item()
 
-    ms["step_ms.standard"] = median_ms(standard_step)
-    ms["step_ms.ibp"] = median_ms(ibp_step)
+    ms["step_ms.standard"] = median_ms(standard_step, args.repeats)
+    ms["step_ms.ibp"] = median_ms(ibp_step, args.repeats)
     name = "PyTorch %s, plain two-pass interval code, Adam, %d threads, this sitting" % (
         torch.__version__, args.threads)
     print(json.dumps({"peers": [{"name": name, "ms": ms}]}, indent=2))

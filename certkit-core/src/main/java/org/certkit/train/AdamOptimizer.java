@@ -119,6 +119,17 @@ public final class AdamOptimizer implements AutoCloseable {
    */
   public void update(List<Network.NamedArray> parameters, List<NDArray> gradients,
       float learningRate) {
+    update(parameters, gradients, learningRate, 1f);
+  }
+
+  /**
+   * Applies one update to every parameter in place, of the gradients times {@code
+   * gradientScale} (the factor of {@link GradientClipping#scale}, applied in the same pass).
+   *
+   * @param gradients one gradient per parameter, same order; not modified
+   */
+  public void update(List<Network.NamedArray> parameters, List<NDArray> gradients,
+      float learningRate, float gradientScale) {
     step++;
     double biasCorrection1 = 1 - Math.pow(beta1, step);
     double biasCorrection2 = 1 - Math.pow(beta2, step);
@@ -130,21 +141,24 @@ public final class AdamOptimizer implements AutoCloseable {
       if (inPlace.contains(weight) && gradient.getDataType() == DataType.FLOAT32) {
         updateInPlace(EngineMemory.floats(weight), EngineMemory.floats(gradient),
             EngineMemory.floats(firstMoments.get(p.name())),
-            EngineMemory.floats(secondMoments.get(p.name())), correctedRate);
+            EngineMemory.floats(secondMoments.get(p.name())), correctedRate, gradientScale);
         continue;
       }
       NDArray decayed = null;
+      float rescale = gradientScale;
       if (weightDecay != 0) {
-        // g + lambda w, in the gradient's manager; the temporary lambda w is freed at once.
+        // s g + lambda w, in the gradient's manager; the temporary lambda w is freed at once.
         try (NDArray penalty = weight.mul(Constants.scalar(weight, weightDecay))) {
-          decayed = gradient.add(penalty);
+          decayed = gradientScale == 1 ? gradient.add(penalty)
+              : gradient.mul(Constants.scalar(gradient, gradientScale)).addi(penalty);
         }
         gradient = decayed;
+        rescale = 1f;
       }
       NDList inputs = new NDList(weight, gradient, firstMoments.get(p.name()),
           secondMoments.get(p.name()));
       weight.getNDArrayInternal().adamUpdate(inputs, new NDList(weight), learningRate,
-          correctedRate, 0f, 1f, -1f, beta1, beta2, epsilon, false, false);
+          correctedRate, 0f, rescale, -1f, beta1, beta2, epsilon, false, false);
       if (decayed != null) {
         decayed.close();
       }
@@ -152,11 +166,11 @@ public final class AdamOptimizer implements AutoCloseable {
   }
 
   /**
-   * One Adam update of {@code w} with gradient {@code g} (read only) and moments {@code m},
-   * {@code v}, all of one length, split over the cores.
+   * One Adam update of {@code w} with gradient {@code scale g} ({@code g} read only) and moments
+   * {@code m}, {@code v}, all of one length, split over the cores.
    */
   private void updateInPlace(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v,
-      float rate) {
+      float rate, float scale) {
     float decay = weightDecay;
     float keep1 = beta1;
     float keep2 = beta2;
@@ -166,7 +180,7 @@ public final class AdamOptimizer implements AutoCloseable {
     EngineMemory.inParts(w.limit(), (from, to) -> {
       for (int j = from; j < to; j++) {
         float wj = w.get(j);
-        float gj = g.get(j) + decay * wj;
+        float gj = scale * g.get(j) + decay * wj;
         float mj = keep1 * m.get(j) + new1 * gj;
         float vj = keep2 * v.get(j) + new2 * gj * gj;
         m.put(j, mj);

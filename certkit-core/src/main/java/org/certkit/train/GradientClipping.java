@@ -4,10 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.nio.FloatBuffer;
 import java.util.List;
-import org.certkit.internal.Constants;
 import org.certkit.internal.EngineMemory;
 
-/** The joint L2 norm of a set of gradients, and rescaling them to a maximum norm. */
+/** The joint L2 norm of a set of gradients, and the factor that rescales them to a maximum. */
 public final class GradientClipping {
 
   private GradientClipping() {}
@@ -81,17 +80,14 @@ public final class GradientClipping {
   }
 
   /**
-   * Scales {@code gradients} in place so that their joint norm is at most {@code maxNorm}, as
-   * PyTorch's {@code clip_grad_norm_}.
+   * The factor that brings gradients of joint norm {@code norm} to at most {@code maxNorm}, as
+   * PyTorch's {@code clip_grad_norm_}: {@code maxNorm / (norm + 1e-6)} above the threshold, else
+   * 1. The optimiser applies it in its own pass ({@link AdamOptimizer#update(List, List, float,
+   * float)}).
    *
    * @param norm their joint norm, from {@link #norm}, finite
    */
-  public static void clip(List<NDArray> gradients, double norm, double maxNorm) {
-    if (norm > maxNorm) {
-      float scale = (float) (maxNorm / (norm + 1e-6));
-      for (NDArray g : gradients) {
-        g.muli(Constants.scalar(g, scale));
-      }
-    }
+  public static float scale(double norm, double maxNorm) {
+    return norm > maxNorm ? (float) (maxNorm / (norm + 1e-6)) : 1f;
   }
 }

@@ -190,10 +190,9 @@ public final class Trainer {
             } else {
               skippedInARow = 0;
               gradNormSum += norm;
-              if (config.gradientClipNorm() > 0) {
-                GradientClipping.clip(gradients, norm, config.gradientClipNorm());
-              }
-              adam.update(parameters, gradients, lr);
+              float scale = config.gradientClipNorm() > 0
+                  ? GradientClipping.scale(norm, config.gradientClipNorm()) : 1f;
+              adam.update(parameters, gradients, lr, scale);
               int size = batches[b].length;
               lossSum += loss * size;
               seen += size;

@@ -132,6 +132,54 @@ class AdamOptimizerTest extends EngineTest {
     }
   }
 
+  /**
+   * An update with gradient scale {@code s} is the update of the gradients {@code s g} made by
+   * hand, on both routes (in place and engine kernel), with and without weight decay.
+   */
+  @Test
+  void gradientScaleIsTheUpdateOfScaledGradients() {
+    float s = 0.25f;
+    for (float lambda : new float[] {0f, 0.1f}) {
+      for (boolean kernelOnly : new boolean[] {false, true}) {
+        try (Network a = linearNetwork(); Network b = linearNetwork();
+            AdamOptimizer scaled = new AdamOptimizer(a, BETA1, BETA2, EPSILON, lambda);
+            AdamOptimizer byHand = new AdamOptimizer(b, BETA1, BETA2, EPSILON, lambda);
+            NDManager step = manager.newSubManager()) {
+          if (kernelOnly) {
+            scaled.useEngineKernelOnly();
+            byHand.useEngineKernelOnly();
+          }
+          float[] w = WEIGHT_GRADIENTS[0].clone();
+          float[] bias = BIAS_GRADIENTS[0].clone();
+          NDArray gw = step.create(w, new Shape(2, 3));
+          NDArray gb = step.create(bias, new Shape(2));
+          for (int i = 0; i < w.length; i++) {
+            w[i] *= s;
+          }
+          for (int i = 0; i < bias.length; i++) {
+            bias[i] *= s;
+          }
+          scaled.update(a.parameters(), List.of(gw, gb), LEARNING_RATES[0], s);
+          byHand.update(b.parameters(), List.of(step.create(w, new Shape(2, 3)),
+              step.create(bias, new Shape(2))), LEARNING_RATES[0]);
+          String name = "lambda " + lambda + (kernelOnly ? ", engine kernel" : ", in place");
+          for (int p = 0; p < 2; p++) {
+            assertArrayEquals(b.parameters().get(p).array().toFloatArray(),
+                a.parameters().get(p).array().toFloatArray(), 1e-6f, name + ", parameter " + p);
+          }
+          assertArrayEquals(WEIGHT_GRADIENTS[0], gw.toFloatArray(), 0f, "gradient modified");
+          // Scaling matters: the unscaled update differs.
+          try (Network c = linearNetwork();
+              AdamOptimizer unscaled = new AdamOptimizer(c, BETA1, BETA2, EPSILON, lambda)) {
+            unscaled.update(c.parameters(), List.of(gw, gb), LEARNING_RATES[0]);
+            assertFalse(java.util.Arrays.equals(c.parameters().get(0).array().toFloatArray(),
+                a.parameters().get(0).array().toFloatArray()), name);
+          }
+        }
+      }
+    }
+  }
+
   /** A negative or infinite decay is rejected with the value in the message. */
   @Test
   void rejectsInvalidWeightDecay() {
