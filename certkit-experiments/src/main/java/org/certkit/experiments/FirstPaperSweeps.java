@@ -69,7 +69,10 @@ final class FirstPaperSweeps {
           for (double w : widths) {
             cells.add(new Cell("width", "ibp", w, arch("cnn7", w), IbpTraining.shi(), eps));
           }
-          return new Parameters(full ? DatasetName.CIFAR10 : DatasetName.MNIST, full ? 160 : 3,
+          // Six epochs at small scale: the recipe scaled to them ramps eps over two (156 steps
+          // of 20,000 images); over one (3 epochs) CNN5-BN at 0.25 and 0.5 of the width
+          // collapsed to 27% and 39% test accuracy, at six it reaches 88.6% (71.8% certified).
+          return new Parameters(full ? DatasetName.CIFAR10 : DatasetName.MNIST, full ? 160 : 6,
               full ? 0 : 20_000, full ? 10000 : 500, full ? 10000 : 1000, full ? 50 : 20,
               full ? Certifier.Method.AUTO : Certifier.Method.LINEAR,
               List.of(new Axis("depth", "layers", false),
@@ -83,7 +86,7 @@ final class FirstPaperSweeps {
                       Measure.TRAIN_CERTIFIED, Shape.RISING)), List.of());
         },
         List.of("The paper trains on CIFAR-10 at eps 2/255 (full scale); small scale trains on"
-                + " 20,000 MNIST images at eps 0.1 for 3 epochs, the depth series at 0.25 of the"
+                + " 20,000 MNIST images at eps 0.1 for 6 epochs, the depth series at 0.25 of the"
                 + " width (CNN3-BN 4/8 channels, CNN7 16/32) and the width series of CNN7 at 1/8"
                 + " to 1.",
             "The paper reports tightness falling with depth to a minimum at 7 layers and"
