@@ -194,7 +194,7 @@ public final class TrainedTightnessExperiment implements Experiment {
             o = trainAndMeasure(method(name, eps[i], p), name.equals("standard") ? 0 : eps[i],
                 p, train, test, manager, context);
           }
-          RobustnessReport report = evaluate(o, eps[i], p, test, manager);
+          RobustnessReport report = evaluate(o, eps[i], p, test, manager, context);
           double trainEps = name.equals("standard") ? 0 : eps[i];
           context.progress(String.format(Locale.ROOT, "%s (train eps %.2f) at eps %.2f: clean"
                   + " %.2f%%, PGD %.2f%%, certified %.2f%% (%s), tightness %.3g, trained in"
@@ -301,13 +301,14 @@ public final class TrainedTightnessExperiment implements Experiment {
     return new Outcome(run, tightness);
   }
 
+  /** Clean, PGD and certified accuracy on {@code test}, with a bar over its images. */
   private static RobustnessReport evaluate(Outcome o, double eps, Parameters p,
-      ImageDataset test, NDManager manager) {
+      ImageDataset test, NDManager manager, ExperimentContext context) {
     String certifier = p.certification().name().toLowerCase(Locale.ROOT);
     return o.run().measured(String.format(Locale.ROOT, "test-eps%s-%s-pgd%d-n%d", eps,
         certifier, p.pgdEvalSteps(), test.size()), RobustnessReport.class,
         () -> new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
             p.certification(), 500).evaluate(o.run().network(), test, test.size(), eps,
-            manager, done -> {}));
+            manager, done -> context.work().finished("test images", done, test.size())));
   }
 }
