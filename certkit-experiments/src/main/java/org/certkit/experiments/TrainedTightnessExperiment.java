@@ -307,8 +307,11 @@ public final class TrainedTightnessExperiment implements Experiment {
     String certifier = p.certification().name().toLowerCase(Locale.ROOT);
     return o.run().measured(String.format(Locale.ROOT, "test-eps%s-%s-pgd%d-n%d", eps,
         certifier, p.pgdEvalSteps(), test.size()), RobustnessReport.class,
-        () -> new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
-            p.certification(), 500).evaluate(o.run().network(), test, test.size(), eps,
-            manager, done -> context.work().finished("test images", done, test.size())));
+        () -> {
+          context.work().finished("test images", 0, test.size());
+          return new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
+              p.certification(), 500).evaluate(o.run().network(), test, test.size(), eps,
+              manager, done -> context.work().finished("test images", done, test.size()));
+        });
   }
 }
