@@ -24,7 +24,7 @@ import org.certkit.net.Network;
  * over the cores: the engine's fused Adam kernel (the one DJL's {@code Adam} calls) issues about
  * 18 native operations per parameter, each a pass over memory, which made the optimiser 12% of a
  * CNN7 training step. Parameters whose storage is not a plain contiguous float32 block take that
- * kernel. Gradients are not clipped here (see {@link GradientClipping}).
+ * kernel. Gradient clipping enters as a factor of that same pass ({@link GradientClipping#scale}).
  *
  * <p><b>Weight decay</b> (optional, default 0) is the coupled L2 term of
  * {@code torch.optim.Adam(weight_decay=lambda)}: the gradient used by the update is
@@ -123,10 +123,13 @@ public final class AdamOptimizer implements AutoCloseable {
   }
 
   /**
-   * Applies one update to every parameter in place, of the gradients times {@code
-   * gradientScale} (the factor of {@link GradientClipping#scale}, applied in the same pass).
+   * Applies one update to every parameter in place, of the gradients times a factor applied in
+   * the same pass.
    *
+   * @param parameters the network's parameters
    * @param gradients one gradient per parameter, same order; not modified
+   * @param learningRate the step's learning rate
+   * @param gradientScale the factor, such as {@link GradientClipping#scale}'s (1 for none)
    */
   public void update(List<Network.NamedArray> parameters, List<NDArray> gradients,
       float learningRate, float gradientScale) {
