@@ -76,8 +76,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmups", defaultValue = "100",
       description = "Untimed forward passes before the timed ones, for at most 10 s (at least"
           + " 2): until the JVM has compiled the code around the native operations, a small"
-          + " network's forward pass takes twice as long (CNN3-BN: 8.1 ms after 2, 4.0 ms after"
-          + " 100; default: ${DEFAULT-VALUE}).")
+          + " network's forward passes take two to three times as long (CNN3-BN IBP forward: 8.1"
+          + " ms after 2, 4.0 ms after 100; default: ${DEFAULT-VALUE}).")
   int warmups;
 
   @Option(names = "--train-steps", defaultValue = "6",
