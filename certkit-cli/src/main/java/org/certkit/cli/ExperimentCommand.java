@@ -90,14 +90,20 @@ final class ExperimentCommand implements Runnable {
             + " trained models and measurements stay under OUT/ID/runs and a rerun reuses them.")
     List<String> methods;
 
+    @Option(names = "--eps", split = ",", paramLabel = "EPS",
+        description = "s1-trained-tightness only: train and measure at just these epsilons"
+            + " (default: the scale's, 0.1 and 0.3), one cell of a long sweep at a time.")
+    double[] epsilons;
+
     @Mixin ProgressOptions progress;
 
     @Override
     public Integer call() throws Exception {
       Experiment experiment = ExperimentRegistry.require(id);
-      if (methods != null && !(experiment instanceof TrainedTightnessExperiment)) {
+      boolean parts = methods != null || epsilons != null;
+      if (parts && !(experiment instanceof TrainedTightnessExperiment)) {
         throw new CommandLine.ParameterException(spec.commandLine(),
-            "--methods applies to s1-trained-tightness only, not " + id);
+            "--methods and --eps apply to s1-trained-tightness only, not " + id);
       }
       Scale parsed = Scale.parse(scale);
       Path data = dataDir != null ? dataDir : DatasetStore.defaultRoot();
@@ -112,9 +118,9 @@ final class ExperimentCommand implements Runnable {
               quiet ? line -> { } : line -> ProgressOptions.print(System.err,
                   line + System.lineSeparator(), false), manager, bar);
           long start = System.nanoTime();
-          result = methods == null ? experiment.run(parsed, context)
-              : ((TrainedTightnessExperiment) experiment).run(
-                  ((TrainedTightnessExperiment) experiment).parameters(parsed, methods), context);
+          result = !parts ? experiment.run(parsed, context)
+              : ((TrainedTightnessExperiment) experiment).run(((TrainedTightnessExperiment)
+                  experiment).parameters(parsed, methods, epsilons), context);
           elapsed = Duration.ofNanos(System.nanoTime() - start);
         }
         ExperimentOutput output = ExperimentOutput.write(experiment, context, result, parsed,

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.Supplier;
 import org.certkit.internal.Constants;
@@ -139,7 +141,7 @@ public final class IntervalDomain implements BoundDomain {
    * @return the output box {@code [N, classes]}
    */
   public Box propagate(Network network, Box input, BatchStatistics stats) {
-    Propagation p = run(network, input, stats, network.layers().size());
+    Propagation p = run(network, input, stats, network.layers().size(), true);
     return p.checked(p.values().getLast());
   }
 
@@ -148,7 +150,7 @@ public final class IntervalDomain implements BoundDomain {
    * OUTWARD mode, before a non-finite example is made NaN).
    */
   public NodeBoxes nodeBoxes(Network network, Box input, BatchStatistics stats) {
-    return run(network, input, stats, network.layers().size()).boxes();
+    return run(network, input, stats, network.layers().size(), false).boxes();
   }
 
   /**
@@ -158,8 +160,11 @@ public final class IntervalDomain implements BoundDomain {
    * @param values the box of every evaluated node
    * @param magnitudes OUTWARD: per example, the sum of {@code |c| + r} over every box so far;
    *     null in NEAREST mode
+   * @param deferred the nodes folded into the BatchNorm after them (null in {@code values}),
+   *     with how to compute their boxes
    */
-  private record Propagation(Box input, List<Box> values, NDArray magnitudes) {
+  private record Propagation(Box input, List<Box> values, NDArray magnitudes,
+      Map<Integer, Supplier<Box>> deferred) {
 
     /**
      * {@code box}, made NaN for every example with a non-finite bound anywhere (OUTWARD); without
@@ -180,24 +185,102 @@ public final class IntervalDomain implements BoundDomain {
 
     /** The boxes keyed by node. */
     NodeBoxes boxes() {
-      return new NodeBoxes(input, values);
+      return new NodeBoxes(input, values, deferred);
     }
   }
 
-  private Propagation run(Network network, Box input, BatchStatistics stats, int count) {
+  /**
+   * The boxes of the first {@code count} nodes. With {@code fold} in NEAREST mode, a Linear or
+   * Conv2d layer read only by the BatchNorm after it is not evaluated on its own: the BatchNorm's
+   * affine map is folded into its weights ({@link #foldedAffine}), which saves two elementwise
+   * passes over the activations and their gradients; its box is deferred, computed when asked.
+   */
+  private Propagation run(Network network, Box input, BatchStatistics stats, int count,
+      boolean fold) {
     checkSupported(input);
     // The input box itself was computed with rounding (x - eps, centre, radius): widen it first.
     Box widenedInput = widened(input, () -> input.centre().abs().add(input.radius()), INPUT_ULPS,
         ELEMENTWISE_OPERATIONS);
     NDArray[] magnitudes = {rounding == Rounding.OUTWARD ? magnitudeSums(widenedInput) : null};
+    boolean[] folded = fold && rounding == Rounding.NEAREST ? foldable(network, count)
+        : new boolean[count];
+    Map<Integer, Supplier<Box>> deferred = new HashMap<>();
+    Box[] foldedInput = new Box[1];
     List<Box> values = network.evaluate(widenedInput, (i, layer, inputs) -> {
-      Box out = apply(layer, i, inputs, stats);
+      if (folded[i]) {
+        Box in = inputs.getFirst();
+        foldedInput[0] = in;
+        deferred.put(i, () -> apply(layer, i, List.of(in), stats));
+        return null;
+      }
+      Box out = i > 0 && folded[i - 1]
+          ? foldedAffine(network.layers().get(i - 1), (BatchNorm) layer, i, foldedInput[0],
+              stats)
+          : apply(layer, i, inputs, stats);
       if (magnitudes[0] != null) {
         magnitudes[0] = magnitudes[0].add(magnitudeSums(out));
       }
       return out;
     }, count);
-    return new Propagation(widenedInput, values, magnitudes[0]);
+    return new Propagation(widenedInput, values, magnitudes[0], deferred);
+  }
+
+  /**
+   * Which of the first {@code count} nodes are Linear or Conv2d layers read by nothing but a
+   * BatchNorm right after them (also among the first {@code count}).
+   */
+  private static boolean[] foldable(Network network, int count) {
+    List<Layer> layers = network.layers();
+    int[] readers = new int[layers.size()];
+    for (int i = 0; i < layers.size(); i++) {
+      for (int j : network.inputs(i)) {
+        if (j != Network.INPUT) {
+          readers[j]++;
+        }
+      }
+    }
+    boolean[] out = new boolean[count];
+    for (int i = 0; i + 1 < count; i++) {
+      int[] next = network.inputs(i + 1);
+      out[i] = (layers.get(i) instanceof Linear || layers.get(i) instanceof Conv2d)
+          && layers.get(i + 1) instanceof BatchNorm && readers[i] == 1 && next.length == 1
+          && next[0] == i;
+    }
+    return out;
+  }
+
+  /**
+   * Linear or Conv2d layer {@code affine} and then BatchNorm {@code b} (node {@code index}) on
+   * {@code box} as one layer (NEAREST mode): with the BatchNorm's per-channel {@code scale} and
+   * {@code shift}, the weights {@code scale W}, the bias {@code scale b + shift}, and the
+   * radius through {@code |scale W|}, equal in exact arithmetic to the two layers in turn.
+   */
+  private Box foldedAffine(Layer affine, BatchNorm b, int index, Box box,
+      BatchStatistics stats) {
+    NDArray c = box.centre();
+    NDArray r = box.radius();
+    NDManager m = c.getManager();
+    BatchNorm.Affine map = b.affine(stats.recordedOrRunning(index, b), c);
+    // The batch's arrays come first, so the products belong to its manager, not the layer's.
+    NDArray scale = map.scale().reshape(-1);
+    NDArray shift = map.shift().reshape(-1);
+    return switch (affine) {
+      case Conv2d cv -> {
+        NDArray weight = scale.reshape(-1, 1, 1, 1).mul(LayerOps.cast(cv.weight(), c, m));
+        NDArray bias = cv.bias() == null ? shift
+            : scale.mul(LayerOps.cast(cv.bias(), c, m)).addi(shift);
+        yield new Box(LayerOps.conv2d(c, weight, bias, cv.stride(), cv.padding()),
+            LayerOps.conv2d(r, weight.abs(), null, cv.stride(), cv.padding()));
+      }
+      case Linear l -> {
+        NDArray weight = scale.reshape(-1, 1).mul(LayerOps.cast(l.weight(), c, m));
+        NDArray bias = l.bias() == null ? shift
+            : scale.mul(LayerOps.cast(l.bias(), c, m)).addi(shift);
+        yield new Box(LayerOps.linear(c, weight, bias), LayerOps.linear(r, weight.abs(), null));
+      }
+      default -> throw new IllegalArgumentException("only Linear and Conv2d fold into"
+          + " BatchNorm, got " + affine.describe());
+    };
   }
 
   /** Per example, the sum of {@code |c| + r}: finite exactly when every entry is. */
@@ -341,7 +424,7 @@ public final class IntervalDomain implements BoundDomain {
       Specification.LinearConstraints spec, BatchStatistics stats) {
     List<Layer> layers = network.layers();
     boolean merge = layers.getLast() instanceof Linear;
-    Propagation p = run(network, input, stats, merge ? layers.size() - 1 : layers.size());
+    Propagation p = run(network, input, stats, merge ? layers.size() - 1 : layers.size(), true);
     Box hidden = merge ? p.outputInput(network) : p.checked(p.values().getLast());
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();
@@ -409,7 +492,7 @@ public final class IntervalDomain implements BoundDomain {
       throw new IllegalArgumentException("margin bounds need a Linear last layer, got "
           + layers.getLast().describe());
     }
-    Propagation p = run(network, input, stats, layers.size() - 1);
+    Propagation p = run(network, input, stats, layers.size() - 1, true);
     Box hidden = p.outputInput(network);
     NDArray c = hidden.centre();
     NDArray r = hidden.radius();

@@ -1,7 +1,10 @@
 package org.certkit.domain;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.certkit.net.Network;
 import org.certkit.net.Relu;
 
@@ -12,18 +15,34 @@ import org.certkit.net.Relu;
  *
  * @param input the box of {@link Network#INPUT}
  * @param nodes the box of node {@code i} at index {@code i}; the first nodes only when the
- *     computation stopped early (a merged last layer is never evaluated as a box)
+ *     computation stopped early (a merged last layer is never evaluated as a box); null for a
+ *     node in {@code deferred}
+ * @param deferred the nodes the computation went past without their own box (an affine layer
+ *     folded into the BatchNorm after it), each with how to compute its box when asked
  */
-public record NodeBoxes(Box input, List<Box> nodes) {
+public record NodeBoxes(Box input, List<Box> nodes, Map<Integer, Supplier<Box>> deferred) {
 
-  /** Copies the list. */
+  /** Copies the list and the map. */
   public NodeBoxes {
-    nodes = List.copyOf(nodes);
+    nodes = Collections.unmodifiableList(new ArrayList<>(nodes));
+    deferred = Map.copyOf(deferred);
   }
 
-  /** The box of {@code node}, or the input box for {@link Network#INPUT}. */
+  /** Boxes of every node, none deferred. */
+  public NodeBoxes(Box input, List<Box> nodes) {
+    this(input, nodes, Map.of());
+  }
+
+  /**
+   * The box of {@code node}, or the input box for {@link Network#INPUT}; a deferred node's box
+   * is computed now (each call computes it again).
+   */
   public Box of(int node) {
-    return node == Network.INPUT ? input : nodes.get(node);
+    if (node == Network.INPUT) {
+      return input;
+    }
+    Supplier<Box> later = deferred.get(node);
+    return later != null ? later.get() : nodes.get(node);
   }
 
   /**

@@ -197,6 +197,54 @@ class IntervalDomainTest extends EngineTest {
     }
   }
 
+  /**
+   * In NEAREST mode the bounds fold each BatchNorm into the convolution or linear layer before
+   * it; in float64 they agree with the layers bounded one by one (the unfolded node boxes, and
+   * the sound OUTWARD margins, which lie at most their rounding allowance below), with the
+   * statistics of evaluation and of a training batch; a folded node's box, computed when asked,
+   * is the unfolded one.
+   */
+  @Test
+  void foldedBatchNormAgreesWithTheLayersInTurn() {
+    IntervalDomain nearest = new IntervalDomain(IntervalDomain.Rounding.NEAREST);
+    try (Network net = TinyNetworks.convBn(manager, 3)) {
+      TinyNetworks.randomiseBatchNorm(net, manager);
+      int n = 8;
+      NDArray x = TinyNetworks.inputs(manager, net, n).toType(DataType.FLOAT64, false);
+      long[] label = new long[n];
+      for (int i = 0; i < n; i++) {
+        label[i] = i % net.numClasses();
+      }
+      org.certkit.spec.Specification margins =
+          new org.certkit.spec.Specification.Margins(manager.create(label));
+      org.certkit.spec.InputSet ball = org.certkit.spec.InputSet.LinfBall.pixels(x, 0.03);
+      for (BatchStatistics stats : java.util.List.of(BatchStatistics.evaluation(),
+          BatchStatistics.training())) {
+        if (stats.isTraining()) {
+          ConcreteDomain.forward(net, x, stats);
+        }
+        SpecificationBounds folded = nearest.bounds(net, ball, margins, stats);
+        assertTrue(folded.boxes().deferred().size() >= 2, "nothing was folded");
+        NodeBoxes unfolded = nearest.nodeBoxes(net, Box.of(ball), stats);
+        for (int i = 0; i < folded.boxes().nodes().size(); i++) {
+          Box a = folded.boxes().of(i);
+          Box b = unfolded.of(i);
+          double scale = 1 + b.centre().abs().add(b.radius()).max().getDouble();
+          assertEquals(0, a.lower().sub(b.lower()).abs().max().getDouble(), 1e-12 * scale,
+              "node " + i + ", " + (stats.isTraining() ? "training" : "evaluation"));
+          assertEquals(0, a.upper().sub(b.upper()).abs().max().getDouble(), 1e-12 * scale,
+              "node " + i + ", " + (stats.isTraining() ? "training" : "evaluation"));
+        }
+        double[] lower = folded.lower().toDoubleArray();
+        double[] sound = SOUND.bounds(net, ball, margins, stats).lower().toDoubleArray();
+        for (int j = 0; j < lower.length; j++) {
+          assertTrue(sound[j] <= lower[j] + 1e-12 && lower[j] - sound[j] < 1e-9,
+              "margin " + j + ": folded " + lower[j] + ", sound " + sound[j]);
+        }
+      }
+    }
+  }
+
   /** At eps = 0 the box collapses to the concrete output (up to the rounding allowance). */
   @Test
   void zeroRadiusGivesTheConcreteOutput() {

@@ -69,6 +69,10 @@ public final class TrainedTightnessExperiment implements Experiment {
         throw new IllegalArgumentException("invalid trained-tightness parameters (methods "
             + methods + ", known " + METHODS + ")");
       }
+      if (java.util.Arrays.stream(epsilons).anyMatch(e -> !(e > 0 && e <= 1))) {
+        throw new IllegalArgumentException("every epsilon must lie in (0, 1], got "
+            + java.util.Arrays.toString(epsilons));
+      }
       epsilons = epsilons.clone();
       methods = List.copyOf(methods);
       java.util.Objects.requireNonNull(certification, "certification");
@@ -142,12 +146,14 @@ public final class TrainedTightnessExperiment implements Experiment {
   }
 
   /**
-   * The parameters of {@code scale} with only {@code methods} (a subset of {@link #METHODS}): a
-   * long sweep run in parts, each part keeping its models and measurements in the run folder.
+   * The parameters of {@code scale} with only {@code methods} (a subset of {@link #METHODS}) at
+   * only {@code epsilons}: a long sweep run in parts, each part keeping its models and
+   * measurements in the run folder. A null argument keeps the scale's own.
    */
-  public Parameters parameters(Scale scale, List<String> methods) {
+  public Parameters parameters(Scale scale, List<String> methods, double[] epsilons) {
     Parameters p = PARAMETERS.get(scale);
-    return new Parameters(p.architecture(), p.epochs(), p.trainSamples(), p.epsilons(), methods,
+    return new Parameters(p.architecture(), p.epochs(), p.trainSamples(),
+        epsilons != null ? epsilons : p.epsilons(), methods != null ? methods : p.methods(),
         p.pgdTrainSteps(), p.pgdTrainRestarts(), p.pgdEvalSteps(), p.testSamples(),
         p.certification());
   }

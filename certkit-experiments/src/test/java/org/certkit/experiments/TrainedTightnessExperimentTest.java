@@ -1,6 +1,8 @@
 package org.certkit.experiments;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -54,6 +56,31 @@ class TrainedTightnessExperimentTest {
         assertEquals(1 + 2 * (TrainedTightnessExperiment.METHODS.size() - 1), runs.count());
       }
     }
+  }
+
+  /**
+   * A part of the sweep keeps the scale's recipe and narrows only the methods and epsilons
+   * asked for; an epsilon outside (0, 1] is refused.
+   */
+  @Test
+  void partsNarrowMethodsAndEpsilonsOnly() {
+    TrainedTightnessExperiment experiment = new TrainedTightnessExperiment();
+    TrainedTightnessExperiment.Parameters whole = experiment.parameters(Scale.FULL, null, null);
+    TrainedTightnessExperiment.Parameters part = experiment.parameters(Scale.FULL,
+        List.of("sabr"), new double[] {0.1});
+    assertEquals(List.of("sabr"), part.methods());
+    assertArrayEquals(new double[] {0.1}, part.epsilons());
+    assertArrayEquals(new double[] {0.1, 0.3}, whole.epsilons());
+    assertEquals(TrainedTightnessExperiment.METHODS, whole.methods());
+    assertEquals(whole.epochs(), part.epochs());
+    assertEquals(whole.trainSamples(), part.trainSamples());
+    assertEquals(whole.testSamples(), part.testSamples());
+    assertEquals(List.of("ibp"), experiment.parameters(Scale.FULL, List.of("ibp"), null)
+        .methods());
+    assertThrows(IllegalArgumentException.class,
+        () -> experiment.parameters(Scale.FULL, null, new double[] {0}));
+    assertThrows(IllegalArgumentException.class,
+        () -> experiment.parameters(Scale.FULL, null, new double[] {1.5}));
   }
 
   private static double number(List<Object> row, String column) {
