@@ -160,7 +160,8 @@ final class SparkCommand {
             spark.master(), (System.nanoTime() - start) / 1e9);
       }
       Iterator<VerifyCommand.Answer> next = answers.iterator();
-      return VerifyCommand.writeResults(instances, rows, out, null, r -> next.next());
+      return VerifyCommand.writeResults(instances, rows, List.of(), out, null,
+          r -> next.next());
     }
   }
 }

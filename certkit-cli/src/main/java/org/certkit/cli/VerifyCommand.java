@@ -78,6 +78,11 @@ final class VerifyCommand implements Callable<Integer> {
           + " beside the instances file).")
   Path results;
 
+  @Option(names = "--resume",
+      description = "With --instances: keep the answers the results file already holds (a run"
+          + " that was stopped) and answer only the instances after them.")
+  boolean resume;
+
   @Option(names = "--no-bab", description = "Stop after alpha-CROWN (no branch and bound).")
   boolean noBab;
 
@@ -204,10 +209,48 @@ final class VerifyCommand implements Callable<Integer> {
   private int runList(PropertyVerifier verifier) throws IOException {
     Path base = instances.toAbsolutePath().getParent();
     List<String[]> rows = readInstances(instances, spec.commandLine());
-    Path out = resultsFile(results != null ? results : base.resolve("results.csv"), overwrite,
-        spec.commandLine());
-    return writeResults(instances, rows, out, crossCheck, r -> answer(verifier, base.resolve(r[0]),
-        base.resolve(r[1]), Double.parseDouble(r[2]), false, crossCheck));
+    Path target = results != null ? results : base.resolve("results.csv");
+    if (resume && overwrite) {
+      throw new ParameterException(spec.commandLine(), "--resume keeps the earlier answers and"
+          + " --overwrite discards them: give one of them");
+    }
+    List<VerificationResults.Instance> earlier = resume
+        ? earlierAnswers(target, rows, spec.commandLine()) : List.of();
+    Path out = resume ? target : resultsFile(target, overwrite, spec.commandLine());
+    return writeResults(instances, rows, earlier, out, crossCheck, r -> answer(verifier,
+        base.resolve(r[0]), base.resolve(r[1]), Double.parseDouble(r[2]), false, crossCheck));
+  }
+
+  /**
+   * The answers that the results {@code csv} (through its JSON twin) already holds for the first
+   * instances of {@code rows}; none when neither file exists.
+   *
+   * @throws ParameterException when the CSV has no twin, or the answers are of other instances
+   */
+  static List<VerificationResults.Instance> earlierAnswers(Path csv, List<String[]> rows,
+      CommandLine cli) throws IOException {
+    Path json = VerificationResults.jsonBeside(csv);
+    if (!Files.exists(json)) {
+      if (Files.exists(csv)) {
+        throw new ParameterException(cli, csv + " has no " + json.getFileName() + " beside it"
+            + " to resume from");
+      }
+      return List.of();
+    }
+    List<VerificationResults.Instance> earlier = Json.MAPPER.readValue(json.toFile(),
+        VerificationResults.class).instances();
+    for (int i = 0; i < earlier.size(); i++) {
+      VerificationResults.Instance e = earlier.get(i);
+      if (i >= rows.size() || !e.onnx().equals(rows.get(i)[0])
+          || !e.vnnlib().equals(rows.get(i)[1])
+          || e.timeout() != Double.parseDouble(rows.get(i)[2])) {
+        throw new ParameterException(cli, json + " answers another list: its instance " + (i + 1)
+            + " is " + e.onnx() + "," + e.vnnlib() + "," + e.timeout()
+            + (i < rows.size() ? ", the list's " + String.join(",", rows.get(i)[0],
+                rows.get(i)[1], rows.get(i)[2]) : ", beyond the list's end"));
+      }
+    }
+    return earlier;
   }
 
   /**
@@ -258,9 +301,11 @@ final class VerifyCommand implements Callable<Integer> {
   /**
    * Answers every row of {@code list} with {@code answers} in order, writing the results CSV
    * and its JSON twin ({@link VerificationResults}) after each one and a progress line per
-   * instance, then prints the summary table.
+   * instance, then prints the summary table. The first rows keep the {@code earlier} answers
+   * (of a run that was stopped), if any.
    */
-  static int writeResults(Path list, List<String[]> rows, Path out, Double crossCheck,
+  static int writeResults(Path list, List<String[]> rows,
+      List<VerificationResults.Instance> earlier, Path out, Double crossCheck,
       java.util.function.Function<String[], Answer> answers) throws IOException {
     StringBuilder csv = new StringBuilder(
         "onnx,vnnlib,timeout,result,seconds,method,subproblems,detail"
@@ -277,27 +322,34 @@ final class VerifyCommand implements Callable<Integer> {
     List<VerificationResults.Instance> typed = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       String[] r = rows.get(i);
-      Answer a = answers.apply(r);
-      counts.merge(a.word(), 1, Integer::sum);
-      total += a.seconds();
-      System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%s%n", i + 1,
-          rows.size(), r[0], r[1], a.word(), a.method(), a.seconds(),
-          a.detail().isEmpty() ? "" : " (" + a.detail() + ")",
-          a.check() == null ? "" : "; MILP: " + a.checkText());
-      if (a.check() != null) {
-        checks.merge(a.checkWord(), 1, Integer::sum);
+      VerificationResults.Instance e;
+      if (i < earlier.size()) {
+        e = earlier.get(i);
+      } else {
+        Answer a = answers.apply(r);
+        e = new VerificationResults.Instance(r[0], r[1], Double.parseDouble(r[2]), a.word(),
+            a.seconds(), a.method(), a.subproblems(), a.detail(),
+            a.check() == null ? "" : a.checkText());
       }
-      csv.append(String.join(",", r[0], r[1], r[2], a.word(),
-          String.format(Locale.ROOT, "%.3f", a.seconds()), a.method(),
-          Long.toString(a.subproblems()), '"' + a.detail().replace("\"", "'") + '"'));
+      counts.merge(e.result(), 1, Integer::sum);
+      total += e.seconds();
+      System.err.printf(Locale.ROOT, "[%d/%d] %s %s: %s by %s in %.1f s%s%s%s%n", i + 1,
+          rows.size(), r[0], r[1], e.result(), e.method(), e.seconds(),
+          e.detail().isEmpty() ? "" : " (" + e.detail() + ")",
+          e.milp().isEmpty() ? "" : "; MILP: " + e.milp(),
+          i < earlier.size() ? " [earlier run]" : "");
+      if (!e.milp().isEmpty()) {
+        checks.merge(e.milp().split(" ")[0], 1, Integer::sum);
+      }
+      csv.append(String.join(",", r[0], r[1], r[2], e.result(),
+          String.format(Locale.ROOT, "%.3f", e.seconds()), e.method(),
+          Long.toString(e.subproblems()), '"' + e.detail().replace("\"", "'") + '"'));
       if (crossCheck != null) {
-        csv.append(",\"").append(a.check() == null ? "" : a.checkText()).append('"');
+        csv.append(",\"").append(e.milp()).append('"');
       }
       csv.append('\n');
       AtomicFiles.write(out, csv.toString().getBytes(StandardCharsets.UTF_8));
-      typed.add(new VerificationResults.Instance(r[0], r[1], Double.parseDouble(r[2]), a.word(),
-          a.seconds(), a.method(), a.subproblems(), a.detail(),
-          a.check() == null ? "" : a.checkText()));
+      typed.add(e);
       Json.write(VerificationResults.jsonBeside(out), new VerificationResults(list.toString(),
           counts, total, typed));
     }

@@ -115,5 +115,28 @@ class VerifyCommandTest {
     assertTrue(refused.exitCode() != 0 && refused.err().contains("results.json"),
         refused.err());
     assertFalse(Files.exists(dir.resolve("results.csv")));
+
+    // A stopped run resumes after the answers it kept (here the first one alone), and answers
+    // of another list are refused.
+    VerificationResults.Instance answered = typed.instances().getFirst();
+    VerificationResults.Instance kept = new VerificationResults.Instance(answered.onnx(),
+        answered.vnnlib(), answered.timeout(), "unsat", 123.456, "earlier", 7, "", "");
+    org.certkit.io.Json.write(dir.resolve("results.json"), new VerificationResults(
+        typed.instanceList(), java.util.Map.of("unsat", 1), kept.seconds(), List.of(kept)));
+    Run resumed = run("verify", "--instances", list.toString(), "--resume");
+    assertEquals(0, resumed.exitCode(), resumed.err());
+    rows = Files.readAllLines(dir.resolve("results.csv"));
+    assertEquals(4, rows.size(), rows.toString());
+    assertTrue(rows.get(1).startsWith("net.onnx,robust.vnnlib,30,unsat,123.456,earlier,7,"),
+        rows.get(1));
+    assertTrue(rows.get(2).startsWith("net.onnx,flipped.vnnlib,30,sat,"), rows.get(2));
+    assertTrue(rows.get(3).startsWith("net.onnx,small.vnnlib,30,error,"), rows.get(3));
+    Path otherList = dir.resolve("other.csv");
+    Files.writeString(otherList, "net.onnx,flipped.vnnlib,30\n");
+    Run mismatched = run("verify", "--instances", otherList.toString(), "--resume", "--results",
+        dir.resolve("results.csv").toString());
+    assertTrue(mismatched.exitCode() != 0 && mismatched.err().contains("another list"),
+        mismatched.err());
+    assertNoStackTrace(mismatched);
   }
 }
