@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The benchmark kept in {@code benchmarks/vnn/certkit-v1} reads as its README says: every
  * instance's network and (gzipped) property exist and fit each other, each property is one box
- * no wider than twice its radius with the nine clauses {@code Y_k >= Y_t} of one class {@code t}.
+ * no wider than twice its radius with the nine clauses {@code Y_k >= Y_t} of one class
+ * {@code t}; the lists of the single networks split the whole list.
  */
 class CommittedBenchmarkTest extends EngineTest {
 
@@ -75,5 +76,11 @@ class CommittedBenchmarkTest extends EngineTest {
       assertTrue(!others.contains(targets.first()), line);
     }
     assertEquals(4, networks.size());
+    // The per-network lists split the whole list in its order.
+    List<String> parts = new java.util.ArrayList<>();
+    for (String net : List.of("256x2", "256x4", "256x6", "cnn4")) {
+      parts.addAll(Files.readAllLines(BENCHMARK.resolve("instances-" + net + ".csv")));
+    }
+    assertEquals(lines, parts);
   }
 }
