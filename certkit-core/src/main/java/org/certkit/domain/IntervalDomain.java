@@ -264,23 +264,21 @@ public final class IntervalDomain implements BoundDomain {
     // The batch's arrays come first, so the products belong to its manager, not the layer's.
     NDArray scale = map.scale().reshape(-1);
     NDArray shift = map.shift().reshape(-1);
-    return switch (affine) {
-      case Conv2d cv -> {
-        NDArray weight = scale.reshape(-1, 1, 1, 1).mul(LayerOps.cast(cv.weight(), c, m));
-        NDArray bias = cv.bias() == null ? shift
-            : scale.mul(LayerOps.cast(cv.bias(), c, m)).addi(shift);
-        yield new Box(LayerOps.conv2d(c, weight, bias, cv.stride(), cv.padding()),
-            LayerOps.conv2d(r, weight.abs(), null, cv.stride(), cv.padding()));
-      }
-      case Linear l -> {
-        NDArray weight = scale.reshape(-1, 1).mul(LayerOps.cast(l.weight(), c, m));
-        NDArray bias = l.bias() == null ? shift
-            : scale.mul(LayerOps.cast(l.bias(), c, m)).addi(shift);
-        yield new Box(LayerOps.linear(c, weight, bias), LayerOps.linear(r, weight.abs(), null));
-      }
-      default -> throw new IllegalArgumentException("only Linear and Conv2d fold into"
-          + " BatchNorm, got " + affine.describe());
-    };
+    if (affine instanceof Conv2d cv) {
+      NDArray weight = scale.reshape(-1, 1, 1, 1).mul(LayerOps.cast(cv.weight(), c, m));
+      NDArray bias = cv.bias() == null ? shift
+          : scale.mul(LayerOps.cast(cv.bias(), c, m)).addi(shift);
+      return new Box(LayerOps.conv2d(c, weight, bias, cv.stride(), cv.padding()),
+          LayerOps.conv2d(r, weight.abs(), null, cv.stride(), cv.padding()));
+    }
+    if (affine instanceof Linear l) {
+      NDArray weight = scale.reshape(-1, 1).mul(LayerOps.cast(l.weight(), c, m));
+      NDArray bias = l.bias() == null ? shift
+          : scale.mul(LayerOps.cast(l.bias(), c, m)).addi(shift);
+      return new Box(LayerOps.linear(c, weight, bias), LayerOps.linear(r, weight.abs(), null));
+    }
+    throw new IllegalArgumentException("only Linear and Conv2d fold into BatchNorm, got "
+        + affine.describe());
   }
 
   /** Per example, the sum of {@code |c| + r}: finite exactly when every entry is. */
