@@ -165,15 +165,14 @@ final class VerifyCommand implements Callable<Integer> {
       this(word, method, seconds, subproblems, detail, counterexample, null);
     }
 
-    /** The cross-check's word, time and solves, such as {@code refuted in 9.9 s (9 solves)}. */
+    /**
+     * The cross-check's word ({@code refuted}, {@code violated} or {@code open}), time and
+     * solves, such as {@code refuted in 9.9 s (9 solves)}: the word comes first.
+     */
     String checkText() {
-      return String.format(Locale.ROOT, "%s in %.1f s (%d solves)%s", checkWord(),
-          check.seconds(), check.solves(), check.detail().isEmpty() ? "" : ", " + check.detail());
-    }
-
-    /** {@code refuted}, {@code violated} or {@code open}. */
-    String checkWord() {
-      return check.agreement().name().toLowerCase(Locale.ROOT);
+      return String.format(Locale.ROOT, "%s in %.1f s (%d solves)%s",
+          check.agreement().name().toLowerCase(Locale.ROOT), check.seconds(), check.solves(),
+          check.detail().isEmpty() ? "" : ", " + check.detail());
     }
   }
 
@@ -339,7 +338,7 @@ final class VerifyCommand implements Callable<Integer> {
           e.milp().isEmpty() ? "" : "; MILP: " + e.milp(),
           i < earlier.size() ? " [earlier run]" : "");
       if (!e.milp().isEmpty()) {
-        checks.merge(e.milp().split(" ")[0], 1, Integer::sum);
+        checks.merge(e.milp().split(" ")[0], 1, Integer::sum); // the word leads checkText
       }
       csv.append(String.join(",", r[0], r[1], r[2], e.result(),
           String.format(Locale.ROOT, "%.3f", e.seconds()), e.method(),
