@@ -43,7 +43,7 @@ properties() {
 train mnist-net_256x2 mnist --arch fc --hidden 256,256 --eps 0.03
 train mnist-net_256x4 mnist --arch fc --hidden 256,256,256,256 --eps 0.03
 train mnist-net_256x6 mnist --arch fc --hidden 256,256,256,256,256,256 --eps 0.03
-train fashion-mnist-cnn4 fashion-mnist --arch cnn4 --eps 0.00784313725490196
+train fashion-mnist-cnn4 fashion-mnist --arch convsmall --eps 0.00784313725490196
 
 properties mnist-net_256x2 mnist 120 0.03 0.05
 properties mnist-net_256x4 mnist 300 0.03 0.05

@@ -18,9 +18,13 @@ import java.util.Random;
  *   <li>{@code fc}: Flatten, then Linear+ReLU for each hidden width, then Linear to the classes.
  *   <li>{@code cnn3}: Conv(16,5,s2,p2)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear; {@code cnn3-bn} adds
  *       BatchNorm after each convolution. The width multiplier scales 16 and 32.
- *   <li>{@code cnn4}: Conv(16,4,s2,p1)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear(100)-ReLU-Linear, two
- *       stride-2 convolutions and two dense layers in the manner of ERAN's ConvSmall (padded here,
- *       so that 28x28 inputs give 7x7 maps). The width multiplier scales 16 and 32.
+ *   <li>{@code cnn4}: Conv(32,5,s2,p2)-ReLU-Conv(128,4,s2,p1)-ReLU-Linear(250)-ReLU-Linear, the
+ *       4-layer CNN of COLT (its {@code convmed_flat_2_4_250}) in the first paper's Table 2. The
+ *       width multiplier scales 32 and 128.
+ *   <li>{@code convsmall}: Conv(16,4,s2,p1)-ReLU-Conv(32,4,s2,p1)-ReLU-Linear(100)-ReLU-Linear,
+ *       two stride-2 convolutions and two dense layers in the manner of ERAN's ConvSmall (padded
+ *       here, so that 28x28 inputs give 7x7 maps): the convolutional net of certkit's
+ *       verification benchmark. The width multiplier scales 16 and 32.
  *   <li>{@code cnn2-bn}: Conv(16,3,1,1)-BatchNorm-ReLU-Linear, the shallowest net of the first
  *       paper's depth study.
  *   <li>{@code cnn5}, {@code cnn5-bn}: Conv(16,3,1,1)-Conv(16,4,2,1)-Conv(32,4,2,1)-Linear(512)-
@@ -43,8 +47,8 @@ public final class Architectures {
 
   /** Names accepted by {@link #build}. */
   public static final List<String> NAMES =
-      List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn4", "cnn5", "cnn5-bn", "cnn7", "cnn9", "cnn11",
-          "cnn13", "dm-small", "dm-medium", "dm-large", "resnet2b");
+      List.of("fc", "cnn2-bn", "cnn3", "cnn3-bn", "cnn4", "convsmall", "cnn5", "cnn5-bn", "cnn7",
+          "cnn9", "cnn11", "cnn13", "dm-small", "dm-medium", "dm-large", "resnet2b");
 
   private Architectures() {}
 
@@ -52,7 +56,7 @@ public final class Architectures {
    * Options of a named architecture.
    *
    * @param name one of {@link #NAMES}
-   * @param widthMultiplier scales convolution channels of {@code cnn3} and {@code cnn7}
+   * @param widthMultiplier scales the convolution channels of the convolutional networks
    * @param hiddenWidths hidden layer widths of {@code fc}
    */
   public record Spec(String name, double widthMultiplier, int[] hiddenWidths) {
@@ -110,6 +114,11 @@ public final class Architectures {
           b.conv(w, 5, 2, 2).bnIf(bn).relu().conv(2 * w, 4, 2, 1).bnIf(bn).relu().flatten();
         }
         case "cnn4" -> {
+          int w = scaled(32, spec.widthMultiplier());
+          b.conv(w, 5, 2, 2).relu().conv(4 * w, 4, 2, 1).relu().flatten().linear(250, false)
+              .relu();
+        }
+        case "convsmall" -> {
           int w = scaled(16, spec.widthMultiplier());
           b.conv(w, 4, 2, 1).relu().conv(2 * w, 4, 2, 1).relu().flatten().linear(100, false)
               .relu();
