@@ -184,6 +184,20 @@ public final class Certifier {
 
   /** As {@link #certify(Network, InputSet, Specification)}, with the method that decided. */
   public Decision[] decide(Network network, InputSet input, Specification spec) {
+    return decide(network, input, spec, null);
+  }
+
+  /**
+   * As {@link #decide(Network, InputSet, Specification)}, for examples some of which are known
+   * not to hold (a checked counterexample, or a misclassified centre): those still go through
+   * the cheap stages (IBP, CROWN-IBP, CROWN), where certifying one would expose unsound bounds,
+   * but skip the costly ones (alpha-CROWN, branch and bound), which cannot certify them either.
+   *
+   * @param refuted per example, whether a point of its input set violates the specification;
+   *     null when none is known
+   */
+  public Decision[] decide(Network network, InputSet input, Specification spec,
+      boolean[] refuted) {
     NDManager caller = switch (input) {
       case InputSet.BoxRegion box -> box.lower().getManager();
       case InputSet.LinfBall ball -> ball.centre().getManager();
@@ -196,11 +210,18 @@ public final class Certifier {
         case InputSet.LinfBall ball -> ball.centre().getShape().get(0);
       };
       Decision[] out = new Decision[n];
+      if (refuted != null && refuted.length != n) {
+        throw new IllegalArgumentException(refuted.length + " refutation flags for " + n
+            + " examples");
+      }
       List<Integer> open = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         open.add(i);
       }
       for (Method stage : method.stages()) {
+        if (refuted != null && (stage == Method.ALPHA_CROWN || stage == Method.BAB)) {
+          open.removeIf(i -> refuted[i]);
+        }
         if (open.isEmpty()) {
           break;
         }

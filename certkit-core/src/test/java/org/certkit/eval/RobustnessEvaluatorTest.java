@@ -244,6 +244,45 @@ class RobustnessEvaluatorTest extends EngineTest {
     }
   }
 
+  /**
+   * Examples the attack broke or the network misclassifies skip alpha-CROWN: the same examples
+   * are certified as by the whole cascade on every example (ground truth: the certifier run
+   * without the attack's word), while the refuted ones the whole cascade sent on to alpha-CROWN
+   * stop at CROWN.
+   */
+  @Test
+  void refutedExamplesSkipAlphaCrownAndCostNoCertificate() {
+    try (Network net = Architectures.build(new Architectures.Spec("fc", 1, new int[] {16, 16}),
+        TinyNetworks.FOUR_PIXELS, Initialization.DEFAULT, 3, manager)) {
+      ImageDataset data = fourPixelImages(60, 8);
+      double eps = 0.04;
+      java.util.List<RobustnessEvaluator.ExampleResult> results = new java.util.ArrayList<>();
+      new RobustnessEvaluator(new PgdAttack(20, 0.25, 2, true),
+          org.certkit.certify.Certifier.Method.AUTO, 64)
+          .evaluate(net, data, data.size(), eps, manager, done -> {}, results::add);
+      NDArray x = data.images(manager, range(data.size()));
+      NDArray y = data.labels(manager, range(data.size()));
+      org.certkit.certify.Certifier.Decision[] whole =
+          new org.certkit.certify.Certifier(org.certkit.certify.Certifier.Method.AUTO).decide(
+              net, org.certkit.spec.InputSet.LinfBall.pixels(x, eps),
+              new org.certkit.spec.Specification.Margins(y));
+      int skipped = 0;
+      int certified = 0;
+      for (int i = 0; i < data.size(); i++) {
+        RobustnessEvaluator.ExampleResult r = results.get(i);
+        assertEquals(whole[i].verdict().isCertified(), r.certified(), "example " + i);
+        certified += r.certified() ? 1 : 0;
+        if (!r.pgdSurvives()) {
+          assertTrue(!r.method().equals("alpha-crown"), "example " + i + " reached alpha-CROWN");
+          skipped += whole[i].method() == org.certkit.certify.Certifier.Method.ALPHA_CROWN
+              ? 1 : 0;
+        }
+      }
+      assertTrue(skipped > 5, "refuted examples that alpha-CROWN would have bounded: " + skipped);
+      assertTrue(certified > 3, "certified: " + certified);
+    }
+  }
+
   /** The bin whose interval holds 0. */
   private static int zeroBin(double[] edges) {
     int bin = 0;
