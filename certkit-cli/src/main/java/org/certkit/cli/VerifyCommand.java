@@ -22,6 +22,7 @@ import org.certkit.io.ModelFile;
 import org.certkit.io.vnnlib.VnnlibCounterexample;
 import org.certkit.io.vnnlib.VnnlibProperty;
 import org.certkit.io.vnnlib.VnnlibReader;
+import org.certkit.milp.LinearProgramLeaf;
 import org.certkit.milp.MilpPropertyCheck;
 import org.certkit.net.Network;
 import org.certkit.verify.PropertyVerifier;
@@ -120,7 +121,8 @@ final class VerifyCommand implements Callable<Integer> {
     PropertyVerifier standard = PropertyVerifier.standard();
     PropertyVerifier verifier = new PropertyVerifier(standard.attack(), standard.slopes(),
         noBab ? null : BranchAndBound.of(babBatch, babIterations,
-            LinearBoundDomain.SoundArithmetic.FLOAT64), noBab ? null : standard.inputs());
+            LinearBoundDomain.SoundArithmetic.FLOAT64).withLeaf(new LinearProgramLeaf()),
+        noBab ? null : standard.inputs());
     if (instances != null) {
       if (modelFile != null || propertyFile != null) {
         throw new ParameterException(spec.commandLine(),

@@ -33,15 +33,21 @@ import org.certkit.spec.Specification;
  * (filtered smart branching, De Palma et al. 2021). Subproblems with the lowest bound go first,
  * {@code batch} children bounded together. Every
  * "proven" rests on sound bounds only: the proof is the tree of splits, each leaf bounded by the
- * domain or empty.
+ * domain, decided by the {@link Leaf}, or empty.
+ *
+ * <p>A subproblem with every unstable unit split, where the network is affine, goes to the
+ * {@code leaf} when there is one (an exact linear program, say): it either proves the
+ * subproblem or returns points for the caller to check as counterexamples. Without a leaf the
+ * search stops undecided there.
  *
  * @param root the sound domain of the first subproblem, the whole box
  * @param children the sound domain of the others
  * @param batch children bounded per call, at least 2
  * @param maxOpen the most open subproblems kept (memory); beyond it the search gives up
+ * @param leaf decides the subproblems with every unstable unit split; null for none
  */
 public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children, int batch,
-    int maxOpen) {
+    int maxOpen, Leaf leaf) {
 
   /** Children bounded per call by {@link #standard()}. */
   public static final int STANDARD_BATCH = 256;
@@ -90,7 +96,50 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         LinearBoundDomain.SlopeOptimisation.standard(), arithmetic),
         new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN, sound,
             new LinearBoundDomain.SlopeOptimisation(iterations, 0.1, 0.98, iterations, false),
-            arithmetic), batch, 50_000);
+            arithmetic), batch, 50_000, null);
+  }
+
+  /** This search with {@code leaf} deciding the subproblems that have every unstable unit split. */
+  public BranchAndBound withLeaf(Leaf leaf) {
+    return new BranchAndBound(root, children, batch, maxOpen, leaf);
+  }
+
+  /**
+   * Decides a subproblem on which the network is affine: every ReLU input with
+   * {@code lower < 0 < upper} under its bounds is split. Implementations must be sound: a
+   * {@link LeafAnswer.Proven} means some row is positive on every point of the subproblem.
+   */
+  @FunctionalInterface
+  public interface Leaf {
+
+    /**
+     * The answer for one subproblem.
+     *
+     * @param network the network searched
+     * @param lower the box's lower corner, flattened, float64
+     * @param upper its upper corner
+     * @param matrix the specification's rows over the outputs, {@code [S][K]}
+     * @param offset their offsets, {@code [S]}
+     * @param preLower per ReLU layer in order, the subproblem's sound lower bounds of its inputs
+     * @param preUpper the upper bounds
+     * @param signs per ReLU layer, the splits (1: input at least 0, -1: at most 0, 0: none);
+     *     an entry is null when the layer has no split
+     */
+    LeafAnswer decide(Network network, double[] lower, double[] upper, double[][] matrix,
+        double[] offset, double[][] preLower, double[][] preUpper, byte[][] signs);
+  }
+
+  /** What a {@link Leaf} says about a subproblem. */
+  public sealed interface LeafAnswer {
+
+    /** Some row is positive on every point of the subproblem (or it has no point). */
+    record Proven() implements LeafAnswer { }
+
+    /** Points of the box that may violate the specification, for the caller to check. */
+    record Points(List<double[]> candidates) implements LeafAnswer { }
+
+    /** Neither, and why. */
+    record Open(String reason) implements LeafAnswer { }
   }
 
   /** Where a search stands, for progress lines. */
@@ -115,6 +164,12 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
      */
     record Undecided(String reason, double worstBound, boolean timedOut, long bounded)
         implements Outcome { }
+
+    /**
+     * The {@link Leaf} returned points of a subproblem where no row is proven positive: the
+     * caller checks them as counterexamples (they are not checked here).
+     */
+    record Candidates(List<double[]> points, long bounded) implements Outcome { }
   }
 
   /** Receives progress now and then. */
@@ -156,6 +211,16 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         relus.add(i);
       }
     }
+    double[] flatLower = lower.toType(DataType.FLOAT64, false).toDoubleArray();
+    double[] flatUpper = upper.toType(DataType.FLOAT64, false).toDoubleArray();
+    int rowCount = (int) spec.matrix().getShape().get(1);
+    double[] specValues = spec.matrix().toType(DataType.FLOAT64, false).toDoubleArray();
+    int outputs = specValues.length / rowCount;
+    double[][] specMatrix = new double[rowCount][];
+    for (int s = 0; s < rowCount; s++) {
+      specMatrix[s] = java.util.Arrays.copyOfRange(specValues, s * outputs, (s + 1) * outputs);
+    }
+    double[] specOffset = spec.offset().toType(DataType.FLOAT64, false).toDoubleArray();
     PriorityQueue<Subproblem> open = new PriorityQueue<>(
         (a, b) -> Double.compare(a.bound(), b.bound()));
     long bounded = 0;
@@ -195,11 +260,28 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
         Subproblem parent = open.poll();
         List<int[]> units = branchingUnits(parent, relus, CANDIDATES);
         if (units.isEmpty()) {
-          return new Outcome.Undecided("a subproblem with every unstable ReLU split is not"
-              + " proven (bound " + parent.bound() + ")", parent.bound(), false, bounded);
+          String unproven = "a subproblem with every unstable ReLU split is not proven (bound "
+              + parent.bound() + ")";
+          if (leaf == null) {
+            return new Outcome.Undecided(unproven, parent.bound(), false, bounded);
+          }
+          LeafAnswer answer = leaf.decide(network, flatLower, flatUpper, specMatrix,
+              specOffset, parent.lower(), parent.upper(), signsOf(parent, relus));
+          bounded++;
+          if (answer instanceof LeafAnswer.Points points) {
+            return new Outcome.Candidates(points.candidates(), bounded);
+          }
+          if (answer instanceof LeafAnswer.Open why) {
+            return new Outcome.Undecided(unproven + "; the leaf: " + why.reason(),
+                parent.bound(), false, bounded);
+          }
+          continue;
         }
         chosen.add(parent);
         candidates.add(units);
+      }
+      if (chosen.isEmpty()) {
+        return new Outcome.Proven(bounded);
       }
       // Filtered smart branching: the candidates' children bounded cheaply, the best kept.
       List<Map<Integer, byte[]>> trials = new ArrayList<>();
@@ -412,6 +494,16 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
       }
     }
     return new LinearBoundDomain.WarmStart(slopes, betas);
+  }
+
+  /** The splits of {@code p} per ReLU position, null where it has none. */
+  private static byte[][] signsOf(Subproblem p, List<Integer> relus) {
+    byte[][] out = new byte[relus.size()][];
+    for (int r = 0; r < relus.size(); r++) {
+      byte[] s = p.signs().get(relus.get(r));
+      out[r] = s == null ? null : s.clone();
+    }
+    return out;
   }
 
   /** The units with {@code lower < 0 < upper}, ascending. */

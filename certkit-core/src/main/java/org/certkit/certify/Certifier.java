@@ -299,6 +299,10 @@ public final class Certifier {
           r + 1));
       BranchAndBound.Outcome outcome = bab.prove(network, lo, hi,
           new Specification.LinearConstraints(row, offset), left, null, root.reluInputs());
+      if (outcome instanceof BranchAndBound.Outcome.Candidates) {
+        return new Decision(new Verdict.Unknown("margin row " + r + ": the exact leaf found"
+            + " points where it is not positive"), Method.BAB, lowest);
+      }
       if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
         Verdict verdict = undecided.timedOut()
             ? new Verdict.Timeout(babLimit)

@@ -161,6 +161,17 @@ public record PropertyVerifier(RegionAttack attack, LinearBoundDomain.SlopeOptim
               : search.prove(network, lower, upper, rows, left, p -> status.status("bab", p),
                   reluInputs);
           bounded += outcome.bounded();
+          if (outcome instanceof BranchAndBound.Outcome.Candidates leafPoints) {
+            for (double[] x : leafPoints.points()) {
+              Optional<Verdict.Falsified> checked = check(network, property, disjunct.box(),
+                  toFloats(x), one, scope);
+              if (checked.isPresent()) {
+                return new Result(checked.get(), method, bounded, since(start));
+              }
+            }
+            return new Result(new Verdict.Unknown("the exact leaf's points are not"
+                + " counterexamples in float32 and float64"), method, bounded, since(start));
+          }
           if (outcome instanceof BranchAndBound.Outcome.Undecided undecided) {
             Verdict verdict = undecided.timedOut() ? new Verdict.Timeout(timeout)
                 : new Verdict.Unknown(undecided.reason());

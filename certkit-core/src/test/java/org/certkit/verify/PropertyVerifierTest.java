@@ -66,7 +66,7 @@ class PropertyVerifierTest extends EngineTest {
         LinearBoundDomain crown = new LinearBoundDomain(LinearBoundDomain.Intermediate.CROWN,
             IntervalDomain.Rounding.OUTWARD);
         PropertyVerifier splitting = new PropertyVerifier(PropertyVerifier.standard().attack(),
-            null, new BranchAndBound(crown, crown, 16, 50_000), null);
+            null, new BranchAndBound(crown, crown, 16, 50_000, null), null);
         PropertyVerifier.Result result = splitting.verify(net, property, Duration.ofSeconds(60),
             manager, null);
         assertInstanceOf(Verdict.Certified.class, result.verdict(), "seed " + seed + " eps "
