@@ -30,7 +30,7 @@ class TrainedTightnessExperimentTest {
     TrainedTightnessExperiment experiment = new TrainedTightnessExperiment();
     TrainedTightnessExperiment.Parameters p = new TrainedTightnessExperiment.Parameters("cnn3",
         1, 0, new double[] {0.05, 0.2}, TrainedTightnessExperiment.METHODS, 2, 1, 3, 16,
-        Certifier.Method.IBP);
+        Certifier.Method.IBP, 1, 16);
     try (NDManager manager = NDManager.newBaseManager()) {
       ExperimentContext context = ExperimentFiles.context(dir, manager, new ArrayList<>());
       ExperimentResult result = experiment.run(p, ExperimentFiles.randomImages(32, 1),
