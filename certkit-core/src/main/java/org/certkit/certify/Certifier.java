@@ -220,7 +220,8 @@ public final class Certifier {
       }
       for (Method stage : method.stages()) {
         if (refuted != null && (stage == Method.ALPHA_CROWN || stage == Method.BAB)) {
-          open.removeIf(i -> refuted[i]);
+          // Only after a cheaper stage has decided them: every example gets a decision.
+          open.removeIf(i -> refuted[i] && out[i] != null);
         }
         if (open.isEmpty()) {
           break;
@@ -233,8 +234,9 @@ public final class Certifier {
         }
         NDArray index = scope.create(open.stream().mapToLong(Integer::longValue).toArray());
         boolean all = open.size() == n;
-        NDArray lower = stage.domain(arithmetic).lowerBounds(network, all ? wide : select(wide, index),
-            all ? spec : select(spec, index), BatchStatistics.evaluation());
+        NDArray lower = stage.domain(arithmetic).lowerBounds(network,
+            all ? wide : select(wide, index), all ? spec : select(spec, index),
+            BatchStatistics.evaluation());
         decide(lower, all ? spec : select(spec, index), open, stage, out);
         List<Integer> still = new ArrayList<>();
         for (int i : open) {

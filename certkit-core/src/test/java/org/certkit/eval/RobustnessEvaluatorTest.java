@@ -280,6 +280,14 @@ class RobustnessEvaluatorTest extends EngineTest {
       }
       assertTrue(skipped > 5, "refuted examples that alpha-CROWN would have bounded: " + skipped);
       assertTrue(certified > 3, "certified: " + certified);
+      // alpha-CROWN alone has no cheaper stage: refuted examples are bounded by it too.
+      java.util.List<RobustnessEvaluator.ExampleResult> alone = new java.util.ArrayList<>();
+      new RobustnessEvaluator(new PgdAttack(20, 0.25, 2, true),
+          org.certkit.certify.Certifier.Method.ALPHA_CROWN, 64)
+          .evaluate(net, data, data.size(), eps, manager, done -> {}, alone::add);
+      assertEquals(data.size(), alone.size());
+      assertTrue(alone.stream().allMatch(r -> r.method().equals("alpha-crown")),
+          "every example bounded by alpha-CROWN");
     }
   }
 
