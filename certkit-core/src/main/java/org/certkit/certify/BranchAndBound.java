@@ -371,7 +371,7 @@ public record BranchAndBound(LinearBoundDomain root, LinearBoundDomain children,
             System.arraycopy(s, 0, all, i * units, units);
           }
         }
-        signs.put(node, scope.create(all, new Shape(n, units)));
+        signs.put(node, scope.create(all, new Shape(n).addAll(reluShapes.get(r))));
       }
       List<Box> given = null;
       if (parents != null) {
