@@ -926,7 +926,7 @@ public final class LinearBoundDomain implements BoundDomain {
       Map<Integer, NDArray> betas = new HashMap<>();
       for (int relu : relaxations.keySet()) {
         int source = network.inputs(relu)[0];
-        if (relu < start && clamps.containsKey(source) && !patchable(source)) {
+        if (relu < start && clamps.containsKey(source)) {
           NDArray zero = scope.zeros(new Shape(n, rows).addAll(shapeOf(source)), type);
           zero.setRequiresGradient(true);
           betas.put(relu, zero);

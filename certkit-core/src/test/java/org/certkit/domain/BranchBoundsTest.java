@@ -32,16 +32,27 @@ class BranchBoundsTest extends EngineTest {
 
   @Test
   void marginBoundsHoldOnThePointsThatSatisfyTheSplits() {
+    marginBoundsHold(false, 0.15, 1000);
+  }
+
+  /** The same on a convolutional net: splits and multipliers on feature-map units. */
+  @Test
+  void marginBoundsHoldUnderSplitsOfConvolutionUnits() {
+    marginBoundsHold(true, 0.04, 200);
+  }
+
+  private void marginBoundsHold(boolean convolutional, double eps, int minimumChecked) {
     for (LinearBoundDomain domain : domains()) {
-      try (Network net = TinyNetworks.fc(manager, 21L)) {
+      try (Network net = convolutional ? TinyNetworks.convBn(manager, 21L)
+          : TinyNetworks.fc(manager, 21L)) {
         int n = 12;
         NDArray centre = TinyNetworks.inputs(manager, net, 1);
-        double eps = 0.15;
         NDArray x = centre.repeat(0, n);
         InputSet box = InputSet.LinfBall.pixels(x, eps);
         List<Integer> relus = reluNodes(net);
         NDArray points = TinyNetworks.ballPoints(centre, eps, 20000, 9);
-        Map<Integer, double[]> pre = preActivations(net, points, relus);
+        Map<Integer, Shape> shapes = new HashMap<>();
+        Map<Integer, double[]> pre = preActivations(net, points, relus, shapes);
         int count = (int) points.getShape().get(0);
         // Each example splits half of the units, the way a random point of the box has them.
         Random random = new Random(5);
@@ -60,7 +71,7 @@ class BranchBoundsTest extends EngineTest {
               s[e * units + j] = random.nextBoolean() ? 0 : (byte) (v >= 0 ? 1 : -1);
             }
           }
-          signs.put(relu, manager.create(s, new Shape(n, units)));
+          signs.put(relu, manager.create(s, new Shape(n).addAll(shapes.get(relu))));
         }
         int label = 0;
         long[] labels = new long[n];
@@ -88,7 +99,7 @@ class BranchBoundsTest extends EngineTest {
             }
           }
         }
-        assertTrue(checked > 1000, "too few points satisfy the splits: " + checked);
+        assertTrue(checked > minimumChecked, "too few points satisfy the splits: " + checked);
       }
     }
   }
@@ -204,12 +215,14 @@ class BranchBoundsTest extends EngineTest {
   }
 
   /** Per ReLU node, the values of its input for every point, flattened point-major. */
+  /** The ReLU inputs at {@code points}, flattened; {@code shapes} gets their unit shapes. */
   private static Map<Integer, double[]> preActivations(Network net, NDArray points,
-      List<Integer> relus) {
+      List<Integer> relus, Map<Integer, Shape> shapes) {
     Map<Integer, double[]> out = new HashMap<>();
     net.evaluate(points, (i, layer, inputs) -> {
       if (relus.contains(i)) {
         out.put(i, inputs.getFirst().toType(DataType.FLOAT64, false).toDoubleArray());
+        shapes.put(i, inputs.getFirst().getShape().slice(1));
       }
       return ConcreteDomain.apply(layer, i, inputs, EVAL);
     });
@@ -221,7 +234,7 @@ class BranchBoundsTest extends EngineTest {
     for (int relu : relus) {
       double[] z = pre.get(relu);
       NDArray s = signs.get(relu);
-      int units = (int) s.getShape().get(1);
+      int units = (int) (s.getShape().size() / s.getShape().get(0));
       byte[] sign = s.get(new NDIndex("{}", example)).toByteArray();
       for (int j = 0; j < units; j++) {
         double v = z[point * units + j];
