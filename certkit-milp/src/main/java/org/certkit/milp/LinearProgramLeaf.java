@@ -47,7 +47,8 @@ import org.certkit.net.Relu;
  */
 public final class LinearProgramLeaf implements BranchAndBound.Leaf {
 
-  private static final MathContext QUOTIENT = new MathContext(40);
+  /** Digits of the normalised box's quotients before their rounding to doubles. */
+  private static final int QUOTIENT_DIGITS = 40;
 
   private Network cachedNetwork;
   private Plan cachedPlan;
@@ -448,7 +449,7 @@ public final class LinearProgramLeaf implements BranchAndBound.Leaf {
       return x;
     }
     BigDecimal q = new BigDecimal(x).subtract(new BigDecimal(mean))
-        .divide(new BigDecimal(std), new MathContext(QUOTIENT.getPrecision(), mode));
+        .divide(new BigDecimal(std), new MathContext(QUOTIENT_DIGITS, mode));
     return mode == RoundingMode.FLOOR ? down(q) : up(q);
   }
 

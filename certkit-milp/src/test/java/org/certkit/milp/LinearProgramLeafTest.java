@@ -107,7 +107,8 @@ class LinearProgramLeafTest extends EngineTest {
     }
     try (Network network = new Network("bn", new Shape(2), List.of(new Linear(w, b),
         new BatchNorm(manager.ones(new Shape(2)), manager.zeros(new Shape(2)),
-            manager.zeros(new Shape(2)), manager.ones(new Shape(2)), 1e-5f, 0.1f), new Relu(), new Linear(w, b)),
+            manager.zeros(new Shape(2)), manager.ones(new Shape(2)), 1e-5f, 0.1f), new Relu(),
+        new Linear(w, b)),
         manager.newSubManager())) {
       BranchAndBound.LeafAnswer answer = new LinearProgramLeaf().decide(network, LOWER, UPPER,
           new double[][] {{1, 0}}, new double[] {0}, new double[][] {{-1, -1}},
