@@ -11,6 +11,7 @@ import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import org.certkit.certify.BranchAndBound;
+import org.certkit.io.vnnlib.ExactDoubles;
 import org.certkit.net.Conv2d;
 import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
@@ -385,7 +386,8 @@ public final class LinearProgramLeaf implements BranchAndBound.Leaf {
       BigDecimal atLower = slope.multiply(new BigDecimal(l)).negate();
       BigDecimal atUpper = new BigDecimal(u).subtract(slope.multiply(new BigDecimal(u)));
       BigDecimal t = atLower.max(atUpper).max(BigDecimal.ZERO);
-      row(new int[] {y, z}, new double[] {1, -s}, Double.NEGATIVE_INFINITY, up(t));
+      row(new int[] {y, z}, new double[] {1, -s}, Double.NEGATIVE_INFINITY,
+          ExactDoubles.up(t));
       return y;
     }
 
@@ -450,18 +452,6 @@ public final class LinearProgramLeaf implements BranchAndBound.Leaf {
     }
     BigDecimal q = new BigDecimal(x).subtract(new BigDecimal(mean))
         .divide(new BigDecimal(std), new MathContext(QUOTIENT_DIGITS, mode));
-    return mode == RoundingMode.FLOOR ? down(q) : up(q);
-  }
-
-  /** The largest double at most {@code b}. */
-  private static double down(BigDecimal b) {
-    double d = b.doubleValue();
-    return new BigDecimal(d).compareTo(b) > 0 ? Math.nextDown(d) : d;
-  }
-
-  /** The smallest double at least {@code b}. */
-  private static double up(BigDecimal b) {
-    double d = b.doubleValue();
-    return new BigDecimal(d).compareTo(b) < 0 ? Math.nextUp(d) : d;
+    return mode == RoundingMode.FLOOR ? ExactDoubles.down(q) : ExactDoubles.up(q);
   }
 }

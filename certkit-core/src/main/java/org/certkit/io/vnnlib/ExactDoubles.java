@@ -2,13 +2,16 @@ package org.certkit.io.vnnlib;
 
 import java.math.BigDecimal;
 
-/** Conversions between exact decimals and doubles, rounded in a stated direction. */
-final class ExactDoubles {
+/**
+ * Conversions between exact decimals and doubles, rounded in a stated direction: for VNNLIB
+ * numbers, and for any exact result that must become a sound double bound.
+ */
+public final class ExactDoubles {
 
   private ExactDoubles() {}
 
   /** The largest double at most {@code value} (minus infinity below the finite doubles). */
-  static double down(BigDecimal value) {
+  public static double down(BigDecimal value) {
     double d = value.doubleValue();
     if (d == Double.POSITIVE_INFINITY) {
       d = Double.MAX_VALUE;
@@ -20,7 +23,7 @@ final class ExactDoubles {
   }
 
   /** The smallest double at least {@code value} (plus infinity above the finite doubles). */
-  static double up(BigDecimal value) {
+  public static double up(BigDecimal value) {
     double d = value.doubleValue();
     if (d == Double.NEGATIVE_INFINITY) {
       d = -Double.MAX_VALUE;
