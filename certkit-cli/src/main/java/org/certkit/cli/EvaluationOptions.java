@@ -14,6 +14,7 @@ import org.certkit.domain.LinearBoundDomain;
 import org.certkit.eval.RobustnessEvaluator;
 import org.certkit.eval.RobustnessReport;
 import org.certkit.io.Json;
+import org.certkit.milp.LinearProgramLeaf;
 import org.certkit.net.Network;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -128,7 +129,7 @@ final class EvaluationOptions {
     try (ProgressBar bar = progress.bar("evaluating", count)) {
       List<RobustnessEvaluator.ExampleResult> results = new ArrayList<>();
       RobustnessReport report = new RobustnessEvaluator(attack, certify, batchSize, babLimit(),
-          arithmetic)
+          arithmetic, new LinearProgramLeaf())
           .evaluate(network, test, count, eps, manager, bar::stepTo, results::add);
       bar.close();
       write(report, results, chosen, attack != null, json, perExample);

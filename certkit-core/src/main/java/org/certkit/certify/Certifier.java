@@ -96,6 +96,7 @@ public final class Certifier {
   private final Method method;
   private final Duration babLimit;
   private final LinearBoundDomain.SoundArithmetic arithmetic;
+  private final BranchAndBound.Leaf leaf;
 
   /**
    * The answer for one example: its verdict, the method whose bounds gave it (the last one
@@ -119,6 +120,16 @@ public final class Certifier {
    */
   public Certifier(Method method, Duration babLimit,
       LinearBoundDomain.SoundArithmetic arithmetic) {
+    this(method, babLimit, arithmetic, null);
+  }
+
+  /**
+   * As {@link #Certifier(Method, Duration, LinearBoundDomain.SoundArithmetic)}, with
+   * {@code leaf} deciding the subproblems of {@link Method#BAB}'s search that have every unstable
+   * ReLU split (an exact linear program, say); null for none, where the search stops undecided.
+   */
+  public Certifier(Method method, Duration babLimit,
+      LinearBoundDomain.SoundArithmetic arithmetic, BranchAndBound.Leaf leaf) {
     if (babLimit.isNegative() || babLimit.isZero()) {
       throw new IllegalArgumentException("the branch-and-bound limit must be positive, got "
           + babLimit);
@@ -126,6 +137,7 @@ public final class Certifier {
     this.method = method;
     this.babLimit = babLimit;
     this.arithmetic = java.util.Objects.requireNonNull(arithmetic, "arithmetic");
+    this.leaf = leaf;
   }
 
   /** A certifier with interval bounds. */
@@ -148,7 +160,8 @@ public final class Certifier {
       case LINEAR -> "IBP, then CROWN-IBP and CROWN";
       case AUTO -> "IBP, then CROWN-IBP, CROWN and alpha-CROWN";
       case BAB -> "IBP, CROWN-IBP, CROWN, alpha-CROWN, then branch and bound ("
-          + babLimit.toSeconds() + " s per example)";
+          + babLimit.toSeconds() + " s per example" + (leaf == null ? "" : ", exact leaf")
+          + ")";
     };
     String type = arithmetic == LinearBoundDomain.SoundArithmetic.FLOAT32 && method != Method.IBP
         ? "float32 (interval boxes float64) " : "float64 ";
@@ -279,7 +292,7 @@ public final class Certifier {
       }
       case Specification.LinearConstraints c -> c;
     };
-    BranchAndBound bab = BranchAndBound.standard(arithmetic);
+    BranchAndBound bab = BranchAndBound.standard(arithmetic).withLeaf(leaf);
     LinearBoundDomain.BranchBounds root = bab.root().branchBounds(network, one, constraints,
         BatchStatistics.evaluation(), ReluSplits.none());
     double[] bounds = root.lower().toDoubleArray();

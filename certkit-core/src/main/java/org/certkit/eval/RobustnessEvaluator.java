@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import org.certkit.attack.PgdAttack;
+import org.certkit.certify.BranchAndBound;
 import org.certkit.certify.Certifier;
 import org.certkit.data.ImageDataset;
 import org.certkit.domain.ConcreteDomain;
@@ -42,10 +43,18 @@ import org.certkit.spec.Specification;
  * @param batchSize examples per batch
  * @param babLimit the time limit per example of {@link Certifier.Method#BAB}
  * @param arithmetic the arithmetic of the linear bounds
+ * @param leaf the exact leaf of {@link Certifier.Method#BAB}'s search, or null for none
  */
 public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certification,
     int batchSize, java.time.Duration babLimit,
-    org.certkit.domain.LinearBoundDomain.SoundArithmetic arithmetic) {
+    org.certkit.domain.LinearBoundDomain.SoundArithmetic arithmetic, BranchAndBound.Leaf leaf) {
+
+  /** An evaluator whose branch and bound has no exact leaf. */
+  public RobustnessEvaluator(PgdAttack attack, Certifier.Method certification, int batchSize,
+      java.time.Duration babLimit,
+      org.certkit.domain.LinearBoundDomain.SoundArithmetic arithmetic) {
+    this(attack, certification, batchSize, babLimit, arithmetic, null);
+  }
 
   /** An evaluator whose linear bounds compute in float64. */
   public RobustnessEvaluator(PgdAttack attack, Certifier.Method certification, int batchSize,
@@ -116,7 +125,8 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
   public List<ExampleResult> examples(Network network, ImageDataset data, int from, int to,
       double eps, NDManager manager, IntConsumer progress) {
     boolean certify = certification != null;
-    Certifier certifier = certify ? new Certifier(certification, babLimit, arithmetic) : null;
+    Certifier certifier = certify ? new Certifier(certification, babLimit, arithmetic, leaf)
+        : null;
     BatchStatistics eval = BatchStatistics.evaluation();
     List<ExampleResult> out = new ArrayList<>(Math.max(0, to - from));
     for (int first = from; first < to; first += batchSize) {
@@ -194,7 +204,7 @@ public record RobustnessEvaluator(PgdAttack attack, Certifier.Method certificati
         attack == null ? Double.NaN : (double) unchanged / total,
         certify ? (double) certified / total : Double.NaN,
         inconsistent, attack == null ? 0 : attack.steps(), attack == null ? 0 : attack.restarts(),
-        certify ? new Certifier(certification, babLimit, arithmetic).soundnessNote()
+        certify ? new Certifier(certification, babLimit, arithmetic, leaf).soundnessNote()
             : "not certified",
         seconds, certifiedBy, certify ? Histogram.of(results.stream()
             .mapToDouble(ExampleResult::lowestBound).toArray(), MARGIN_BINS) : null);

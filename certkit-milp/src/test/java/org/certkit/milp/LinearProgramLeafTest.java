@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 import org.certkit.attack.RegionAttack;
 import org.certkit.certify.BranchAndBound;
+import org.certkit.certify.Certifier;
 import org.certkit.certify.Verdict;
 import org.certkit.domain.LinearBoundDomain;
 import org.certkit.io.vnnlib.VnnlibProperty;
@@ -21,6 +22,7 @@ import org.certkit.net.Linear;
 import org.certkit.net.Network;
 import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.spec.InputSet;
 import org.certkit.spec.Specification;
 import org.certkit.verify.PropertyVerifier;
 import org.certkit.testing.EngineTest;
@@ -33,7 +35,9 @@ import org.junit.jupiter.api.Test;
  * above that minimum and never the row shifted 1e-3 below it, where its point must violate the
  * row. Unsplit, the leaf must never prove a row that a grid point violates. Branch and bound with
  * the leaf must prove a property that holds by 0.01 (exact minimum over every activation
- * pattern's polygon) and never one violated by 0.01.
+ * pattern's polygon) and never one violated by 0.01; {@code certify --method bab} with the leaf
+ * proves one that holds by 1e-4 (which it leaves undecided without the leaf) and never one
+ * violated by 1e-4.
  */
 class LinearProgramLeafTest extends EngineTest {
 
@@ -158,6 +162,25 @@ class LinearProgramLeafTest extends EngineTest {
       PropertyVerifier.Result unsat = verifier.verify(network, below(min - 0.01),
           Duration.ofSeconds(60), manager, null);
       assertInstanceOf(Verdict.Certified.class, unsat.verdict(), unsat.toString());
+    }
+  }
+
+  @Test
+  void certifyByBranchAndBoundProvesThroughTheLeafWhatHoldsByATenThousandth() {
+    Certifier certifier = new Certifier(Certifier.Method.BAB, Duration.ofSeconds(60),
+        LinearBoundDomain.SoundArithmetic.FLOAT64, new LinearProgramLeaf());
+    for (long seed = 1; seed <= 3; seed++) {
+      Plain net = Plain.random(seed, true);
+      double min = net.globalMinimum();
+      try (Network network = net.toNetwork(manager)) {
+        InputSet box = new InputSet.BoxRegion(manager.create(LOWER, new Shape(1, 2)),
+            manager.create(UPPER, new Shape(1, 2)));
+        Certifier.Decision holds = certifier.decide(network, box, row(1e-4 - min))[0];
+        assertInstanceOf(Verdict.Certified.class, holds.verdict(), "seed " + seed);
+        Certifier.Decision fails = certifier.decide(network, box, row(-1e-4 - min))[0];
+        assertTrue(!fails.verdict().isCertified(), "seed " + seed + " certified a violated row");
+        assertTrue(fails.method() == Certifier.Method.BAB, fails.toString());
+      }
     }
   }
 
