@@ -71,6 +71,40 @@ class CertifierTest extends EngineTest {
   }
 
   /**
+   * The cascade's alpha-CROWN screens with a short optimisation first: it must still certify
+   * every example that the full alpha-CROWN optimisation alone certifies, and some of them must
+   * need alpha-CROWN (beyond CROWN) for the check to mean something.
+   */
+  @Test
+  void cascadeCertifiesEveryExampleThatFullAlphaCrownCertifies() {
+    try (Network net = TinyNetworks.convBn(manager, 13)) {
+      randomiseBatchNorm(net, new Random(2));
+      int n = 32;
+      NDArray x = TinyNetworks.inputs(manager, net, n);
+      NDArray labels = ConcreteDomain.forward(net, x, EVAL).argMax(1);
+      int byAlpha = 0;
+      for (double eps : new double[] {0.02, 0.03}) {
+        InputSet ball = new InputSet.LinfBall(x, eps, 0, 1);
+        Specification margins = new Specification.Margins(labels);
+        Certifier.Decision[] alone = new Certifier(Certifier.Method.ALPHA_CROWN).decide(net,
+            ball, margins);
+        Certifier.Decision[] cascade = new Certifier(Certifier.Method.AUTO).decide(net, ball,
+            margins);
+        for (int i = 0; i < n; i++) {
+          if (alone[i].verdict().isCertified()) {
+            assertTrue(cascade[i].verdict().isCertified(), "eps " + eps + ", example " + i
+                + ": alpha-CROWN certifies it, the cascade leaves it at "
+                + cascade[i].lowestBound());
+          }
+          byAlpha += cascade[i].verdict().isCertified()
+              && cascade[i].method() == Certifier.Method.ALPHA_CROWN ? 1 : 0;
+        }
+      }
+      assertTrue(byAlpha > 0, "no example needed alpha-CROWN");
+    }
+  }
+
+  /**
    * Every example certified on a random conv net with BatchNorm survives PGD with 50 steps and 3
    * restarts; enough examples are certified, and PGD breaks some uncertified ones, for the check
    * to be meaningful.
