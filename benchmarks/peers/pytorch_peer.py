@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Peer timings for `certkit bench --compare`, measured with PyTorch on the same machine.
 
-Plain PyTorch code for the networks `certkit bench --arch` builds (cnn7, cnn3-bn): the standard
+Plain PyTorch code for the networks `certkit bench --arch` builds (cnn7, cnn3-bn, each starting
+with MNIST's normalisation inside the network, as certkit's do): the standard
 forward pass, the interval (IBP) forward pass in centre/radius form, and a standard and an IBP
 training step with Adam, as certkit's bench times them (batch 128, MNIST shape, eps 0.1, median
 of 7 runs after 2 warm-ups). Prints a JSON object in the format of the files next to this one.
@@ -30,6 +31,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class Normalize(nn.Module):
+    """(x - mean) / std, MNIST's statistics: the first layer of certkit's MNIST networks."""
+
+    def __init__(self, mean=0.1307, std=0.3081):
+        super().__init__()
+        self.mean, self.std = mean, std
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
 def build(arch):
     """The layers of certkit's architecture `arch` (Architectures.java) on 1x28x28 inputs, or
     the reference network `fc.onnx` for `fc` (built first after seeding, as it was exported)."""
@@ -39,12 +51,12 @@ def build(arch):
             nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     if arch == "cnn3-bn":
         return nn.Sequential(
-            nn.Conv2d(1, 16, 5, 2, 2), nn.BatchNorm2d(16), nn.ReLU(),
+            Normalize(), nn.Conv2d(1, 16, 5, 2, 2), nn.BatchNorm2d(16), nn.ReLU(),
             nn.Conv2d(16, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
             nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
     if arch == "cnn7":
         w = 64
-        layers = []
+        layers = [Normalize()]
         channels = 1
         for out, stride in [(w, 1), (w, 1), (2 * w, 2), (2 * w, 1), (2 * w, 1)]:
             layers += [nn.Conv2d(channels, out, 3, stride, 1), nn.BatchNorm2d(out), nn.ReLU()]
@@ -60,7 +72,10 @@ def interval(model, centre, radius, statistics_of=None):
     BatchNorm as the affine map of the batch statistics recorded in `statistics_of` (training)
     or of its running statistics, ReLU through the ends."""
     for i, layer in enumerate(model):
-        if isinstance(layer, nn.Conv2d):
+        if isinstance(layer, Normalize):
+            centre = (centre - layer.mean) / layer.std
+            radius = radius / layer.std
+        elif isinstance(layer, nn.Conv2d):
             centre = F.conv2d(centre, layer.weight, layer.bias, layer.stride, layer.padding)
             radius = F.conv2d(radius, layer.weight.abs(), None, layer.stride, layer.padding)
         elif isinstance(layer, nn.Linear):

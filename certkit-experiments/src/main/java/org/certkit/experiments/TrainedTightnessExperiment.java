@@ -318,17 +318,67 @@ public final class TrainedTightnessExperiment implements Experiment {
     return new Outcome(run, tightness);
   }
 
-  /** Clean, PGD and certified accuracy on {@code test}, with a bar over its images. */
+  /** Test images per stored part of a measurement (a multiple of the evaluator's batch). */
+  static final int MEASURED_PART = 1_000;
+
+  /** The per-example results of one part of a measurement, and the seconds it took. */
+  record MeasuredPart(List<RobustnessEvaluator.ExampleResult> examples, double seconds) { }
+
+  /**
+   * Clean, PGD and certified accuracy on {@code test}, with a bar over its images, measured in
+   * parts of {@link #MEASURED_PART} ({@link #measureInParts}).
+   */
   private static RobustnessReport evaluate(Outcome o, double eps, Parameters p,
       ImageDataset test, NDManager manager, ExperimentContext context) {
     String certifier = p.certification().name().toLowerCase(Locale.ROOT);
-    return o.run().measured(String.format(Locale.ROOT, "test-eps%s-%s-pgd%d-n%d", eps,
-        certifier, p.pgdEvalSteps(), test.size()), RobustnessReport.class,
-        () -> {
-          context.work().finished("test images", 0, test.size());
-          return new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
-              p.certification(), 500).evaluate(o.run().network(), test, test.size(), eps,
-              manager, done -> context.work().finished("test images", done, test.size()));
-        });
+    String key = String.format(Locale.ROOT, "test-eps%s-%s-pgd%d-n%d", eps, certifier,
+        p.pgdEvalSteps(), test.size());
+    RobustnessEvaluator evaluator = new RobustnessEvaluator(
+        PgdAttack.withSteps(p.pgdEvalSteps(), 1), p.certification(), 500);
+    context.work().finished("test images", 0, test.size());
+    return measureInParts(o.run(), key, evaluator, test, eps, MEASURED_PART, manager,
+        done -> context.work().finished("test images", done, test.size()));
   }
+
+  /**
+   * The report of {@code evaluator} on every image of {@code test}, stored in {@code run} as
+   * {@code key}. Until that is stored, the images are measured in parts of {@code part} (a
+   * multiple of the evaluator's batch, so the batches are those of one pass over the set), each
+   * stored as it is done; a measurement that is stopped (hours for a network that PGD barely
+   * breaks and the certifier cannot certify) continues after its last stored part.
+   *
+   * @param progress receives the number of images finished, counting the stored parts
+   */
+  static RobustnessReport measureInParts(TrainingRuns.Run run, String key,
+      RobustnessEvaluator evaluator, ImageDataset test, double eps, int part, NDManager manager,
+      java.util.function.IntConsumer progress) {
+    if (part < 1 || part % evaluator.batchSize() != 0) {
+      throw new IllegalArgumentException("parts of " + part + " images do not split batches of "
+          + evaluator.batchSize());
+    }
+    return run.measured(key, RobustnessReport.class, () -> {
+      List<RobustnessEvaluator.ExampleResult> all = new ArrayList<>();
+      double seconds = 0;
+      for (int from = 0; from < test.size(); from += part) {
+        int start = from;
+        int to = Math.min(test.size(), from + part);
+        boolean[] measuredNow = {false};
+        MeasuredPart done = run.measured(key + "-part" + from, MeasuredPart.class, () -> {
+          measuredNow[0] = true;
+          long began = System.nanoTime();
+          List<RobustnessEvaluator.ExampleResult> examples = evaluator.examples(run.network(),
+              test, start, to, eps, manager, finished -> progress.accept(start + finished));
+          return new MeasuredPart(examples, (System.nanoTime() - began) / 1e9);
+        });
+        all.addAll(done.examples());
+        seconds += done.seconds();
+        if (!measuredNow[0]) {
+          progress.accept(to);
+        }
+      }
+      return evaluator.report(all, eps, seconds);
+    });
+  }
+
+
 }

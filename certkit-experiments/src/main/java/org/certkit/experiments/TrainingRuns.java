@@ -137,26 +137,31 @@ final class TrainingRuns {
 
     /**
      * The measurement {@code key} of this network: read from {@code measures.json} when taken
-     * before, otherwise computed and added to it.
+     * before, otherwise computed and added to it (the file is read again after the computation,
+     * which may store measurements of its own).
      *
      * @param type the measurement's type, a record Jackson reads and writes
      */
     <T> T measured(String key, Class<T> type, Supplier<T> compute) {
       Path file = directory.resolve(MEASURES);
       try {
-        ObjectNode measures = Files.isRegularFile(file)
-            ? (ObjectNode) Json.MAPPER.readTree(file.toFile())
-            : Json.MAPPER.createObjectNode();
+        ObjectNode measures = read(file);
         if (measures.has(key)) {
           return Json.MAPPER.treeToValue(measures.get(key), type);
         }
         T value = compute.get();
+        measures = read(file);
         measures.set(key, Json.MAPPER.valueToTree(value));
         Json.write(file, measures);
         return value;
       } catch (IOException e) {
         throw new UncheckedIOException("measures of " + directory + ": " + e.getMessage(), e);
       }
+    }
+
+    private static ObjectNode read(Path file) throws IOException {
+      return Files.isRegularFile(file) ? (ObjectNode) Json.MAPPER.readTree(file.toFile())
+          : Json.MAPPER.createObjectNode();
     }
 
     @Override

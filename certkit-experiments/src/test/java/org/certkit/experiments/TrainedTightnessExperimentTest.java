@@ -9,7 +9,16 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.certkit.attack.PgdAttack;
 import org.certkit.certify.Certifier;
+import org.certkit.data.DatasetName;
+import org.certkit.data.ImageDataset;
+import org.certkit.eval.RobustnessEvaluator;
+import org.certkit.eval.RobustnessReport;
+import org.certkit.io.Json;
+import org.certkit.net.Architectures;
+import org.certkit.net.Initialization;
+import org.certkit.net.Network;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +90,55 @@ class TrainedTightnessExperimentTest {
         () -> experiment.parameters(Scale.FULL, null, new double[] {0}));
     assertThrows(IllegalArgumentException.class,
         () -> experiment.parameters(Scale.FULL, null, new double[] {1.5}));
+  }
+
+  /**
+   * A measurement in parts gives one pass's per-example results (the parts split the same
+   * batches); once its parts are stored, a rerun that lacks only the final report reads them
+   * and measures no image again.
+   */
+  @Test
+  void measurementInPartsEqualsOnePassAndResumesFromItsStoredParts(@TempDir Path dir)
+      throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Network net = Architectures.build(Architectures.Spec.of("cnn3"),
+          DatasetName.MNIST.inputFormat(), Initialization.IBP, 3, manager);
+      ImageDataset test = ExperimentFiles.randomImages(20, 5);
+      RobustnessEvaluator evaluator = new RobustnessEvaluator(PgdAttack.withSteps(3, 1),
+          Certifier.Method.IBP, 4);
+      List<RobustnessEvaluator.ExampleResult> onePass = new ArrayList<>();
+      evaluator.evaluate(net, test, test.size(), 0.3, manager, done -> { }, onePass::add);
+      TrainingRuns.Run run = new TrainingRuns.Run(dir, net, 0, false);
+      List<Integer> progress = new ArrayList<>();
+      RobustnessReport parts = TrainedTightnessExperiment.measureInParts(run, "m", evaluator,
+          test, 0.3, 8, manager, progress::add);
+      List<RobustnessEvaluator.ExampleResult> stored = new ArrayList<>();
+      for (int from : new int[] {0, 8, 16}) {
+        stored.addAll(run.measured("m-part" + from, TrainedTightnessExperiment.MeasuredPart.class,
+            () -> { throw new AssertionError("part " + from + " was not stored"); }).examples());
+      }
+      assertEquals(onePass.size(), stored.size());
+      for (int i = 0; i < onePass.size(); i++) {
+        RobustnessEvaluator.ExampleResult a = onePass.get(i);
+        RobustnessEvaluator.ExampleResult b = stored.get(i);
+        assertEquals(List.of(a.index(), a.correct(), a.pgdSurvives(), a.verdict()),
+            List.of(b.index(), b.correct(), b.pgdSurvives(), b.verdict()), "example " + i);
+      }
+      assertEquals(20, parts.samples());
+      assertTrue(parts.pgdAccuracy() < parts.cleanAccuracy(), "PGD should break some: " + parts);
+      Path measures = dir.resolve("measures.json");
+      com.fasterxml.jackson.databind.node.ObjectNode json =
+          (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(measures.toFile());
+      json.remove("m");
+      Json.write(measures, json);
+      List<Integer> again = new ArrayList<>();
+      RobustnessReport resumed = TrainedTightnessExperiment.measureInParts(run, "m", evaluator,
+          test, 0.3, 8, manager, again::add);
+      assertEquals(List.of(8, 16, 20), again, "a stored part was measured again");
+      assertEquals(parts.cleanAccuracy(), resumed.cleanAccuracy());
+      assertEquals(parts.pgdAccuracy(), resumed.pgdAccuracy());
+      assertEquals(parts.certifiedAccuracy(), resumed.certifiedAccuracy());
+    }
   }
 
   private static double number(List<Object> row, String column) {
