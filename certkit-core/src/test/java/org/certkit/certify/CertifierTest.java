@@ -55,7 +55,7 @@ class CertifierTest extends EngineTest {
       int byBab = 0;
       double eps = 0.03;
       Certifier.Decision[] bab = new Certifier(Certifier.Method.BAB,
-          java.time.Duration.ofSeconds(1)).decide(net, new InputSet.LinfBall(x, eps, 0, 1),
+          java.time.Duration.ofSeconds(5)).decide(net, new InputSet.LinfBall(x, eps, 0, 1),
           new Specification.Margins(labels));
       NDArray adversarial = new PgdAttack(50, 0.1, 5, true).attack(net, x, labels, eps, EVAL);
       long[] predicted = ConcreteDomain.forward(net, adversarial, EVAL).argMax(1).toLongArray();
