@@ -16,11 +16,22 @@ import org.certkit.domain.ConcreteDomain;
 import org.certkit.domain.ZonotopeDomain;
 import org.certkit.internal.Constants;
 import org.certkit.internal.Gradients;
+import org.certkit.internal.LayerOps;
 import org.certkit.loss.Losses;
+import org.certkit.net.Add;
+import org.certkit.net.AvgPool;
+import org.certkit.net.BatchNorm;
 import org.certkit.net.BatchStatistics;
+import org.certkit.net.Conv2d;
+import org.certkit.net.Flatten;
 import org.certkit.net.Layer;
+import org.certkit.net.Linear;
+import org.certkit.net.MaxPool;
 import org.certkit.net.Network;
+import org.certkit.net.Normalize;
 import org.certkit.net.Relu;
+import org.certkit.net.Sigmoid;
+import org.certkit.net.Tanh;
 
 /**
  * COLT, convex layer-wise adversarial training (Balunovic and Vechev, "Adversarial training and
@@ -28,11 +39,18 @@ import org.certkit.net.Relu;
  * a zonotope relaxation, one layer after the other.
  *
  * <p>The run is split into stages of equal length: stage 0 is PGD training in the input box; stage
- * {@code s >= 1} trains at the output of the network's {@code s}-th ReLU. There the zonotope
- * {@code c + G e + d e'} of the eps-ball ({@link ZonotopeDomain}) is the latent region, a
- * sign-gradient PGD over the error terms {@code e, e'} in {@code [-1, 1]} finds the latent point
- * of largest
- * cross-entropy, and the loss is the cross-entropy of the layers after the latent at that point.
+ * {@code s >= 1} trains at the output of the network's {@code s}-th ReLU. There the zonotope of
+ * the eps-ball (DeepZ's relaxation, as {@link ZonotopeDomain}) is the latent region: each ReLU
+ * before it, with bounds {@code l < 0 < u}, becomes {@code lambda x + mu + mu e'} with
+ * {@code lambda = u / (u - l)}, {@code mu = -lambda l / 2} and an error term {@code e'} in
+ * {@code [-1, 1]} per unit, so a latent point is the input point {@code c + r e} pushed through
+ * the layers with the ReLUs so replaced. A sign-gradient PGD over {@code e} and the {@code e'}
+ * finds the latent point of largest cross-entropy, and the loss is the cross-entropy of the
+ * layers after the latent at that point. As COLT does, the ReLUs' bounds are estimated from
+ * {@code projections} Cauchy projections of the error terms (the median of {@code |G C|} over
+ * the projections estimates each row's l1 norm; COLT's 50 by default), which costs
+ * {@code projections} passes per example instead of one per error term; with 0 they are the
+ * zonotope's exact bounds.
  * During the first {@code mixing} share of a stage the previous stage's loss is blended in,
  * its weight falling linearly from 1 to 0. The latent point is fixed in the loss, so the layers
  * before the latent learn from no robust term in that stage (COLT freezes them; its released
@@ -44,28 +62,35 @@ import org.certkit.net.Relu;
  * @param stepSize sign-gradient step on the error terms, in (0, 2]
  * @param mixing share of each stage that blends in the previous stage's loss, in [0, 1)
  * @param chunk examples per zonotope propagation (bounds the memory of the generators)
+ * @param projections Cauchy projections that estimate the latent zonotope's bounds; 0 for its
+ *     exact bounds
  */
 public record ColtTraining(PgdAttack attack, int steps, double stepSize, double mixing,
-    int chunk) implements TrainingMethod {
+    int chunk, int projections) implements TrainingMethod {
 
   /** Validates the parameters. */
   public ColtTraining {
     Objects.requireNonNull(attack, "COLT needs an input-space attack");
     if (steps < 1 || !(stepSize > 0 && stepSize <= 2) || !(mixing >= 0 && mixing < 1)
-        || chunk < 1) {
+        || chunk < 1 || projections < 0) {
       throw new IllegalArgumentException("COLT needs steps >= 1, a step size in (0, 2], a"
-          + " mixing share in [0, 1) and chunk >= 1; got " + steps + ", " + stepSize + ", "
-          + mixing + ", " + chunk);
+          + " mixing share in [0, 1), chunk >= 1 and projections >= 0; got " + steps + ", "
+          + stepSize + ", " + mixing + ", " + chunk + ", " + projections);
     }
   }
 
   /**
    * COLT's MNIST attack settings: 8 steps of a quarter of the range, one random start, in the
-   * input and in the latent spaces; a quarter of each stage mixes; 32 examples per propagation.
+   * input and in the latent spaces; a quarter of each stage mixes; bounds from 50 Cauchy
+   * projections, 32 examples per propagation.
    */
   public static ColtTraining recipe() {
-    return new ColtTraining(new PgdAttack(8, 0.25, 1, true), 8, 0.25, 0.25, 32);
+    return new ColtTraining(new PgdAttack(8, 0.25, 1, true), 8, 0.25, 0.25, 32,
+        STANDARD_PROJECTIONS);
   }
+
+  /** COLT's number of Cauchy projections for the latent bounds. */
+  public static final int STANDARD_PROJECTIONS = 50;
 
   @Override
   public String name() {
@@ -139,7 +164,6 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
       return attack.attack(step.network(), step.x(), step.labels(), step.eps(), stats);
     }
     Network network = step.network();
-    ZonotopeDomain domain = new ZonotopeDomain();
     long n = step.x().getShape().get(0);
     NDList parts = new NDList();
     for (long from = 0; from < n; from += chunk) {
@@ -149,12 +173,12 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
       try (NDManager scope = step.manager().newSubManager()) {
         NDArray xs = x.duplicate();
         xs.attach(scope);
-        ZonotopeDomain.Zonotope zonotope = domain.propagate(network,
-            ZonotopeDomain.of(Box.linfBall(xs, step.eps())), latent + 1, stats).getLast();
         NDArray found;
         // The search needs gradients of the error terms only, not of the parameters.
         try (Network frozen = network.detached(scope)) {
-          found = search(frozen, latent, zonotope, labels, stats);
+          Box ball = Box.linfBall(xs, step.eps());
+          List<NDArray[]> relaxed = relaxations(frozen, latent, ball, stats);
+          found = search(frozen, latent, ball, relaxed, labels, stats);
         }
         found.attach(step.manager());
         parts.add(found);
@@ -163,33 +187,151 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     return NDArrays.concat(parts);
   }
 
-  /** Sign-gradient ascent of the cross-entropy over the zonotope's error terms. */
-  private NDArray search(Network network, int latent, ZonotopeDomain.Zonotope zonotope,
+  /**
+   * DeepZ's {@code lambda, mu} of every ReLU up to node {@code latent}, in order: from the
+   * zonotope's exact bounds when {@link #projections} is 0, else from its Cauchy estimate.
+   */
+  List<NDArray[]> relaxations(Network network, int latent, Box ball, BatchStatistics stats) {
+    List<NDArray[]> out = new ArrayList<>();
+    if (projections == 0) {
+      List<ZonotopeDomain.Zonotope> values = new ZonotopeDomain().propagate(network,
+          ZonotopeDomain.of(ball), latent + 1, stats);
+      for (int i = 0; i <= latent; i++) {
+        if (network.layers().get(i) instanceof Relu) {
+          Box box = i == 0 ? ball : values.get(i - 1).box();
+          out.add(relaxation(box.lower(), box.upper()));
+        }
+      }
+      return out;
+    }
+    NDArray head = ball.centre();
+    List<NDArray> blocks = new ArrayList<>(List.of(cauchy(ball.radius())));
+    for (int i = 0; i <= latent; i++) {
+      Layer layer = network.layers().get(i);
+      if (layer instanceof Relu) {
+        NDArray spread = head.zerosLike();
+        for (NDArray block : blocks) {
+          spread = spread.add(block.abs().median(new int[] {1}));
+        }
+        NDArray[] lm = relaxation(head.sub(spread), head.add(spread));
+        out.add(lm);
+        head = head.mul(lm[0]).add(lm[1]);
+        List<NDArray> scaled = new ArrayList<>();
+        for (NDArray block : blocks) {
+          scaled.add(block.mul(lm[0].expandDims(1)));
+        }
+        scaled.add(cauchy(lm[1]));
+        blocks = scaled;
+      } else {
+        List<NDArray> mapped = new ArrayList<>();
+        for (NDArray block : blocks) {
+          mapped.add(linearPart(layer, i, block, head, stats));
+        }
+        head = ConcreteDomain.apply(layer, i, head, stats);
+        blocks = mapped;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code projections} Cauchy projections of independent error terms of radius {@code radius}
+   * ({@code [N, ...]}), one per coordinate: {@code [N, k, ...]}, each entry {@code radius} times
+   * a standard Cauchy draw (clipped to 1e10, as COLT does).
+   */
+  private NDArray cauchy(NDArray radius) {
+    Shape shape = radius.getShape();
+    Shape drawn = new Shape(shape.get(0), projections).addAll(shape.slice(1));
+    NDArray u = radius.getManager().randomUniform(-0.5f, 0.5f, drawn, radius.getDataType());
+    NDArray draw = u.mul(Constants.scalar(u, (float) Math.PI)).tan().clip(-1e10, 1e10);
+    return draw.mul(radius.expandDims(1));
+  }
+
+  /**
+   * The linear part of an affine {@code layer} (node {@code index}) on the error directions
+   * {@code block} {@code [N, k, ...]}; {@code head} is the layer's input, for its shape.
+   */
+  private static NDArray linearPart(Layer layer, int index, NDArray block, NDArray head,
+      BatchStatistics stats) {
+    return switch (layer) {
+      case Linear l -> LayerOps.perSlice(block, x -> LayerOps.linear(x, l.weight(), null));
+      case Conv2d c -> LayerOps.perSlice(block,
+          x -> LayerOps.conv2d(x, c.weight(), null, c.stride(), c.padding()));
+      case AvgPool p -> LayerOps.perSlice(block, x -> LayerOps.avgPool(x, p));
+      case Flatten f -> block.reshape(block.getShape().get(0), block.getShape().get(1), -1);
+      case Normalize z -> block.div(LayerOps.perChannel(z.std(), head).expandDims(1));
+      case BatchNorm b -> block.mul(b.affine(stats.recordedOrRunning(index, b), head).scale()
+          .expandDims(1));
+      case Relu r -> throw new IllegalStateException("ReLUs are relaxed, not mapped");
+      case Add a -> throw new IllegalArgumentException("COLT trains chain networks");
+      case MaxPool m -> throw new IllegalArgumentException("COLT's relaxation has no MaxPool");
+      case Sigmoid g -> throw new IllegalArgumentException("COLT relaxes ReLU networks only");
+      case Tanh t -> throw new IllegalArgumentException("COLT relaxes ReLU networks only");
+    };
+  }
+
+  /** DeepZ's ReLU relaxation of bounds {@code [lower, upper]}: {@code {lambda, mu}}. */
+  private static NDArray[] relaxation(NDArray lower, NDArray upper) {
+    NDArray zero = Constants.scalar(lower, 0);
+    NDArray loose = lower.lt(zero).logicalAnd(upper.gt(zero)).toType(lower.getDataType(), false);
+    NDArray active = lower.gte(zero).toType(lower.getDataType(), false);
+    NDArray width = upper.sub(lower).maximum(Constants.scalar(lower, Float.MIN_NORMAL));
+    NDArray lambda = upper.div(width).mul(loose).add(active);
+    NDArray mu = lower.mul(lambda).mul(loose).mul(Constants.scalar(lower, -0.5f));
+    return new NDArray[] {lambda, mu};
+  }
+
+  /**
+   * The latent point of error terms {@code e} (the input's, {@code [N, ...input]}) and
+   * {@code privates} (one per ReLU up to the latent): the input point {@code c + r e} through the
+   * layers up to node {@code latent}, each ReLU replaced by {@code lambda x + mu + mu e'}.
+   */
+  static NDArray latentPoint(Network network, int latent, Box ball, List<NDArray[]> relaxed,
+      NDArray e, List<NDArray> privates, BatchStatistics stats) {
+    NDArray h = ball.centre().add(ball.radius().mul(e));
+    int relu = 0;
+    for (int i = 0; i <= latent; i++) {
+      Layer layer = network.layers().get(i);
+      if (layer instanceof Relu) {
+        NDArray[] lm = relaxed.get(relu);
+        h = h.mul(lm[0]).add(lm[1].mul(privates.get(relu).add(Constants.scalar(h, 1))));
+        relu++;
+      } else {
+        h = ConcreteDomain.apply(layer, i, h, stats);
+      }
+    }
+    return h;
+  }
+
+  /** Sign-gradient ascent of the cross-entropy over the latent region's error terms. */
+  private NDArray search(Network network, int latent, Box ball, List<NDArray[]> relaxed,
       NDArray labels, BatchStatistics stats) {
     List<Layer> after = network.layers().subList(latent + 1, network.layers().size());
-    ZonotopeDomain.Zonotope fixed = new ZonotopeDomain.Zonotope(zonotope.centre().stopGradient(),
-        zonotope.generators().stopGradient(), zonotope.privates().stopGradient());
-    NDManager manager = fixed.centre().getManager();
-    DataType type = fixed.centre().getDataType();
-    NDArray e = manager.randomUniform(-1, 1, new Shape(fixed.centre().getShape().get(0),
-        fixed.terms()), type);
-    NDArray p = manager.randomUniform(-1, 1, fixed.centre().getShape(), type);
+    NDManager manager = ball.centre().getManager();
+    DataType type = ball.centre().getDataType();
+    NDArray e = manager.randomUniform(-1, 1, ball.centre().getShape(), type);
+    List<NDArray> privates = new ArrayList<>();
+    for (NDArray[] lm : relaxed) {
+      privates.add(manager.randomUniform(-1, 1, lm[0].getShape(), type));
+    }
     NDArray step = Constants.scalar(e, (float) stepSize);
     for (int s = 0; s < steps; s++) {
-      NDArray towardsE;
-      NDArray towardsP;
       try (GradientCollector collector = Gradients.collector()) {
         e.setRequiresGradient(true);
-        p.setRequiresGradient(true);
-        NDArray logits = ConcreteDomain.forward(after, latent + 1, fixed.point(e, p), stats);
+        privates.forEach(p -> p.setRequiresGradient(true));
+        NDArray logits = ConcreteDomain.forward(after, latent + 1,
+            latentPoint(network, latent, ball, relaxed, e, privates, stats), stats);
         collector.backward(Losses.crossEntropy(logits, labels));
-        towardsE = e.getGradient().sign();
-        towardsP = p.getGradient().sign();
       }
-      e = e.stopGradient().add(towardsE.mul(step)).clip(-1, 1);
-      p = p.stopGradient().add(towardsP.mul(step)).clip(-1, 1);
+      e = ascend(e, step);
+      privates.replaceAll(p -> ascend(p, step));
     }
-    return fixed.point(e, p).stopGradient();
+    return latentPoint(network, latent, ball, relaxed, e, privates, stats).stopGradient();
+  }
+
+  /** One sign-gradient step of error terms, kept in {@code [-1, 1]}. */
+  private static NDArray ascend(NDArray terms, NDArray step) {
+    return terms.stopGradient().add(terms.getGradient().sign().mul(step)).clip(-1, 1);
   }
 
   @Override

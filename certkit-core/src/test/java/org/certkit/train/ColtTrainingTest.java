@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ColtTrainingTest extends EngineTest {
 
   private static final ColtTraining COLT =
-      new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3);
+      new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3, 0);
 
   /**
    * The fully connected test net (Normalize, Flatten, Linear, ReLU, Linear, ReLU, Linear) has
@@ -72,6 +72,42 @@ class ColtTrainingTest extends EngineTest {
       double clean = Losses.crossEntropy(ConcreteDomain.forward(after, 4, cleanLatent, eval), y)
           .getFloat();
       assertTrue(attacked > clean, "attacked " + attacked + " vs clean " + clean);
+    }
+  }
+
+  /**
+   * The Cauchy estimate of the latent zonotope's bounds (2,000 projections) gives DeepZ's ReLU
+   * relaxations of the exact zonotope ({@link ZonotopeDomain}) at both ReLUs of the test net:
+   * slopes within 0.05 and offsets within 10% (plus 1e-3) for at least 90% of the units.
+   */
+  @Test
+  void cauchyProjectionsEstimateTheZonotopesRelaxations() {
+    manager.getEngine().setRandomSeed(8);
+    ColtTraining projected = new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3,
+        2000);
+    try (Network net = TinyNetworks.fc(manager, 4)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 6).toType(DataType.FLOAT32, false);
+      Box ball = Box.linfBall(x, 0.1);
+      BatchStatistics eval = BatchStatistics.evaluation();
+      List<NDArray[]> exact = COLT.relaxations(net, 5, ball, eval);
+      List<NDArray[]> estimate = projected.relaxations(net, 5, ball, eval);
+      assertEquals(2, exact.size());
+      for (int k = 0; k < 2; k++) {
+        float[] le = exact.get(k)[0].toFloatArray();
+        float[] me = exact.get(k)[1].toFloatArray();
+        float[] lp = estimate.get(k)[0].toFloatArray();
+        float[] mp = estimate.get(k)[1].toFloatArray();
+        int close = 0;
+        int loose = 0;
+        for (int j = 0; j < le.length; j++) {
+          loose += le[j] > 0 && le[j] < 1 ? 1 : 0;
+          close += Math.abs(lp[j] - le[j]) <= 0.05
+              && Math.abs(mp[j] - me[j]) <= 0.1 * Math.abs(me[j]) + 1e-3 ? 1 : 0;
+        }
+        assertTrue(loose > 0, "ReLU " + k + " has no loose unit to relax");
+        assertTrue(close >= 0.9 * le.length, "ReLU " + k + ": " + close + " of " + le.length
+            + " relaxations close to the exact zonotope's");
+      }
     }
   }
 

@@ -86,25 +86,17 @@ public final class TrainingSweepExperiment implements Experiment {
    * @param architecture its architecture
    * @param method its training method
    * @param eps training and evaluation epsilon
-   * @param trainSamples the first this many training images of the experiment's, for a method
-   *     too slow for all of them at this scale; 0 for all
    */
   public record Cell(String axis, String series, double x, Architectures.Spec architecture,
-      TrainingMethod method, double eps, int trainSamples) {
+      TrainingMethod method, double eps) {
 
     /** Checks the parts. */
     public Cell {
       Objects.requireNonNull(method, "method");
-      if (!(eps > 0) || !Double.isFinite(x) || trainSamples < 0) {
-        throw new IllegalArgumentException("cell needs eps > 0, a finite x and trainSamples"
-            + " >= 0, got " + eps + ", " + x + ", " + trainSamples);
+      if (!(eps > 0) || !Double.isFinite(x)) {
+        throw new IllegalArgumentException("cell needs eps > 0 and a finite x, got " + eps
+            + ", " + x);
       }
-    }
-
-    /** A cell trained on all the experiment's training images. */
-    public Cell(String axis, String series, double x, Architectures.Spec architecture,
-        TrainingMethod method, double eps) {
-      this(axis, series, x, architecture, method, eps, 0);
     }
 
     /** The run directory's label: axis, series and abscissa. */
@@ -319,8 +311,7 @@ public final class TrainingSweepExperiment implements Experiment {
           : TrainingConfig.cifar10(cell.method(), cell.eps(), p.epochs(), context.seed());
       try (NDManager manager = context.manager().newSubManager();
           TrainingRuns.Run run = runs.train(cell.label(), config, cell.architecture(),
-              p.dataset(), cell.trainSamples() == 0 ? train
-                  : train.subset(Math.min(cell.trainSamples(), train.size())), manager)) {
+              p.dataset(), train, manager)) {
         RobustnessReport report = run.measured("test-" + certifier + "-pgd" + p.pgdEvalSteps()
                 + "-n" + test.size(), RobustnessReport.class,
             () -> new RobustnessEvaluator(PgdAttack.withSteps(p.pgdEvalSteps(), 1),
