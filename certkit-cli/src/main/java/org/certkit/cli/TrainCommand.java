@@ -169,8 +169,7 @@ final class TrainCommand implements Callable<Integer> {
         case "mtl-ibp" -> new MtlIbpTraining(mtlAlpha, attack(), robustWeight, regWeight);
         case "taps" -> taps();
         case "staps" -> new StapsTraining(sabrLambda, attack(), taps());
-        case "colt" -> new ColtTraining(attack(), pgd.steps, pgd.stepSize, 0.25, 32,
-            ColtTraining.STANDARD_PROJECTIONS);
+        case "colt" -> ColtTraining.withAttack(attack(), pgd.steps, pgd.stepSize);
         case "expected-bounds" -> new ExpectedBoundsTraining(kappa, temperature);
         default -> throw new IllegalArgumentException("unknown method '" + method
             + "'; known: standard, pgd, ibp, crown-ibp, sabr, mtl-ibp, taps, staps, colt,"

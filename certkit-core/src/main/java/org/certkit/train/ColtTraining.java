@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,13 @@ import org.certkit.net.Tanh;
  * the projections estimates each row's l1 norm; COLT's 50 by default), which costs
  * {@code projections} passes per example instead of one per error term; with 0 they are the
  * zonotope's exact bounds.
+ *
+ * <p>As in COLT's recipe, stage {@code s} of {@code S} trains at {@code epsFactor^(S-1-s)} times
+ * the scheduled eps (the earlier stages at a larger radius), and the loss adds
+ * {@code l1 * sum |W|} over the weights of the linear and convolutional layers and, while a
+ * later stage exists, the ReLU-stability term {@code reluStability * w * mean_n sum_j
+ * relu(-l_j) relu(u_j)} over the bounds of the next stage's ReLU (differentiated through them;
+ * {@code w} the current stage's mixing weight), which pushes its units towards stable.
  * During the first {@code mixing} share of a stage the previous stage's loss is blended in,
  * its weight falling linearly from 1 to 0. The latent point is fixed in the loss, so the layers
  * before the latent learn from no robust term in that stage (COLT freezes them; its released
@@ -64,29 +72,44 @@ import org.certkit.net.Tanh;
  * @param chunk examples per zonotope propagation (bounds the memory of the generators)
  * @param projections Cauchy projections that estimate the latent zonotope's bounds; 0 for its
  *     exact bounds
+ * @param l1 weight of the L1 norm of the weights, at least 0
+ * @param reluStability weight of the ReLU-stability term, at least 0
+ * @param epsFactor eps growth per stage towards the first, at least 1
  */
 public record ColtTraining(PgdAttack attack, int steps, double stepSize, double mixing,
-    int chunk, int projections) implements TrainingMethod {
+    int chunk, int projections, double l1, double reluStability, double epsFactor)
+    implements TrainingMethod {
 
   /** Validates the parameters. */
   public ColtTraining {
     Objects.requireNonNull(attack, "COLT needs an input-space attack");
     if (steps < 1 || !(stepSize > 0 && stepSize <= 2) || !(mixing >= 0 && mixing < 1)
-        || chunk < 1 || projections < 0) {
+        || chunk < 1 || projections < 0 || !(l1 >= 0) || !(reluStability >= 0)
+        || !(epsFactor >= 1)) {
       throw new IllegalArgumentException("COLT needs steps >= 1, a step size in (0, 2], a"
-          + " mixing share in [0, 1), chunk >= 1 and projections >= 0; got " + steps + ", "
-          + stepSize + ", " + mixing + ", " + chunk + ", " + projections);
+          + " mixing share in [0, 1), chunk >= 1, projections >= 0, l1 and ReLU-stability"
+          + " weights >= 0 and an eps factor >= 1; got " + steps + ", " + stepSize + ", "
+          + mixing + ", " + chunk + ", " + projections + ", " + l1 + ", " + reluStability
+          + ", " + epsFactor);
     }
   }
 
   /**
    * COLT's MNIST attack settings: 8 steps of a quarter of the range, one random start, in the
    * input and in the latent spaces; a quarter of each stage mixes; bounds from 50 Cauchy
-   * projections, 32 examples per propagation.
+   * projections, 32 examples per propagation; L1 weight 5e-6 and ReLU stability 0.003 (its
+   * CIFAR-10 8/255 recipe's), eps growing by 1.05 per stage (its code's default).
    */
   public static ColtTraining recipe() {
-    return new ColtTraining(new PgdAttack(8, 0.25, 1, true), 8, 0.25, 0.25, 32,
-        STANDARD_PROJECTIONS);
+    return withAttack(new PgdAttack(8, 0.25, 1, true), 8, 0.25);
+  }
+
+  /**
+   * The recipe with its own input attack and {@code steps} latent steps of {@code stepSize}.
+   */
+  public static ColtTraining withAttack(PgdAttack attack, int steps, double stepSize) {
+    return new ColtTraining(attack, steps, stepSize, 0.25, 32, STANDARD_PROJECTIONS, 5e-6,
+        0.003, 1.05);
   }
 
   /** COLT's number of Cauchy projections for the latent bounds. */
@@ -137,16 +160,22 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     int stages = latents.size();
     int s = stage(step.progress(), stages);
     BatchStatistics stats = cleanStatistics(step);
-    NDList points = new NDList(point(step, latents.get(s), stats));
+    double eps = stageEps(step, s, stages);
+    NDList points = new NDList(point(step, latents.get(s), eps, stats));
     if (currentWeight(step.progress(), stages) < 1) {
-      points.add(point(step, latents.get(s - 1), stats));
+      points.add(point(step, latents.get(s - 1), eps, stats));
     }
     return points;
   }
 
-  /** The adversarial point at the output of node {@code latent} (-1: the input). */
+  /** The radius of stage {@code s}: the scheduled eps times {@code epsFactor^(S-1-s)}. */
+  double stageEps(StepInput step, int s, int stages) {
+    return step.eps() * Math.pow(epsFactor, stages - 1 - s);
+  }
+
+  /** The adversarial point at the output of node {@code latent} (-1: the input), at eps. */
   NDArray point(StepInput step, int latent) {
-    return point(step, latent, cleanStatistics(step));
+    return point(step, latent, step.eps(), cleanStatistics(step));
   }
 
   /**
@@ -159,9 +188,9 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     return stats;
   }
 
-  private NDArray point(StepInput step, int latent, BatchStatistics stats) {
+  private NDArray point(StepInput step, int latent, double eps, BatchStatistics stats) {
     if (latent < 0) {
-      return attack.attack(step.network(), step.x(), step.labels(), step.eps(), stats);
+      return attack.attack(step.network(), step.x(), step.labels(), eps, stats);
     }
     Network network = step.network();
     long n = step.x().getShape().get(0);
@@ -176,7 +205,7 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
         NDArray found;
         // The search needs gradients of the error terms only, not of the parameters.
         try (Network frozen = network.detached(scope)) {
-          Box ball = Box.linfBall(xs, step.eps());
+          Box ball = Box.linfBall(xs, eps);
           List<NDArray[]> relaxed = relaxations(frozen, latent, ball, stats);
           found = search(frozen, latent, ball, relaxed, labels, stats);
         }
@@ -193,13 +222,25 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
    */
   List<NDArray[]> relaxations(Network network, int latent, Box ball, BatchStatistics stats) {
     List<NDArray[]> out = new ArrayList<>();
+    for (Box box : reluBounds(network, latent, ball, stats)) {
+      out.add(relaxation(box.lower(), box.upper()));
+    }
+    return out;
+  }
+
+  /**
+   * The bounds of the input of every ReLU up to node {@code latent}, in order, of the zonotope
+   * of {@code ball}: exact when {@link #projections} is 0, else estimated from that many Cauchy
+   * projections of its error terms (differentiable in the network's parameters either way).
+   */
+  List<Box> reluBounds(Network network, int latent, Box ball, BatchStatistics stats) {
+    List<Box> out = new ArrayList<>();
     if (projections == 0) {
       List<ZonotopeDomain.Zonotope> values = new ZonotopeDomain().propagate(network,
           ZonotopeDomain.of(ball), latent + 1, stats);
       for (int i = 0; i <= latent; i++) {
         if (network.layers().get(i) instanceof Relu) {
-          Box box = i == 0 ? ball : values.get(i - 1).box();
-          out.add(relaxation(box.lower(), box.upper()));
+          out.add(i == 0 ? ball : values.get(i - 1).box());
         }
       }
       return out;
@@ -213,8 +254,9 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
         for (NDArray block : blocks) {
           spread = spread.add(block.abs().median(new int[] {1}));
         }
-        NDArray[] lm = relaxation(head.sub(spread), head.add(spread));
-        out.add(lm);
+        Box box = new Box(head, spread);
+        out.add(box);
+        NDArray[] lm = relaxation(box.lower(), box.upper());
         head = head.mul(lm[0]).add(lm[1]);
         List<NDArray> scaled = new ArrayList<>();
         for (NDArray block : blocks) {
@@ -349,7 +391,40 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
       loss = loss.mul(Constants.scalar(loss, (float) weight)).add(Losses.crossEntropy(previous,
           step.labels()).mul(Constants.scalar(loss, (float) (1 - weight))));
     }
+    if (l1 > 0) {
+      loss = loss.add(weightNorm(network).mul(Constants.scalar(loss, (float) l1)));
+    }
+    if (reluStability > 0 && s + 1 < stages) {
+      Box next = reluBounds(network, latents.get(s + 1),
+          Box.linfBall(step.x(), stageEps(step, s, stages)), step.stats()).getLast();
+      loss = loss.add(instability(next).mul(Constants.scalar(loss,
+          (float) (reluStability * weight))));
+    }
     return StepLoss.robust(loss, clean, Losses.correctCount(logits, step.labels()));
+  }
+
+  /** {@code sum |W|} over the weights of the linear and convolutional layers. */
+  static NDArray weightNorm(Network network) {
+    NDArray sum = null;
+    for (Layer layer : network.layers()) {
+      NDArray w = layer instanceof Linear l ? l.weight()
+          : layer instanceof Conv2d c ? c.weight() : null;
+      if (w != null) {
+        NDArray part = w.abs().sum();
+        sum = sum == null ? part : sum.add(part);
+      }
+    }
+    if (sum == null) {
+      throw new IllegalArgumentException("no linear or convolutional layer to regularise");
+    }
+    return sum;
+  }
+
+  /** The batch mean of {@code sum_j relu(-l_j) relu(u_j)} over the units of {@code bounds}. */
+  static NDArray instability(Box bounds) {
+    NDArray product = Activation.relu(bounds.lower().neg()).mul(Activation.relu(bounds.upper()));
+    long n = product.getShape().get(0);
+    return product.sum().div(Constants.scalar(product, n));
   }
 
   /** The logits of the layers after node {@code latent} at {@code point}. */

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ColtTrainingTest extends EngineTest {
 
   private static final ColtTraining COLT =
-      new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3, 0);
+      new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3, 0, 0, 0, 1);
 
   /**
    * The fully connected test net (Normalize, Flatten, Linear, ReLU, Linear, ReLU, Linear) has
@@ -84,7 +84,7 @@ class ColtTrainingTest extends EngineTest {
   void cauchyProjectionsEstimateTheZonotopesRelaxations() {
     manager.getEngine().setRandomSeed(8);
     ColtTraining projected = new ColtTraining(new PgdAttack(5, 0.25, 1, true), 8, 0.25, 0.5, 3,
-        2000);
+        2000, 0, 0, 1);
     try (Network net = TinyNetworks.fc(manager, 4)) {
       NDArray x = TinyNetworks.inputs(manager, net, 6).toType(DataType.FLOAT32, false);
       Box ball = Box.linfBall(x, 0.1);
@@ -108,6 +108,53 @@ class ColtTrainingTest extends EngineTest {
         assertTrue(close >= 0.9 * le.length, "ReLU " + k + ": " + close + " of " + le.length
             + " relaxations close to the exact zonotope's");
       }
+    }
+  }
+
+  /**
+   * The regularisers' closed forms on fixed points: L1 adds {@code l1 * sum |W|} over the linear
+   * layers' weights, ReLU stability adds {@code rs * mean_n sum_j relu(-l_j) relu(u_j)} over the
+   * exact zonotope's bounds at the next stage's ReLU, at the stage's grown radius; the first
+   * stage's attack reaches past eps and stays within {@code eps * 1.5^2} (3 stages, factor 1.5).
+   */
+  @Test
+  void regularisersAndStageRadiiFollowTheirDefinitions() {
+    manager.getEngine().setRandomSeed(9);
+    try (Network net = TinyNetworks.fc(manager, 5)) {
+      NDArray x = TinyNetworks.inputs(manager, net, 6).toType(DataType.FLOAT32, false);
+      NDArray y = TinyNetworks.labels(manager, 6, net.numClasses());
+      double eps = 0.05;
+      StepInput step = new StepInput(net, x, y, eps, eps, 0.1, BatchStatistics.training(),
+          manager);
+      PgdAttack attack = new PgdAttack(5, 0.25, 1, true);
+      ColtTraining plain = new ColtTraining(attack, 8, 0.25, 0.5, 3, 0, 0, 0, 1.5);
+      ColtTraining regular = new ColtTraining(attack, 8, 0.25, 0.5, 3, 0, 1e-3, 0.01, 1.5);
+      NDList points = plain.prepare(step);
+      double far = points.get(0).sub(x).abs().max().getFloat();
+      assertTrue(far > 1.01 * eps && far <= 2.25 * eps + 1e-6, "stage 0 reaches " + far);
+      double base = plain.loss(step, points).loss().getFloat();
+      double regularised = regular.loss(step, points).loss().getFloat();
+      double l1 = 0;
+      for (org.certkit.net.Layer layer : net.layers()) {
+        if (layer instanceof org.certkit.net.Linear l) {
+          for (float w : l.weight().toFloatArray()) {
+            l1 += Math.abs(w);
+          }
+        }
+      }
+      Box next = new ZonotopeDomain().propagate(net,
+          ZonotopeDomain.of(Box.linfBall(x, 2.25 * eps)), 4, BatchStatistics.evaluation())
+          .get(2).box();
+      float[] lower = next.lower().toFloatArray();
+      float[] upper = next.upper().toFloatArray();
+      double unstable = 0;
+      for (int j = 0; j < lower.length; j++) {
+        unstable += Math.max(0, -lower[j]) * Math.max(0, upper[j]);
+      }
+      unstable /= 6;
+      assertTrue(unstable > 0, "no unstable unit to regularise");
+      double expected = base + 1e-3 * l1 + 0.01 * unstable;
+      assertEquals(expected, regularised, 1e-4 * Math.abs(expected));
     }
   }
 

@@ -163,7 +163,8 @@ class TrainingConfigTest {
         new TapsTraining(4, 6, 0.3, 2, 0.8, 0.1),
         new StapsTraining(0.6, new PgdAttack(2, 0.25, 1, true), new TapsTraining(2, 3, 0.5, 4,
             1, 0.5)),
-        new ColtTraining(new PgdAttack(5, 0.2, 2, true), 6, 0.3, 0.2, 16, 20),
+        new ColtTraining(new PgdAttack(5, 0.2, 2, true), 6, 0.3, 0.2, 16, 20, 1e-5, 0.005,
+            1.1),
         new ExpectedBoundsTraining(3, 5));
     assertEquals(java.util.Set.of(TrainingMethod.class.getPermittedSubclasses()),
         all.stream().map(Object::getClass).collect(java.util.stream.Collectors.toSet()),

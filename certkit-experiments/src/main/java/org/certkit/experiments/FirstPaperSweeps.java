@@ -281,8 +281,8 @@ final class FirstPaperSweeps {
                 + " images at eps 0.1 and 0.3 for 16 epochs (the eps ramp over 4.6 of them, 357"
                 + " steps; IBP collapses to one class at 0.3 with 133 ramp steps), COLT at 0.1"
                 + " only.",
-            "COLT here freezes the layers before its latent for the robust term and skips COLT's"
-                + " L1 and ReLU-stability regularisers.",
+            "COLT here freezes the layers before its latent for the robust term; it has COLT's"
+                + " L1 and ReLU-stability regularisers and its per-stage eps factor.",
             "The paper orders tightness IBP > SABR > COLT > PGD and clean accuracy inversely"
                 + " (PGD 0.001 / 0.007, COLT 0.009 / 0.057, SABR 0.182 / 0.950 at 2/255 and"
                 + " 8/255)."))
