@@ -69,7 +69,7 @@ import org.certkit.net.Tanh;
  * @param steps PGD steps over the latent error terms, at least 1
  * @param stepSize sign-gradient step on the error terms, in (0, 2]
  * @param mixing share of each stage that blends in the previous stage's loss, in [0, 1)
- * @param chunk examples per zonotope propagation (bounds the memory of the generators)
+ * @param chunk examples per latent search (bounds the memory of the projections)
  * @param projections Cauchy projections that estimate the latent zonotope's bounds; 0 for its
  *     exact bounds
  * @param l1 weight of the L1 norm of the weights, at least 0
@@ -79,6 +79,9 @@ import org.certkit.net.Tanh;
 public record ColtTraining(PgdAttack attack, int steps, double stepSize, double mixing,
     int chunk, int projections, double l1, double reluStability, double epsFactor)
     implements TrainingMethod {
+
+  /** COLT's number of Cauchy projections for the latent bounds. */
+  public static final int STANDARD_PROJECTIONS = 50;
 
   /** Validates the parameters. */
   public ColtTraining {
@@ -97,7 +100,7 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
   /**
    * COLT's MNIST attack settings: 8 steps of a quarter of the range, one random start, in the
    * input and in the latent spaces; a quarter of each stage mixes; bounds from 50 Cauchy
-   * projections, 32 examples per propagation; L1 weight 5e-6 and ReLU stability 0.003 (its
+   * projections, 32 examples per search; L1 weight 5e-6 and ReLU stability 0.003 (its
    * CIFAR-10 8/255 recipe's), eps growing by 1.05 per stage (its code's default).
    */
   public static ColtTraining recipe() {
@@ -111,9 +114,6 @@ public record ColtTraining(PgdAttack attack, int steps, double stepSize, double 
     return new ColtTraining(attack, steps, stepSize, 0.25, 32, STANDARD_PROJECTIONS, 5e-6,
         0.003, 1.05);
   }
-
-  /** COLT's number of Cauchy projections for the latent bounds. */
-  public static final int STANDARD_PROJECTIONS = 50;
 
   @Override
   public String name() {
